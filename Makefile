@@ -1,0 +1,40 @@
+# Everything labbook does on a machine goes through here.
+# `make demo` brings the whole stack up; `make test` runs the suite on real servers.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install infra demo up down status test unit bench clean
+
+install: $(STAMP)
+
+# Re-install only when the dependency list changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+infra: install
+	$(BIN)/labbook up --only infra
+
+demo: install
+	$(BIN)/labbook up
+
+up: demo
+
+down: install
+	$(BIN)/labbook down
+
+status: install
+	$(BIN)/labbook status
+
+test: infra
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+unit: install
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+clean: down
+	rm -rf .labbook

@@ -1,0 +1,168 @@
+"""Every event payload labbook puts on Kafka (see topics.py for where each goes)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from .envelope import Event
+from .states import RequestStatus
+from .values import Accreditation, Component, Frozen, SampleCount, ScopeItem, TestKind
+
+
+# labbook.requests.v1
+class RequestSubmitted(Event):
+    request_id: UUID
+    org_id: str
+    method_code: str
+    test_kind: TestKind
+    component: Component
+    samples: SampleCount
+    deadline: date
+    ship_from_region: str
+    preferred_lab_ids: tuple[str, ...] = ()
+    excluded_lab_ids: tuple[str, ...] = ()
+    submitted_at: AwareDatetime
+
+
+class RequestCancelled(Event):
+    request_id: UUID
+    org_id: str
+    reason: str | None = None
+
+
+# labbook.labs.v1 (compacted, latest profile per lab)
+class LabProfile(Event):
+    lab_id: str
+    name: str
+    inn: str
+    region_code: str
+    city: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accreditation: Accreditation
+    scope: tuple[ScopeItem, ...]
+    updated_at: AwareDatetime
+
+
+# labbook.capacity.v1 (compacted, latest advert per lab)
+class CapacityItem(Frozen):
+    method_code: str
+    slots: int = Field(ge=0, le=1000)
+    available_from: AwareDatetime
+    available_to: AwareDatetime
+
+
+class CapacityAdvertised(Event):
+    lab_id: str
+    items: tuple[CapacityItem, ...]
+    heartbeat_at: AwareDatetime
+
+
+# labbook.reservations.v1
+class ReserveSlot(Event):
+    reservation_id: UUID
+    request_id: UUID
+    lab_id: str
+    method_code: str
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class ReleaseSlot(Event):
+    reservation_id: UUID
+    request_id: UUID
+    lab_id: str
+    reason: str
+
+
+# labbook.offers.v1
+class OfferMade(Event):
+    offer_id: UUID
+    request_id: UUID
+    lab_id: str
+    method_code: str
+    samples: SampleCount
+    deadline: date
+    planned_start: AwareDatetime
+    planned_end: AwareDatetime
+    expires_at: AwareDatetime
+
+
+class OfferWithdrawn(Event):
+    offer_id: UUID
+    request_id: UUID
+    lab_id: str
+    reason: str
+
+
+# labbook.lab-responses.v1
+class OfferAccepted(Event):
+    offer_id: UUID
+    request_id: UUID
+    lab_id: str
+    planned_start: AwareDatetime | None = None
+
+
+class OfferDeclined(Event):
+    offer_id: UUID
+    request_id: UUID
+    lab_id: str
+    reason: str = Field(min_length=1)
+
+
+class JobScheduled(Event):
+    request_id: UUID
+    lab_id: str
+    planned_start: AwareDatetime
+    planned_end: AwareDatetime
+
+
+class _JobProgress(Event):
+    request_id: UUID
+    lab_id: str
+    at: AwareDatetime
+
+
+class SamplesReceived(_JobProgress):
+    pass
+
+
+class TestingStarted(_JobProgress):
+    __test__ = False
+
+
+class TestingCompleted(_JobProgress):
+    __test__ = False
+
+
+class ReportIssued(_JobProgress):
+    report_url: str = Field(min_length=1, max_length=2000)
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+# labbook.status.v1: the one timeline of a request
+class StatusChanged(Event):
+    request_id: UUID
+    org_id: str
+    seq: int = Field(ge=1)  # per request, so read models can drop replays and stale events
+    status: RequestStatus
+    previous: RequestStatus | None
+    at: AwareDatetime
+    reason: str | None = None
+    lab_id: str | None = None
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
+
+
+# labbook.dlq.v1
+class DeadLetter(Event):
+    reason: str
+    consumer: str
+    topic: str
+    partition: int
+    offset: int
+    key_b64: str | None
+    original_b64: str
+

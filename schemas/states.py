@@ -1,0 +1,84 @@
+"""The booking state machine: the one table of legal status transitions.
+
+Every service that changes a request's status checks it here, so the rule lives
+in one place (DESIGN.md, "Booking state machine").
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RequestStatus(StrEnum):
+    SUBMITTED = "SUBMITTED"
+    MATCHING = "MATCHING"
+    UNMATCHED = "UNMATCHED"
+    OFFERED = "OFFERED"
+    ACCEPTED = "ACCEPTED"
+    SCHEDULED = "SCHEDULED"
+    SAMPLES_RECEIVED = "SAMPLES_RECEIVED"
+    IN_TESTING = "IN_TESTING"
+    COMPLETED = "COMPLETED"
+    REPORT_ISSUED = "REPORT_ISSUED"
+    CANCELLED = "CANCELLED"
+
+
+S = RequestStatus
+
+# The happy path, one step at a time.
+_FORWARD = {
+    S.SUBMITTED: {S.MATCHING},
+    S.MATCHING: {S.OFFERED, S.UNMATCHED},
+    S.UNMATCHED: {S.MATCHING},  # supply appeared: try again
+    S.OFFERED: {S.ACCEPTED, S.MATCHING},  # MATCHING on decline or offer timeout
+    S.ACCEPTED: {S.SCHEDULED},
+    S.SCHEDULED: {S.SAMPLES_RECEIVED},
+    S.SAMPLES_RECEIVED: {S.IN_TESTING},
+    S.IN_TESTING: {S.COMPLETED},
+    S.COMPLETED: {S.REPORT_ISSUED},
+    S.REPORT_ISSUED: set(),
+    S.CANCELLED: set(),
+}
+
+# A supplier may cancel until testing starts; the slot is then released.
+CANCELLABLE: frozenset[RequestStatus] = frozenset(
+    {S.SUBMITTED, S.MATCHING, S.UNMATCHED, S.OFFERED, S.ACCEPTED, S.SCHEDULED, S.SAMPLES_RECEIVED}
+)
+
+TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
+    status: frozenset(targets | ({S.CANCELLED} if status in CANCELLABLE else set()))
+    for status, targets in _FORWARD.items()
+}
+
+TERMINAL: frozenset[RequestStatus] = frozenset(s for s, t in TRANSITIONS.items() if not t)
+INITIAL = S.SUBMITTED
+
+
+class IllegalTransition(ValueError):
+    """A status change the state machine does not allow; never applied."""
+
+    code = "illegal_transition"
+
+    def __init__(self, current: RequestStatus | None, target: RequestStatus) -> None:
+        self.current = current
+        self.target = target
+        allowed = sorted(TRANSITIONS[current]) if current is not None else [INITIAL]
+        allowed_text = ", ".join(allowed) or "none (final status)"
+        super().__init__(
+            f"cannot move a request from {current or 'nothing'} to {target}; "
+            f"allowed next: {allowed_text}"
+        )
+
+
+def can_transition(current: RequestStatus | None, target: RequestStatus) -> bool:
+    if current is None:
+        return target == INITIAL
+    return target in TRANSITIONS[current]
+
+
+def check_transition(current: RequestStatus | str | None, target: RequestStatus | str) -> RequestStatus:
+    """Return the target as a status, or raise IllegalTransition."""
+    cur = RequestStatus(current) if current is not None else None
+    tgt = RequestStatus(target)
+    if not can_transition(cur, tgt):
+        raise IllegalTransition(cur, tgt)
+    return tgt

@@ -1,0 +1,46 @@
+"""The scheduler's Faust app: matching and reservation agents register on it."""
+from __future__ import annotations
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from schemas import faust_codec
+from schemas.topics import PARTITIONS
+from services.common.kafka import kafka_alive
+
+from .settings import SchedulerSettings
+
+SERVICE = "scheduler"
+
+
+def create_worker(settings: SchedulerSettings) -> faust.App:
+    faust_codec.register()
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
+        store="memory://",  # tables are rebuilt from their changelog topics
+        processing_guarantee=settings.processing_guarantee,
+        topic_partitions=PARTITIONS,
+        topic_allow_declare=False,  # topics come from the registry, never from guesses
+        web_host=settings.host,
+        web_port=settings.port,
+        web_bind=settings.host,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
+        datadir=str(settings.home / "scheduler-data"),
+    )
+    add_pages(app, settings)
+    return app
+
+
+def add_pages(app: faust.App, settings: SchedulerSettings) -> None:
+    @app.page("/healthz")
+    async def healthz(web, request):
+        up = await kafka_alive(settings.kafka_bootstrap)
+        body = {"service": SERVICE, "status": "ok" if up else "unavailable",
+                "checks": {"kafka": "ok" if up else "down"}}
+        return web.json(body, status=200 if up else 503)
+
+    @app.page("/metrics")
+    async def metrics(web, request):
+        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,168 @@
+"""The local stack: Kafka, PostgreSQL and every labbook process, in the background.
+
+Infrastructure is started by the scripts in deploy/local/; the services run as
+`python -m ...` children with their pid files under $LABBOOK_HOME/run and logs
+under $LABBOOK_HOME/logs. Everything is idempotent: what runs is reused.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from services.booking.scheduler.settings import SchedulerSettings
+from services.booking.settings import BookingSettings
+from services.common.kafka import ensure_topics, wait_for_kafka
+from services.common.settings import ROOT, ServiceSettings
+from services.labs.settings import LabsSettings
+from services.notifier.settings import NotifierSettings
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    module: str
+    settings: type[ServiceSettings]
+
+    def port(self) -> int:
+        return self.settings().port
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port()}"
+
+
+PROCESSES = (
+    Process("booking-api", "services.booking", BookingSettings),
+    Process("labs-api", "services.labs", LabsSettings),
+    Process("notifier", "services.notifier", NotifierSettings),
+    Process("scheduler", "services.booking.scheduler", SchedulerSettings),
+)
+
+
+def home() -> Path:
+    return ServiceSettings().home
+
+
+def _script(name: str, action: str, env: dict[str, str]) -> int:
+    return subprocess.call(["bash", str(ROOT / "deploy" / "local" / name), action], env={**os.environ, **env})
+
+
+def _pg_env(settings: ServiceSettings) -> dict[str, str] | None:
+    url = urlsplit(settings.database_url)
+    if url.hostname not in LOCAL_HOSTS:
+        return None  # a remote server is the deployer's to run
+    return {
+        "LABBOOK_HOME": str(settings.home),
+        "LABBOOK_PG_PORT": str(url.port or 5432),
+        "LABBOOK_PG_USER": url.username or "labbook",
+        "LABBOOK_PG_PASSWORD": url.password or "labbook",
+        "LABBOOK_PG_DB": url.path.lstrip("/") or "labbook",
+    }
+
+
+def _kafka_env(settings: ServiceSettings) -> dict[str, str] | None:
+    servers = settings.kafka_bootstrap.split(",")
+    host, _, port = servers[0].strip().rpartition(":")
+    if len(servers) > 1 or host not in LOCAL_HOSTS:
+        return None
+    return {"LABBOOK_HOME": str(settings.home), "LABBOOK_KAFKA_PORT": port}
+
+
+def infra(action: str) -> int:
+    settings = ServiceSettings()
+    rc = 0
+    for script, env in (("postgres.sh", _pg_env(settings)), ("kafka.sh", _kafka_env(settings))):
+        if env is None:
+            print(f"{script.removesuffix('.sh')}: not local; leaving it to its operator")
+            continue
+        rc = rc or _script(script, action, env)
+    if action == "up" and rc == 0:
+        asyncio.run(_kafka_ready_and_topics(settings.kafka_bootstrap))
+    return rc
+
+
+async def _kafka_ready_and_topics(bootstrap: str) -> None:
+    await wait_for_kafka(bootstrap, timeout=90)
+    created = await ensure_topics(bootstrap)
+    print(f"kafka: ready; topics created: {', '.join(created) or 'none (all present)'}")
+
+
+def _pidfile(proc: Process) -> Path:
+    return home() / "run" / f"{proc.name}.pid"
+
+
+def running_pid(proc: Process) -> int | None:
+    try:
+        pid = int(_pidfile(proc).read_text())
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+
+
+def start(proc: Process) -> int:
+    if (pid := running_pid(proc)) is not None:
+        print(f"{proc.name}: already running (pid {pid})")
+        return pid
+    (home() / "run").mkdir(parents=True, exist_ok=True)
+    (home() / "logs").mkdir(parents=True, exist_ok=True)
+    log = open(home() / "logs" / f"{proc.name}.log", "ab")
+    child = subprocess.Popen(
+        [sys.executable, "-m", proc.module], stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT,
+    )
+    _pidfile(proc).write_text(str(child.pid))
+    print(f"{proc.name}: started (pid {child.pid}, log {log.name})")
+    return child.pid
+
+
+def health(proc: Process) -> int | None:
+    try:
+        with urllib.request.urlopen(f"{proc.url()}/healthz", timeout=3) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def wait_healthy(procs: tuple[Process, ...], timeout: float = 120) -> bool:
+    started, pending = time.monotonic(), list(procs)
+    while pending and time.monotonic() - started < timeout:
+        for proc in list(pending):
+            if health(proc) == 200:
+                print(f"  {proc.name:<12} healthy after {time.monotonic() - started:4.1f} s  {proc.url()}")
+                pending.remove(proc)
+            elif running_pid(proc) is None:
+                print(f"  {proc.name:<12} exited; see {home() / 'logs' / (proc.name + '.log')}")
+                pending.remove(proc)
+                return False
+        time.sleep(0.5)
+    for proc in pending:
+        print(f"  {proc.name:<12} not healthy after {timeout:.0f} s; see its log")
+    return not pending
+
+
+def stop(proc: Process) -> None:
+    pid = running_pid(proc)
+    if pid is None:
+        print(f"{proc.name}: not running")
+    else:
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while running_pid(proc) is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if running_pid(proc) is not None:
+            os.killpg(pid, signal.SIGKILL)
+        print(f"{proc.name}: stopped (pid {pid})")
+    _pidfile(proc).unlink(missing_ok=True)

@@ -1,0 +1,31 @@
+"""PostgreSQL connection pool: checked at start, logged without the password."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+
+from .startup import StartupError, redact
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 5.0
+
+
+async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    log.info("connecting to PostgreSQL at %s", redact(url))
+    try:
+        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, timeout=CONNECT_TIMEOUT_S)
+        await pool.fetchval("SELECT 1")
+    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise StartupError("DATABASE_URL", f"cannot connect to PostgreSQL at {redact(url)}: {reason}") from None
+    return pool
+
+
+async def db_alive(pool: asyncpg.Pool, timeout: float = 2.0) -> bool:
+    try:
+        return await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout) == 1
+    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return False

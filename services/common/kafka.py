@@ -1,0 +1,75 @@
+"""Kafka plumbing shared by every service: producer, readiness, topic creation."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaClient, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+
+from schemas.topics import ALL, Topic
+
+from .startup import StartupError
+
+log = logging.getLogger(__name__)
+
+
+async def start_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
+    """An idempotent producer (acks=all), so a retried send is never written twice."""
+    log.info("connecting to Kafka at %s", bootstrap)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, client_id=client_id, enable_idempotence=True, acks="all"
+    )
+    try:
+        await producer.start()
+    except (KafkaError, OSError) as exc:
+        await producer.stop()
+        raise StartupError("KAFKA_BOOTSTRAP", f"cannot reach Kafka at {bootstrap}: {exc}") from None
+    return producer
+
+
+async def kafka_alive(bootstrap: str, timeout: float = 3.0) -> bool:
+    """True when a broker answers a metadata request."""
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    try:
+        await asyncio.wait_for(client.bootstrap(), timeout)
+        return True
+    except (KafkaError, OSError, asyncio.TimeoutError):
+        return False
+    finally:
+        await client.close()
+
+
+async def wait_for_kafka(bootstrap: str, timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await kafka_alive(bootstrap):
+        if loop.time() > deadline:
+            raise StartupError("KAFKA_BOOTSTRAP", f"no Kafka broker answered at {bootstrap} in {timeout:.0f} s")
+        await asyncio.sleep(0.5)
+
+
+async def ensure_topics(bootstrap: str, topics: tuple[Topic, ...] = ALL) -> list[str]:
+    """Create the registry's topics that are missing; return the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="labbook-topics")
+    try:
+        await admin.start()
+    except (KafkaConnectionError, OSError) as exc:
+        await admin.close()
+        raise StartupError("KAFKA_BOOTSTRAP", f"cannot reach Kafka at {bootstrap}: {exc}") from None
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t.name not in existing]
+        created = []
+        for topic in missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(topic.name, topic.partitions, 1, topic_configs=topic.config())]
+                )
+                created.append(topic.name)
+            except TopicAlreadyExistsError:  # another process won the race
+                pass
+        return created
+    finally:
+        await admin.close()

@@ -1,0 +1,98 @@
+"""Settings every labbook process shares, read from the environment.
+
+Shared connection settings keep plain names (`DATABASE_URL`, `KAFKA_BOOTSTRAP`,
+`LABBOOK_TOKEN_SECRET`); each service adds its own fields under its own prefix
+(`BOOKING_PORT`, `LABS_PORT`, ...).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_home() -> Path:
+    return ROOT / ".labbook"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        "postgresql://labbook:labbook@127.0.0.1:5432/labbook", validation_alias="DATABASE_URL"
+    )
+    kafka_bootstrap: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP")
+    token_secret: SecretStr | None = Field(None, validation_alias="LABBOOK_TOKEN_SECRET")
+    home: Path = Field(default_factory=default_home, validation_alias="LABBOOK_HOME")
+    log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql://user:password@host:port/database URL")
+        return value
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _host_ports(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError("must be host:port[,host:port...]")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    def secret(self) -> str:
+        """The token secret: from the environment, else the local stack's secret file."""
+        if self.token_secret is not None:
+            return self.token_secret.get_secret_value()
+        return local_secret(self.home)
+
+
+def local_secret(home: Path) -> str:
+    path = home / "token-secret"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def env_name(cls: type[BaseSettings], field: str) -> str:
+    info = cls.model_fields.get(field)
+    if info is None:  # errors on aliased fields already name the variable
+        return field.upper()
+    if isinstance(info.validation_alias, str):
+        return info.validation_alias
+    return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def load_settings(cls: type[S], service: str) -> S:
+    """Settings from the environment; a bad value ends the process with one clear line."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        lines = [
+            f"{service}: bad setting {env_name(cls, str(e['loc'][0]))}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        print("\n".join(lines), file=sys.stderr)
+        raise SystemExit(2) from None

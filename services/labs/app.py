@@ -1,0 +1,21 @@
+"""Labs API: accredited labs, their scope, capacity, offers and jobs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from services.common.http import base_app, kafka_ctx, postgres_ctx
+
+from .settings import LabsSettings
+
+SERVICE = "labs-api"
+SCHEMA = "labs"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: LabsSettings) -> web.Application:
+    app = base_app(SERVICE, settings)
+    app.cleanup_ctx.append(postgres_ctx(SCHEMA, MIGRATIONS))
+    app.cleanup_ctx.append(kafka_ctx)
+    return app

@@ -1,0 +1,13 @@
+"""Settings of the labs-api process (env prefix `LABS_`)."""
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import ServiceSettings
+
+
+class LabsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="LABS_", extra="ignore", populate_by_name=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8082
