@@ -103,3 +103,7 @@ def decode(raw: bytes | None) -> tuple[Envelope, Event]:
     except ValidationError as exc:
         raise MessageRejected(f"invalid envelope: {_short(exc)}") from exc
     return envelope, envelope.event()
+
+
+# Every decoder must know every event type; events.py subclasses Event above.
+from . import events as _events  # noqa: E402,F401

@@ -42,7 +42,7 @@ prepare_dir() {
     chown postgres: "$dir"
     if ! runuser -u postgres -- test -w "$dir"; then
       # A parent folder the postgres user cannot enter: keep the data beside /var/tmp.
-      dir=/var/tmp/labbook-pg-$(echo "$home" | sha256sum | cut -c1-12)
+      dir=/var/tmp/labbook-pg-$(echo "$dir" | sha256sum | cut -c1-12)
       say "postgres user cannot reach $home; using $dir"
       mkdir -p "$dir" && chown postgres: "$dir"
     fi

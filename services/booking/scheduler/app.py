@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import faust
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 
 from schemas import faust_codec
 from schemas.topics import PARTITIONS
@@ -21,7 +21,9 @@ def create_worker(settings: SchedulerSettings) -> faust.App:
         store="memory://",  # tables are rebuilt from their changelog topics
         processing_guarantee=settings.processing_guarantee,
         topic_partitions=PARTITIONS,
-        topic_allow_declare=False,  # topics come from the registry, never from guesses
+        # Faust creates only its own internal topics (changelogs); the registry's
+        # topics are created by `labbook topics create`.
+        topic_allow_declare=True,
         web_host=settings.host,
         web_port=settings.port,
         web_bind=settings.host,
@@ -43,4 +45,5 @@ def add_pages(app: faust.App, settings: SchedulerSettings) -> None:
 
     @app.page("/metrics")
     async def metrics(web, request):
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp refuses a charset inside content_type; the text is ASCII anyway.
+        return web.bytes(generate_latest(), content_type="text/plain; version=0.0.4")
