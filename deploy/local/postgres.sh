@@ -3,7 +3,7 @@
 # on the port it is reused; otherwise PostgreSQL is installed from Debian's
 # packages when missing and a cluster of labbook's own is started on 127.0.0.1,
 # its data under $LABBOOK_HOME/pg. Idempotent. `down` stops only that cluster.
-# Usage: deploy/local/postgres.sh up|down|status
+# Usage: deploy/local/postgres.sh up|down|destroy|status
 # Settings: LABBOOK_PG_PORT (5432), LABBOOK_PG_USER/PASSWORD/DB (labbook), LABBOOK_PG_DIR.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -94,6 +94,12 @@ stop() {
   fi
 }
 
+destroy() {
+  stop
+  rm -rf "$dir"
+  say "removed $dir"
+}
+
 status() {
   if [ -n "$(bindir)" ] && ours_running; then say "running at 127.0.0.1:$port ($dir)"
   elif [ -n "$(bindir)" ] && answering; then say "a server not started by labbook answers at 127.0.0.1:$port"
@@ -103,6 +109,7 @@ status() {
 case "${1:-}" in
   up) start ;;
   down) stop ;;
+  destroy) destroy ;;  # stop and delete the cluster's data (throwaway test clusters)
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|destroy|status" >&2; exit 2 ;;
 esac

@@ -23,7 +23,8 @@ def default_home() -> Path:
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # No populate_by_name: with it, `home` would also read $HOME.
+    model_config = SettingsConfigDict(extra="ignore")
 
     database_url: str = Field(
         "postgresql://labbook:labbook@127.0.0.1:5432/labbook", validation_alias="DATABASE_URL"

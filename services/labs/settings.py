@@ -7,7 +7,7 @@ from services.common.settings import ServiceSettings
 
 
 class LabsSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="LABS_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="LABS_", extra="ignore")
 
     host: str = "127.0.0.1"
     port: int = 8082

@@ -16,7 +16,7 @@ def private_pg(servers, settings):
     pg = PrivatePostgres(settings.home / f"test-pg-{port}", port)
     pg.run("up")
     yield pg
-    pg.run("down")
+    pg.run("destroy")
 
 
 @pytest.mark.parametrize(("module", "prefix"), HTTP_SERVICES)

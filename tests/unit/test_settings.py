@@ -3,7 +3,7 @@ import pytest
 
 from services.booking.settings import BookingSettings
 from services.booking.scheduler.settings import SchedulerSettings
-from services.common.settings import env_name, load_settings, local_secret
+from services.common.settings import default_home, env_name, load_settings, local_secret
 from services.common.startup import redact
 
 
@@ -51,3 +51,13 @@ def test_secret_from_environment_wins(monkeypatch, tmp_path):
     monkeypatch.setenv("LABBOOK_HOME", str(tmp_path))
     assert BookingSettings().secret() == "from-env"
     assert not (tmp_path / "token-secret").exists()
+
+
+def test_only_the_documented_names_are_read(monkeypatch, tmp_path):
+    # Field names must not leak into env names: `home` is LABBOOK_HOME, never $HOME.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("TOKEN_SECRET", "not-this-one")
+    monkeypatch.delenv("LABBOOK_HOME", raising=False)
+    monkeypatch.delenv("LABBOOK_TOKEN_SECRET", raising=False)
+    settings = BookingSettings()
+    assert settings.home == default_home() and settings.token_secret is None

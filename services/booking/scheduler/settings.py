@@ -9,7 +9,7 @@ from services.common.settings import ServiceSettings
 
 
 class SchedulerSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="SCHEDULER_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="SCHEDULER_", extra="ignore")
 
     host: str = "127.0.0.1"  # Faust's web server binds every interface unless told
     port: int = 6066
