@@ -36,16 +36,23 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Where the cluster lives: $dir, or, when the postgres user cannot enter a parent
+# folder of it (a checkout under /root or a private tmp folder), a stable place
+# beside /var/tmp. No side effects, so `down` and `status` create nothing.
+resolve_dir() {
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -w "$dir" 2>/dev/null; then
+    dir=/var/tmp/labbook-pg-$(echo "$dir" | sha256sum | cut -c1-12)
+  fi
+}
+
 prepare_dir() {
   mkdir -p "$dir"
-  if [ "$(id -u)" = 0 ]; then
-    chown postgres: "$dir"
-    if ! runuser -u postgres -- test -w "$dir"; then
-      # A parent folder the postgres user cannot enter: keep the data beside /var/tmp.
-      dir=/var/tmp/labbook-pg-$(echo "$dir" | sha256sum | cut -c1-12)
-      say "postgres user cannot reach $home; using $dir"
-      mkdir -p "$dir" && chown postgres: "$dir"
-    fi
+  [ "$(id -u)" != 0 ] || chown postgres: "$dir"
+  local wanted=$dir
+  resolve_dir
+  if [ "$dir" != "$wanted" ]; then
+    say "postgres user cannot reach $wanted; using $dir"
+    mkdir -p "$dir" && chown postgres: "$dir"
   fi
   chmod 700 "$dir"
 }
@@ -85,7 +92,7 @@ start() {
 }
 
 stop() {
-  prepare_dir
+  resolve_dir
   if ours_running; then
     as_owner "$(bindir)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     say "stopped ($dir)"
@@ -101,6 +108,7 @@ destroy() {
 }
 
 status() {
+  resolve_dir
   if [ -n "$(bindir)" ] && ours_running; then say "running at 127.0.0.1:$port ($dir)"
   elif [ -n "$(bindir)" ] && answering; then say "a server not started by labbook answers at 127.0.0.1:$port"
   else say "stopped"; return 3; fi
