@@ -20,7 +20,11 @@ say() { echo "kafka: $*"; }
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 
-our_pid() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && cat "$pidfile"; }
+# Our broker's pid, if it runs (a zombie left unreaped by a container's init counts as dead).
+our_pid() {
+  local pid; pid=$(cat "$pidfile" 2>/dev/null) || return 1
+  kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" | cut -c1)" != Z ] && echo "$pid"
+}
 
 apt_install() {
   [ "$(id -u)" = 0 ] || { say "need $* installed (run as root to install it)"; exit 1; }
@@ -83,7 +87,7 @@ start() {
 stop() {
   if pid=$(our_pid); then
     kill "$pid"
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    for _ in $(seq 1 60); do our_pid >/dev/null || break; sleep 0.5; done
     kill -9 "$pid" 2>/dev/null || true
     say "stopped (pid $pid)"
   else

@@ -101,13 +101,21 @@ def _pidfile(proc: Process) -> Path:
     return home() / "run" / f"{proc.name}.pid"
 
 
+def alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for a parent that may never reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def running_pid(proc: Process) -> int | None:
     try:
         pid = int(_pidfile(proc).read_text())
-        os.kill(pid, 0)
-        return pid
-    except (FileNotFoundError, ValueError, ProcessLookupError):
+    except (FileNotFoundError, ValueError):
         return None
+    return pid if alive(pid) else None
 
 
 def start(proc: Process) -> int:
