@@ -6,7 +6,9 @@ from pathlib import Path
 from aiohttp import web
 
 from services.common.http import base_app, kafka_ctx, postgres_ctx
+from services.common.outbox import outbox_ctx
 
+from .routes import setup_routes
 from .settings import BookingSettings
 
 SERVICE = "booking-api"
@@ -18,4 +20,6 @@ def create_app(settings: BookingSettings) -> web.Application:
     app = base_app(SERVICE, settings)
     app.cleanup_ctx.append(postgres_ctx(SCHEMA, MIGRATIONS))
     app.cleanup_ctx.append(kafka_ctx)
+    app.cleanup_ctx.append(outbox_ctx(SCHEMA))  # needs the pool and the producer above
+    setup_routes(app)
     return app

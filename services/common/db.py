@@ -26,6 +26,7 @@ async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> async
 
 async def db_alive(pool: asyncpg.Pool, timeout: float = 2.0) -> bool:
     try:
-        return await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout) == 1
+        async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel on 3.11
+            return await pool.fetchval("SELECT 1") == 1
     except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return False

@@ -33,7 +33,8 @@ async def kafka_alive(bootstrap: str, timeout: float = 3.0) -> bool:
     """True when a broker answers a metadata request."""
     client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
     try:
-        await asyncio.wait_for(client.bootstrap(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel on 3.11
+            await client.bootstrap()
         return True
     except (KafkaError, OSError, asyncio.TimeoutError):
         return False

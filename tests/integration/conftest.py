@@ -2,6 +2,7 @@
 that `make test` starts (deploy/local). They fail, never skip, when those are absent."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -43,4 +44,17 @@ async def fresh_db(servers, settings):
     await servers.execute(f'CREATE DATABASE "{name}"')
     base, _, _ = settings.database_url.rpartition("/")
     yield f"{base}/{name}"
-    await servers.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    await drop_database(servers, name)
+
+
+async def drop_database(pool: asyncpg.Pool, name: str, attempts: int = 50) -> None:
+    """DROP ... WITH (FORCE) by a non-superuser fails while an autovacuum worker
+    is in the database; the worker leaves within moments, so retry."""
+    for attempt in range(attempts):
+        try:
+            await pool.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            return
+        except asyncpg.InsufficientPrivilegeError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.2)

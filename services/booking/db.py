@@ -1,0 +1,98 @@
+"""All of booking's SQL. Functions take a connection so callers own the transaction."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from .domain import SubmitRequest
+
+COLUMNS = ("id, org_id, method_code, test_kind, component, samples, deadline, ship_from_region,"
+           " preferred_lab_ids, excluded_lab_ids, notes, status, status_seq, lab_id,"
+           " planned_start, planned_end, created_at, updated_at")
+
+
+async def insert_request(conn: asyncpg.Connection, request_id: UUID, org_id: str, body: SubmitRequest,
+                         status: str, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO booking.requests (id, org_id, method_code, test_kind, component, samples, deadline,"
+        " ship_from_region, preferred_lab_ids, excluded_lab_ids, notes, status, status_seq,"
+        " created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)",
+        request_id, org_id, body.method_code, body.test_kind.value, body.component.model_dump_json(),
+        body.samples, body.deadline, body.ship_from_region, body.preferred_lab_ids,
+        body.excluded_lab_ids, body.notes, status, at,
+    )
+
+
+async def insert_history(conn: asyncpg.Connection, request_id: UUID, seq: int, status: str, at: datetime,
+                         reason: str | None = None, lab_id: str | None = None) -> None:
+    await conn.execute(
+        "INSERT INTO booking.status_history (request_id, seq, status, at, reason, lab_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6)", request_id, seq, status, at, reason, lab_id,
+    )
+
+
+async def fetch_request(conn: asyncpg.Connection, request_id: UUID, *, for_update: bool = False) -> dict | None:
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(f"SELECT {COLUMNS} FROM booking.requests WHERE id = $1{lock}", request_id)
+    return _request(row) if row else None
+
+
+async def fetch_history(conn: asyncpg.Connection, request_ids: list[UUID]) -> dict[UUID, list[dict]]:
+    rows = await conn.fetch(
+        "SELECT request_id, seq, status, at, reason, lab_id FROM booking.status_history"
+        " WHERE request_id = any($1::uuid[]) ORDER BY request_id, seq", request_ids,
+    )
+    history: dict[UUID, list[dict]] = {i: [] for i in request_ids}
+    for r in rows:
+        history[r["request_id"]].append({k: r[k] for k in ("seq", "status", "at", "reason", "lab_id")})
+    return history
+
+
+async def list_requests(conn: asyncpg.Connection, *, org_id: str | None, status: str | None,
+                        method_code: str | None, after: tuple[datetime, UUID] | None, limit: int) -> list[dict]:
+    """One page in (created_at, id) order; None filters mean 'any'."""
+    after_at, after_id = after if after else (None, None)
+    rows = await conn.fetch(
+        f"SELECT {COLUMNS} FROM booking.requests"
+        " WHERE ($1::text IS NULL OR org_id = $1) AND ($2::text IS NULL OR status = $2)"
+        " AND ($3::text IS NULL OR method_code = $3)"
+        " AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5::uuid))"
+        " ORDER BY created_at, id LIMIT $6",
+        org_id, status, method_code, after_at, after_id, limit,
+    )
+    return [_request(r) for r in rows]
+
+
+async def update_status(conn: asyncpg.Connection, request_id: UUID, status: str, seq: int, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE booking.requests SET status = $2, status_seq = $3, updated_at = $4 WHERE id = $1",
+        request_id, status, seq, at,
+    )
+
+
+async def fetch_idempotent(conn: asyncpg.Connection, org_id: str, key: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT body_sha256, status, response FROM booking.idempotency_keys WHERE org_id = $1 AND key = $2",
+        org_id, key,
+    )
+
+
+async def insert_idempotent(conn: asyncpg.Connection, org_id: str, key: str, body_sha256: str,
+                            status: int, response: dict) -> None:
+    """Raises asyncpg.UniqueViolationError when a concurrent request stored the key first."""
+    await conn.execute(
+        "INSERT INTO booking.idempotency_keys (org_id, key, body_sha256, status, response)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb)", org_id, key, body_sha256, status, json.dumps(response),
+    )
+
+
+def _request(row: asyncpg.Record) -> dict:
+    data = dict(row)
+    data["component"] = json.loads(data["component"])
+    data["preferred_lab_ids"] = list(data["preferred_lab_ids"])
+    data["excluded_lab_ids"] = list(data["excluded_lab_ids"])
+    return data

@@ -1,0 +1,112 @@
+"""Pure rules of a test request: what a supplier may submit, and by when.
+
+No I/O here; `today` comes in through the validation context so tests can fix it.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from schemas.catalogue import Method, get_method
+from schemas.regions import get_region
+from schemas.states import RequestStatus
+from schemas.values import Component, SampleCount, TestKind
+
+REPORTING_DAYS = 1  # the lab writes and issues the report after testing ends
+LabIds = list[Annotated[str, Field(min_length=1, max_length=100)]]
+
+
+def today_utc() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def earliest_deadline(method: Method, today: date) -> date:
+    """The first deadline a lab could meet: the whole job in days, rounded up, plus reporting."""
+    return today + timedelta(days=math.ceil(method.duration_hours / 24) + REPORTING_DAYS)
+
+
+class SubmitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Field order matters: deadline's check reads the already-validated method_code.
+    method_code: str
+    test_kind: TestKind
+    component: Component
+    samples: SampleCount
+    deadline: date
+    ship_from_region: str
+    preferred_lab_ids: LabIds = Field(default_factory=list, max_length=50)
+    excluded_lab_ids: LabIds = Field(default_factory=list, max_length=200)
+    notes: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("method_code")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if get_method(value) is None:
+            raise ValueError(f"unknown method {value!r}; see GET /v1/methods for the catalogue")
+        return value
+
+    @field_validator("ship_from_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if get_region(value) is None:
+            raise ValueError(f"unknown region {value!r}; use an ISO 3166-2 code such as RU-SAM")
+        return value
+
+    @field_validator("deadline")
+    @classmethod
+    def _feasible(cls, value: date, info: ValidationInfo) -> date:
+        today = (info.context or {}).get("today") or today_utc()
+        if value < today:
+            raise ValueError(f"deadline {value} is in the past")
+        method = get_method(info.data.get("method_code", ""))
+        if method is not None and value < (earliest := earliest_deadline(method, today)):
+            raise ValueError(f"deadline {value} is too early for {method.code}: "
+                             f"the earliest feasible deadline is {earliest}")
+        return value
+
+
+def validate_submission(data: Any, today: date | None = None) -> SubmitRequest:
+    """Raises pydantic.ValidationError; the view maps it to 422."""
+    return SubmitRequest.model_validate(data, context={"today": today or today_utc()})
+
+
+def encode_cursor(created_at: datetime, request_id: str) -> str:
+    """Opaque to clients: they pass it back, never build it."""
+    raw = f"{created_at.isoformat()}|{request_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """Raises ValueError for anything encode_cursor did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at_text, _, id_text = raw.partition("|")
+        at = datetime.fromisoformat(at_text)
+        request_id = UUID(id_text)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise ValueError("invalid cursor") from exc
+    if at.tzinfo is None:
+        raise ValueError("invalid cursor")
+    return at, request_id
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: RequestStatus | None = None
+    method_code: str | None = Field(default=None, max_length=40)
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=300)
+
+
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str | None = Field(default=None, max_length=500)

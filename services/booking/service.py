@@ -1,0 +1,149 @@
+"""Booking's use cases: each one transaction over db.py, events via the outbox.
+
+Who may see what lives here too: suppliers only their own organisation's
+requests, staff everything; anything else looks exactly like a missing id.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from schemas.envelope import Envelope, utcnow
+from schemas.events import RequestCancelled, RequestSubmitted, StatusChanged
+from schemas.states import IllegalTransition, RequestStatus, check_transition
+from schemas.tokens import Principal
+from schemas.topics import REQUESTS, STATUS
+from schemas.values import Role
+from services.common.outbox import write_event
+
+from . import db, errors
+from .domain import SubmitRequest, encode_cursor
+
+SCHEMA = "booking"
+PRODUCER = "booking-api"
+SEES_ALL = frozenset({Role.STAFF, Role.ADMIN})
+
+
+def body_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+async def replay(pool: asyncpg.Pool, who: Principal, key: str, raw: bytes) -> tuple[int, dict] | None:
+    """The first answer to this Idempotency-Key, or None if the key is new."""
+    async with pool.acquire() as conn:
+        stored = await db.fetch_idempotent(conn, who.org, key)
+    if stored is None:
+        return None
+    if stored["body_sha256"] != body_hash(raw):
+        raise errors.idempotency_key_reused()
+    return stored["status"], _loads(stored["response"])
+
+
+async def submit(pool: asyncpg.Pool, who: Principal, body: SubmitRequest, *,
+                 key: str | None = None, raw: bytes = b"") -> tuple[int, dict]:
+    request_id, now = uuid4(), utcnow()
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await db.insert_request(conn, request_id, who.org, body, RequestStatus.SUBMITTED, now)
+            await _emit(conn, REQUESTS, request_id, RequestSubmitted(
+                request_id=request_id, org_id=who.org, submitted_at=now,
+                **body.model_dump(exclude={"notes"})))
+            await _record_status(conn, request_id, who.org, 1, RequestStatus.SUBMITTED, None, now)
+            answer = await _present(conn, request_id)
+            if key is not None:
+                await db.insert_idempotent(conn, who.org, key, body_hash(raw), 201, answer)
+    except asyncpg.UniqueViolationError:
+        # A concurrent call with the same key committed first: answer what it answered.
+        if key is None or (stored := await replay(pool, who, key, raw)) is None:
+            raise
+        return stored
+    return 201, answer
+
+
+async def get(pool: asyncpg.Pool, who: Principal, request_id: str) -> dict:
+    async with pool.acquire() as conn:
+        row = await _visible(conn, who, request_id)
+        return await _present(conn, row["id"])
+
+
+async def cancel(pool: asyncpg.Pool, who: Principal, request_id: str, reason: str | None) -> dict:
+    async with pool.acquire() as conn, conn.transaction():
+        row = await _visible(conn, who, request_id, for_update=True)
+        try:
+            target = check_transition(row["status"], RequestStatus.CANCELLED)
+        except IllegalTransition as exc:
+            raise errors.illegal_transition(exc) from None
+        seq, now = row["status_seq"] + 1, utcnow()
+        await db.update_status(conn, row["id"], target, seq, now)
+        await _emit(conn, REQUESTS, row["id"], RequestCancelled(
+            request_id=row["id"], org_id=row["org_id"], reason=reason))
+        await _record_status(conn, row["id"], row["org_id"], seq, target, row["status"], now,
+                             reason=reason, lab_id=row["lab_id"])
+        return await _present(conn, row["id"])
+
+
+async def page(pool: asyncpg.Pool, who: Principal, *, status: str | None, method_code: str | None,
+               after: tuple[datetime, UUID] | None, limit: int) -> dict:
+    org = None if who.role in SEES_ALL else who.org
+    async with pool.acquire() as conn:
+        rows = await db.list_requests(conn, org_id=org, status=status, method_code=method_code,
+                                      after=after, limit=limit + 1)  # one extra tells if more follow
+        shown = rows[:limit]
+        history = await db.fetch_history(conn, [r["id"] for r in shown])
+    items = [serialise(r, history[r["id"]]) for r in shown]
+    last = shown[-1] if len(rows) > limit else None
+    return {"items": items, "next_cursor": encode_cursor(last["created_at"], str(last["id"])) if last else None}
+
+
+async def _visible(conn: asyncpg.Connection, who: Principal, request_id: str, *, for_update: bool = False) -> dict:
+    try:
+        uid = UUID(request_id)
+    except ValueError:
+        raise errors.not_found() from None
+    row = await db.fetch_request(conn, uid, for_update=for_update)
+    if row is None or (who.role not in SEES_ALL and row["org_id"] != who.org):
+        raise errors.not_found()
+    return row
+
+
+async def _record_status(conn, request_id: UUID, org_id: str, seq: int, status: RequestStatus,
+                         previous: RequestStatus | None, at: datetime, *, reason: str | None = None,
+                         lab_id: str | None = None) -> None:
+    await db.insert_history(conn, request_id, seq, status, at, reason, lab_id)
+    await _emit(conn, STATUS, request_id, StatusChanged(
+        request_id=request_id, org_id=org_id, seq=seq, status=status, previous=previous,
+        at=at, reason=reason, lab_id=lab_id))
+
+
+async def _emit(conn, topic, request_id: UUID, event) -> None:
+    envelope = Envelope.wrap(event, producer=PRODUCER, correlation_id=str(request_id))
+    await write_event(conn, SCHEMA, envelope, topic, str(request_id))
+
+
+async def _present(conn, request_id: UUID) -> dict:
+    row = await db.fetch_request(conn, request_id)
+    history = await db.fetch_history(conn, [request_id])
+    return serialise(row, history[request_id])
+
+
+def serialise(row: dict, history: list[dict]) -> dict:
+    """The public JSON of a request (DESIGN.md, "Public contract (v1)")."""
+    data = {k: _json(v) for k, v in row.items() if k not in {"status_seq"}}
+    data["history"] = [{k: _json(v) for k, v in h.items()} for h in history]
+    return data
+
+
+def _json(value):
+    if isinstance(value, UUID):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _loads(value):
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,88 @@
+"""HTTP views: authorise first, then parse and validate, call one service function.
+
+Authorisation comes before the body is read, so a caller who may not use a route
+gets 401/404 whatever it sent (DESIGN.md, "Public contract (v1)").
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from schemas.tokens import Principal
+from schemas.values import Role
+from services.common.auth import principal, require_role
+from services.common.http import PG_POOL, ApiError
+from services.common.outbox import OUTBOX_RELAY
+
+from . import errors, service
+from .domain import CancelBody, ListQuery, decode_cursor, validate_submission
+
+READERS = (Role.SUPPLIER, Role.STAFF, Role.ADMIN)
+MAX_KEY_LENGTH = 200
+
+
+async def submit_request(request: web.Request) -> web.Response:
+    who = require_role(principal(request), Role.SUPPLIER)
+    raw = await request.read()
+    key = _idempotency_key(request)
+    pool = request.app[PG_POOL]
+    if key is not None and (stored := await service.replay(pool, who, key, raw)) is not None:
+        return web.json_response(stored[1], status=stored[0])
+    body = _validated(lambda: validate_submission(_json_body(raw)))
+    status, answer = await service.submit(pool, who, body, key=key, raw=raw)
+    request.app[OUTBOX_RELAY].wake()
+    return web.json_response(answer, status=status)
+
+
+async def get_request(request: web.Request) -> web.Response:
+    who = _reader(request)
+    return web.json_response(await service.get(request.app[PG_POOL], who, request.match_info["id"]))
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    who = _reader(request)
+    query = _validated(lambda: ListQuery.model_validate(dict(request.query)))
+    try:
+        after = decode_cursor(query.cursor) if query.cursor else None
+    except ValueError:
+        raise errors.bad_query("invalid cursor; pass back the next_cursor of a previous page") from None
+    result = await service.page(request.app[PG_POOL], who, status=query.status, method_code=query.method_code,
+                                after=after, limit=query.limit)
+    return web.json_response(result)
+
+
+async def cancel_request(request: web.Request) -> web.Response:
+    who = _reader(request)
+    raw = await request.read()
+    body = _validated(lambda: CancelBody.model_validate(_json_body(raw) if raw.strip() else {}))
+    answer = await service.cancel(request.app[PG_POOL], who, request.match_info["id"], body.reason)
+    request.app[OUTBOX_RELAY].wake()
+    return web.json_response(answer)
+
+
+def _reader(request: web.Request) -> Principal:
+    return require_role(principal(request), *READERS)
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise ApiError(400, "bad_idempotency_key", f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} characters")
+    return key
+
+
+def _json_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise errors.malformed_json(str(exc)) from None
+
+
+def _validated(build):
+    try:
+        return build()
+    except ValidationError as exc:
+        raise errors.invalid(exc) from None
