@@ -20,3 +20,18 @@ class SchedulerSettings(ServiceSettings):
     session_timeout_s: float = 10.0
     heartbeat_interval_s: float = 1.0
     app_id: str = "labbook-scheduler"
+
+    # --- matching (services/booking/scheduler/matching.py); see bench/README.md ---
+    # Hard constraints.
+    liveness_hours: float = 72.0  # a lab agent silent longer than this gets no offers
+    shipping_km_per_day: float = 500.0  # great-circle km a parcel covers per day (rounded up, min 1 day)
+    reporting_days: int = 2  # from test end to report issued
+    # Soft score: lower is better; one unit ~ one day of later completion.
+    weight_completion_per_day: float = 1.0  # per day from now to report issued
+    weight_distance_per_100km: float = 0.1  # 1,000 km costs as much as one day
+    weight_price_per_10k_rub: float = 0.05  # 200,000 RUB costs as much as one day
+    weight_load: float = 2.0  # times the lab+method's reserved share of its window (0..1)
+    bonus_preferred: float = 3.0  # a supplier's preferred lab may finish three days later
+    # Joint assignment (assign_batch).
+    batch_candidates: int = 8  # best labs per request offered to the solver
+    batch_time_limit_s: float = 2.0  # CP-SAT wall time; the greedy answer stands if it is better

@@ -1,0 +1,160 @@
+"""Joint assignment of requests that arrived together: most placed, then lowest total score.
+
+CP-SAT over optional intervals with one cumulative constraint per lab+method (jobs
+have real start times and durations, so slots don't discretise into unit-capacity
+flow nodes without losing placements). The greedy one-by-one answer is the hint
+and the floor: the joint answer is returned only if it places at least as many.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from ortools.sat.python import cp_model
+
+from .calendar import Calendar
+from .matching import Assignment, Demand, LabState, Option, Unmatched, allowed, match_one, screen
+from .scoring import completion_score
+from .settings import SchedulerSettings
+
+Result = Assignment | Unmatched
+MINUTE = timedelta(minutes=1)
+SCALE = 14_400  # integer cost units per score unit: 10 per minute of completion at weight 1
+
+
+def book(calendar: Calendar, labs: dict[str, LabState], a: Assignment) -> bool:
+    window = labs[a.lab_id].terms[a.method].window
+    return window is not None and calendar.reserve(a.lab_id, a.method, a.request_id, a.start, a.end, window)
+
+
+def assign_greedy(demands: Iterable[Demand], labs: Iterable[LabState], calendar: Calendar,
+                  now: datetime, settings: SchedulerSettings) -> list[Result]:
+    """First come, first served: match_one in the given order, reserving as it goes."""
+    labs, by_id, calendar = list(labs), {lab.lab_id: lab for lab in labs}, calendar.copy()
+    results = []
+    for demand in demands:
+        result = match_one(demand, labs, calendar, now, settings)
+        if isinstance(result, Assignment) and not book(calendar, by_id, result):
+            raise AssertionError(f"earliest_fit offered a slot reserve refused: {result}")
+        results.append(result)
+    return results
+
+
+def _rank(results: Sequence[Result]) -> tuple[int, float]:
+    placed = [r for r in results if isinstance(r, Assignment)]
+    return len(placed), -sum(r.score for r in placed)
+
+
+def assign_batch(demands: Iterable[Demand], labs: Iterable[LabState], calendar: Calendar,
+                 now: datetime, settings: SchedulerSettings) -> list[Result]:
+    """One result per demand, in order. Reserves nothing: `calendar` is left as it was."""
+    demands, labs = list(demands), list(labs)
+    greedy = assign_greedy(demands, labs, calendar, now, settings)
+    if len(demands) <= 1:
+        return greedy
+    joint = solve_joint(demands, labs, calendar, now, settings, greedy)
+    return joint if joint is not None and _rank(joint) > _rank(greedy) else greedy
+
+
+def _candidates(demand: Demand, labs: list[LabState], calendar: Calendar, now: datetime,
+                settings: SchedulerSettings) -> list[Option]:
+    """The best few labs for a request by their score at the earliest arrival."""
+    options = [o for o in allowed(demand, screen(demand, labs, now, settings)[0]) if o.window()]
+    options.sort(key=lambda o: (o.score_at(o.release, calendar, now, settings), o.lab.lab_id))
+    return options[: settings.batch_candidates]
+
+
+def _minutes(at: datetime, now: datetime, up: bool) -> int:
+    # Rounding always shrinks what a job may use, so the model never over-promises.
+    value = (at - now) / MINUTE
+    return math.ceil(value) if up else math.floor(value)
+
+
+def solve_joint(demands: list[Demand], labs: list[LabState], calendar: Calendar, now: datetime,
+                settings: SchedulerSettings, hint: list[Result], arrivals: list[datetime] | None = None,
+                time_limit_s: float | None = None) -> list[Result] | None:
+    """CP-SAT; `arrivals` (each >= now) lets the benchmark ask for the offline optimum."""
+    model = cp_model.CpModel()
+    arrivals = arrivals or [now] * len(demands)
+    lanes: dict[tuple[str, str], list] = defaultdict(list)
+    chosen: list[list[tuple[Option, object, object]]] = []
+    cost_terms, big = [], 1
+    for i, demand in enumerate(demands):
+        row = []
+        for o in _candidates(demand, labs, calendar, arrivals[i], settings):
+            window = o.window()
+            duration = math.ceil(o.terms.duration / MINUTE)
+            lo = _minutes(max(o.release, window.start), now, up=True)
+            hi = _minutes(window.end, now, up=False) - duration
+            if hi < lo:
+                continue
+            present = model.new_bool_var(f"p{i}_{o.lab.lab_id}")
+            start = model.new_int_var(lo, hi, f"s{i}_{o.lab.lab_id}")
+            lanes[(o.lab.lab_id, o.method)].append(
+                model.new_optional_fixed_size_interval_var(start, duration, present, f"j{i}_{o.lab.lab_id}"))
+            base = round(SCALE * o.score_at(now + lo * MINUTE, calendar, now, settings))
+            per_minute = round(settings.weight_completion_per_day * SCALE / 1440)
+            # Absent jobs sit at lo for free; a present one pays for every minute it waits.
+            cost_terms.append((present, base, start, per_minute, lo))
+            big += 2 * (abs(base) + per_minute * (hi - lo))
+            row.append((o, present, start))
+        if row:
+            model.add_at_most_one(p for _, p, _ in row)
+        chosen.append(row)
+    _add_capacity(model, lanes, labs, calendar, now)
+    model.minimize(sum(p * (base - big) + k * (s - lo) for p, base, s, k, lo in cost_terms))
+    _hint(model, chosen, hint, now)
+    solver = cp_model.CpSolver()
+    # A deterministic time budget keeps same input -> same output; the wall limit is a backstop.
+    limit = time_limit_s or settings.batch_time_limit_s
+    solver.parameters.max_deterministic_time = limit
+    solver.parameters.max_time_in_seconds = 4 * limit
+    solver.parameters.num_workers = 1
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return _extract(demands, labs, calendar, now, settings, chosen, solver, repair=all(a == now for a in arrivals))
+
+
+def _add_capacity(model, lanes, labs, calendar, now) -> None:
+    slots = {(lab.lab_id, m): t.window.slots for lab in labs for m, t in lab.terms.items() if t.window}
+    for (lab_id, method), intervals in lanes.items():
+        fixed = []
+        for r in calendar.reservations(lab_id, method):
+            lo, hi = _minutes(r.start, now, up=False), _minutes(r.end, now, up=True)
+            if hi > 0:  # bookings that ended before now cannot collide with new jobs
+                fixed.append(model.new_fixed_size_interval_var(max(lo, 0), hi - max(lo, 0), "booked"))
+        model.add_cumulative(intervals + fixed, [1] * (len(intervals) + len(fixed)), slots[(lab_id, method)])
+
+
+def _hint(model, chosen, hint: list[Result], now: datetime) -> None:
+    for row, result in zip(chosen, hint):
+        for o, present, start in row:
+            hit = isinstance(result, Assignment) and result.lab_id == o.lab.lab_id
+            model.add_hint(present, hit)
+            if hit:
+                model.add_hint(start, _minutes(result.start, now, up=True))
+
+
+def _extract(demands, labs, calendar, now, settings, chosen, solver, repair) -> list[Result] | None:
+    """Re-check every placement against a calendar copy, then try the leftovers one by one."""
+    by_id, after = {lab.lab_id: lab for lab in labs}, calendar.copy()
+    reporting = timedelta(days=settings.reporting_days)
+    results: list[Result | None] = [None] * len(demands)
+    for i, row in enumerate(chosen):
+        for o, present, start in row:
+            if solver.boolean_value(present):
+                at = now + solver.value(start) * MINUTE
+                a = o.assignment(demands[i].request_id, at, reporting, o.score_at(at, calendar, now, settings))
+                if not book(after, by_id, a):
+                    return None
+                results[i] = a
+    for i, demand in enumerate(demands):
+        if results[i] is None and not repair:
+            results[i] = Unmatched(demand.request_id, "not_placed_offline")
+        elif results[i] is None:
+            results[i] = match_one(demand, labs, after, now, settings)
+            if isinstance(results[i], Assignment):
+                book(after, by_id, results[i])
+    return results

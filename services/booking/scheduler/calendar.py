@@ -1,0 +1,97 @@
+"""Capacity calendars: `slots` parallel lanes per (lab, method), never over-committed.
+
+Overlap counting is enough to model lanes: intervals whose overlap never exceeds
+`slots` can always be laid onto `slots` lanes (interval graphs are perfect), so
+the calendar stores reservations, not lane numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Window:
+    """A lab's advertised capacity for one method: `slots` lanes within [start, end]."""
+
+    slots: int
+    start: datetime
+    end: datetime
+
+    def capped(self, end: datetime) -> "Window":
+        return Window(self.slots, self.start, min(self.end, end))
+
+
+@dataclass(frozen=True)
+class Reservation:
+    key: str  # the request id, so a redelivered ReserveSlot is recognised
+    start: datetime
+    end: datetime
+
+
+class Calendar:
+    """Reservations per (lab_id, method_code); the reservation agent is its single writer."""
+
+    def __init__(self) -> None:
+        self._booked: dict[tuple[str, str], list[Reservation]] = {}
+
+    def copy(self) -> "Calendar":
+        other = Calendar()
+        other._booked = {k: list(v) for k, v in self._booked.items()}
+        return other
+
+    def reservations(self, lab_id: str, method: str) -> tuple[Reservation, ...]:
+        return tuple(self._booked.get((lab_id, method), ()))
+
+    def peak(self, lab_id: str, method: str, start: datetime, end: datetime) -> int:
+        """Most reservations overlapping at any instant of [start, end)."""
+        events = []
+        for r in self._booked.get((lab_id, method), ()):
+            if r.start < end and r.end > start:
+                events += [(max(r.start, start), 1), (min(r.end, end), -1)]
+        events.sort()  # at equal times -1 sorts first: half-open intervals that touch don't overlap
+        running = best = 0
+        for _, step in events:
+            running += step
+            best = max(best, running)
+        return best
+
+    def earliest_fit(self, lab_id: str, method: str, not_before: datetime,
+                     duration: timedelta, window: Window) -> datetime | None:
+        """Earliest start >= not_before with a free lane for `duration` inside `window`."""
+        lower = max(not_before, window.start)
+        # The earliest feasible start is the lower bound or the end of some reservation:
+        # sliding a feasible start left only adds intervals that end in between.
+        ends = {r.end for r in self._booked.get((lab_id, method), ()) if r.end > lower}
+        for start in sorted({lower} | ends):
+            if start + duration > window.end:
+                return None
+            if self.peak(lab_id, method, start, start + duration) < window.slots:
+                return start
+        return None
+
+    def reserve(self, lab_id: str, method: str, key: str, start: datetime,
+                end: datetime, window: Window) -> bool:
+        """Book [start, end) unless that would over-commit; idempotent per key."""
+        booked = self._booked.setdefault((lab_id, method), [])
+        for r in booked:
+            if r.key == key:
+                return (r.start, r.end) == (start, end)
+        if start < window.start or end > window.end or end <= start:
+            return False
+        if self.peak(lab_id, method, start, end) >= window.slots:
+            return False
+        booked.append(Reservation(key, start, end))
+        return True
+
+    def release(self, lab_id: str, method: str, key: str) -> bool:
+        booked = self._booked.get((lab_id, method), [])
+        kept = [r for r in booked if r.key != key]
+        self._booked[(lab_id, method)] = kept
+        return len(kept) != len(booked)
+
+    def reserved_hours(self, lab_id: str, method: str, window: Window) -> float:
+        total = timedelta()
+        for r in self._booked.get((lab_id, method), ()):
+            total += max(timedelta(), min(r.end, window.end) - max(r.start, window.start))
+        return total / timedelta(hours=1)

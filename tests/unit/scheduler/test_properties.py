@@ -1,0 +1,114 @@
+"""Property tests on random small instances; every check re-derived here, not borrowed from matching."""
+import math
+import random
+from datetime import date, datetime, timedelta, timezone
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from schemas.regions import REGIONS_BY_CODE, distance_km
+from services.booking.scheduler.assignment import assign_batch, assign_greedy
+from services.booking.scheduler.calendar import Calendar, Window
+from services.booking.scheduler.matching import Assignment, Demand, LabState, Terms, match_one
+
+from .factories import NOW, settings
+
+METHODS = ("ISO9227-NSS-96", "ISO6270-2-CH-240", "IEC60068-2-14-NA")
+REGIONS = ("RU-SAM", "RU-MOW", "RU-SPE", "RU-NVS", "RU-TA")
+SETTINGS = settings()
+PROFILE = hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def labs(draw, n=st.integers(1, 4)):
+    out = []
+    for i in range(draw(n)):
+        region = REGIONS_BY_CODE[draw(st.sampled_from(REGIONS))]
+        terms = {}
+        for method in draw(st.sets(st.sampled_from(METHODS), min_size=1)):
+            start = NOW + timedelta(hours=draw(st.integers(-48, 240)))
+            win = Window(draw(st.integers(1, 2)), start, start + timedelta(days=draw(st.integers(1, 40))))
+            terms[method] = Terms(draw(st.integers(1, 6)), draw(st.integers(0, 500_000)),
+                                  timedelta(hours=draw(st.sampled_from((8, 24, 60, 96)))),
+                                  draw(st.one_of(st.none(), st.just(win), st.just(win), st.just(win))))
+        heartbeat = NOW - timedelta(hours=draw(st.integers(0, 100)))
+        out.append(LabState(f"lab-{i}", region.lat + draw(st.floats(-1, 1)), region.lon, draw(st.booleans()) or i == 0,
+                            NOW.date() + timedelta(days=draw(st.integers(0, 60))), heartbeat, terms))
+    return out
+
+
+@st.composite
+def demands(draw, n=st.integers(1, 6)):
+    return [Demand(f"r{i}", draw(st.sampled_from(METHODS)), draw(st.integers(1, 6)),
+                   NOW.date() + timedelta(days=draw(st.integers(0, 45))), draw(st.sampled_from(REGIONS)),
+                   frozenset(draw(st.sets(st.sampled_from(("lab-0", "lab-1"))))),
+                   frozenset(draw(st.sets(st.sampled_from(("lab-1", "lab-2")), max_size=1))),
+                   frozenset(draw(st.sets(st.sampled_from(("lab-3",)))))) for i in range(draw(n))]
+
+
+def check_hard_constraints(d: Demand, a: Assignment, labs: list[LabState]) -> None:
+    lab = next(lab for lab in labs if lab.lab_id == a.lab_id)
+    terms = lab.terms[d.method]
+    region = REGIONS_BY_CODE[d.origin]
+    ship = max(1, math.ceil(distance_km(region.lat, region.lon, lab.lat, lab.lon) / 500))
+    midnight_after = lambda day: datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
+    assert lab.active and a.completion <= midnight_after(lab.valid_until)
+    assert d.samples <= terms.max_samples
+    assert NOW - lab.heartbeat_at <= timedelta(hours=72)
+    assert a.lab_id not in d.excluded | d.declined
+    assert a.start >= NOW + timedelta(days=ship)
+    assert a.end - a.start == terms.duration and a.completion - a.end == timedelta(days=2)
+    assert a.completion <= midnight_after(d.deadline)
+    assert terms.window and terms.window.start <= a.start and a.end <= terms.window.end
+
+
+def check_not_over_committed(assignments: list[Assignment], labs: list[LabState]) -> None:
+    for lab in labs:
+        for method, terms in lab.terms.items():
+            mine = [a for a in assignments if (a.lab_id, a.method) == (lab.lab_id, method)]
+            for probe in mine:  # the peak of overlapping intervals is at some interval's start
+                overlapping = [a for a in mine if a.start <= probe.start < a.end]
+                assert len(overlapping) <= terms.window.slots
+
+
+def placed(results) -> list[Assignment]:
+    return [r for r in results if isinstance(r, Assignment)]
+
+
+@PROFILE
+@given(labs(), demands(n=st.just(1)), st.randoms(use_true_random=False))
+def test_match_one_never_breaks_a_hard_constraint_and_ignores_input_order(labs, ds, rnd):
+    result = match_one(ds[0], labs, Calendar(), NOW, SETTINGS)
+    shuffled = list(labs)
+    rnd.shuffle(shuffled)
+    assert match_one(ds[0], shuffled, Calendar(), NOW, SETTINGS) == result
+    if isinstance(result, Assignment):
+        check_hard_constraints(ds[0], result, labs)
+
+
+@PROFILE
+@given(labs(), demands())
+def test_batch_is_feasible_deterministic_and_no_worse_than_greedy(labs, ds):
+    joint = assign_batch(ds, labs, Calendar(), NOW, SETTINGS)
+    assert assign_batch(ds, labs, Calendar(), NOW, SETTINGS) == joint
+    for d, r in zip(ds, joint):
+        assert r.request_id == d.request_id
+        if isinstance(r, Assignment):
+            check_hard_constraints(d, r, labs)
+    check_not_over_committed(placed(joint), labs)
+    assert len(placed(joint)) >= len(placed(assign_greedy(ds, labs, Calendar(), NOW, SETTINGS)))
+
+
+@PROFILE
+@given(labs(), demands())
+def test_reserving_a_batch_never_over_commits(labs, ds):
+    calendar, by_id = Calendar(), {lab.lab_id: lab for lab in labs}
+    for r in placed(assign_batch(ds, labs, calendar, NOW, SETTINGS)):
+        assert calendar.reserve(r.lab_id, r.method, r.request_id, r.start, r.end, by_id[r.lab_id].terms[r.method].window)
+    # A second wave on top of the booked calendar must respect what is already there.
+    second = [Demand(f"b{d.request_id}", d.method, d.samples, d.deadline, d.origin) for d in ds]
+    for r in placed(assign_batch(second, labs, calendar, NOW, SETTINGS)):
+        assert calendar.reserve(r.lab_id, r.method, r.request_id, r.start, r.end, by_id[r.lab_id].terms[r.method].window)
+    everything = [Assignment(x.key, lab_id, method, x.start, x.end, x.end, 0.0)
+                  for lab_id, lab in by_id.items() for method in lab.terms
+                  for x in calendar.reservations(lab_id, method)]
+    check_not_over_committed(everything, labs)
