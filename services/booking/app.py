@@ -7,7 +7,9 @@ from aiohttp import web
 
 from services.common.http import base_app, kafka_ctx, postgres_ctx
 from services.common.outbox import outbox_ctx
+from services.common.sse import Broadcast
 
+from .consumer import STATUS_FEED, status_consumer_ctx
 from .routes import setup_routes
 from .settings import BookingSettings
 
@@ -18,8 +20,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: BookingSettings) -> web.Application:
     app = base_app(SERVICE, settings)
+    app[STATUS_FEED] = Broadcast()
     app.cleanup_ctx.append(postgres_ctx(SCHEMA, MIGRATIONS))
     app.cleanup_ctx.append(kafka_ctx)
     app.cleanup_ctx.append(outbox_ctx(SCHEMA))  # needs the pool and the producer above
-    setup_routes(app)
+    app.cleanup_ctx.append(status_consumer_ctx)  # the read model; dead-letters with the producer
+    app.on_shutdown.append(_end_streams)
+    setup_routes(app, settings)
     return app
+
+
+async def _end_streams(app: web.Application) -> None:
+    app[STATUS_FEED].close()

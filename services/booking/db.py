@@ -96,3 +96,54 @@ def _request(row: asyncpg.Record) -> dict:
     data["preferred_lab_ids"] = list(data["preferred_lab_ids"])
     data["excluded_lab_ids"] = list(data["excluded_lab_ids"])
     return data
+
+
+async def lock_status(conn: asyncpg.Connection, request_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT org_id, status, status_seq FROM booking.requests WHERE id = $1 FOR UPDATE", request_id,
+    )
+
+
+async def apply_status(conn: asyncpg.Connection, request_id: UUID, status: str, seq: int, at: datetime, *,
+                       reason: str | None, lab_id: str | None, planned_start: datetime | None, planned_end: datetime | None) -> None:
+    """A StatusChanged from the read model; fields it does not carry keep their value."""
+    await conn.execute(
+        "UPDATE booking.requests SET status = $2, status_seq = $3, updated_at = $4,"
+        " lab_id = coalesce($5, lab_id), planned_start = coalesce($6, planned_start),"
+        " planned_end = coalesce($7, planned_end) WHERE id = $1",
+        request_id, status, seq, at, lab_id, planned_start, planned_end,
+    )
+    await conn.execute(
+        "INSERT INTO booking.status_history (request_id, seq, status, at, reason, lab_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", request_id, seq, status, at, reason, lab_id,
+    )
+
+
+WAITING_SQL = "status <> ALL($1::text[])"
+
+
+async def queue_counts(conn: asyncpg.Connection, terminal: list[str]) -> dict:
+    by_status = await conn.fetch("SELECT status, count(*) AS n FROM booking.requests GROUP BY status")
+    by_method = await conn.fetch(f"SELECT method_code AS k, count(*) AS n FROM booking.requests"
+                                 f" WHERE {WAITING_SQL} GROUP BY method_code", terminal)
+    by_region = await conn.fetch(f"SELECT ship_from_region AS k, count(*) AS n FROM booking.requests"
+                                 f" WHERE {WAITING_SQL} GROUP BY ship_from_region", terminal)
+    oldest = await conn.fetchrow(f"SELECT id, status, created_at FROM booking.requests WHERE {WAITING_SQL}"
+                                 " ORDER BY created_at, id LIMIT 1", terminal)
+    return {"by_status": {r["status"]: r["n"] for r in by_status},
+            "by_method": {r["k"]: r["n"] for r in by_method},
+            "by_region": {r["k"]: r["n"] for r in by_region},
+            "oldest": dict(oldest) if oldest else None}
+
+
+async def unmet_demand(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """UNMATCHED requests grouped by method, region and the reason of their last history row."""
+    return await conn.fetch(
+        "SELECT r.method_code, r.ship_from_region AS region, coalesce(h.reason, 'unknown') AS reason,"
+        " count(*) AS count, min(r.created_at) AS oldest"
+        " FROM booking.requests r"
+        " CROSS JOIN LATERAL (SELECT reason FROM booking.status_history"
+        "   WHERE request_id = r.id ORDER BY seq DESC LIMIT 1) h"
+        " WHERE r.status = 'UNMATCHED'"
+        " GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1, 2, 3"
+    )

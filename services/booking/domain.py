@@ -13,8 +13,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from schemas.catalogue import Method, get_method
-from schemas.regions import get_region
+from schemas.catalogue import CATALOGUE, Method, get_method
+from schemas.regions import REGIONS_BY_CODE, get_region
 from schemas.states import RequestStatus
 from schemas.values import Component, SampleCount, TestKind
 
@@ -35,12 +35,14 @@ class SubmitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Field order matters: deadline's check reads the already-validated method_code.
-    method_code: str
+    method_code: str = Field(json_schema_extra={"enum": sorted(CATALOGUE)},
+                             description="a code from the catalogue (GET /v1/methods on the labs API)")
     test_kind: TestKind
     component: Component
     samples: SampleCount
     deadline: date
-    ship_from_region: str
+    ship_from_region: str = Field(json_schema_extra={"enum": sorted(REGIONS_BY_CODE)},
+                                  description="ISO 3166-2 code of the region the samples ship from")
     preferred_lab_ids: LabIds = Field(default_factory=list, max_length=50)
     excluded_lab_ids: LabIds = Field(default_factory=list, max_length=200)
     notes: str | None = Field(default=None, max_length=2000)

@@ -1,13 +1,45 @@
-"""The booking API's URL map (DESIGN.md, "Public contract (v1)")."""
+"""The booking API's URL map (DESIGN.md, "Public contract (v1)"), documented as registered."""
 from __future__ import annotations
 
 from aiohttp import web
 
+from schemas.booking_api import QueueView, RequestPage, RequestView, UnmetDemand
+from services.common.openapi import ApiSpec, Operation, spec_routes
+
 from . import views
+from .domain import CancelBody, ListQuery, SubmitRequest
+from .settings import BookingSettings
+
+READERS = ("supplier", "staff", "admin")
+STAFF = ("staff", "admin")
 
 
-def setup_routes(app: web.Application) -> None:
-    app.router.add_post("/v1/requests", views.submit_request)
-    app.router.add_get("/v1/requests", views.list_requests)
-    app.router.add_get("/v1/requests/{id}", views.get_request)
-    app.router.add_post("/v1/requests/{id}/cancel", views.cancel_request)
+def setup_routes(app: web.Application, settings: BookingSettings | None = None) -> ApiSpec:
+    spec = ApiSpec("labbook booking API", "1", "Suppliers' test requests and the staff queue.")
+    add = lambda handler, **op: spec.route(app, handler, Operation(**op))  # noqa: E731
+    add(views.submit_request, method="POST", path="/v1/requests", summary="Submit a test request",
+        roles=("supplier",), request=SubmitRequest, response=RequestView, status=201, errors=(400, 404),
+        headers={"Idempotency-Key": "a retry with the same key and body answers the first result"},
+        tag="requests")
+    add(views.list_requests, method="GET", path="/v1/requests", summary="List requests (suppliers: their own)",
+        roles=READERS, query=ListQuery, response=RequestPage, errors=(400, 404), tag="requests")
+    add(views.get_request, method="GET", path="/v1/requests/{id}", summary="One request with its history",
+        roles=READERS, response=RequestView, tag="requests")
+    add(views.cancel_request, method="POST", path="/v1/requests/{id}/cancel",
+        summary="Cancel a request (before testing starts)", roles=READERS, request=CancelBody,
+        response=RequestView, errors=(400, 404, 409), tag="requests",
+        description="The body is optional.")
+    add(views.queue, method="GET", path="/v1/queue", summary="Queue counts by status, method and region",
+        roles=STAFF, response=QueueView, tag="staff")
+    add(views.unmet_demand, method="GET", path="/v1/unmet-demand",
+        summary="UNMATCHED requests grouped by method, region and reason", roles=STAFF,
+        response=UnmetDemand, tag="staff")
+    add(views.events, method="GET", path="/v1/events", summary="Live status changes (server-sent events)",
+        roles=READERS, media_type="text/event-stream", tag="staff",
+        description="Each event: `id: <request_id>:<seq>`, `event: StatusChanged`, `data:` the StatusChanged"
+                    " JSON. Suppliers get their organisation's only. A comment line every 15 s keeps the"
+                    " connection open. Last-Event-ID is not replayed: after a reconnect, GET the requests.")
+    if settings is not None and settings.bench_hello:
+        app.router.add_get("/bench/hello", views.hello)
+    spec_routes(app, spec)
+    return spec

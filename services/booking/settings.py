@@ -1,6 +1,9 @@
 """Settings of the booking-api process (env prefix `BOOKING_`)."""
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
@@ -11,3 +14,9 @@ class BookingSettings(ServiceSettings):
 
     host: str = "127.0.0.1"
     port: int = 8081
+    # The read model's consumer group; tests give each app its own.
+    status_group: str = "booking-status"
+    status_offset_reset: Literal["earliest", "latest"] = "earliest"
+    sse_heartbeat_s: float = Field(15.0, gt=0)
+    # bench/api.py: serve GET /bench/hello through the same middlewares, as a baseline.
+    bench_hello: bool = False

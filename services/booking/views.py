@@ -14,13 +14,18 @@ from pydantic import ValidationError
 from schemas.tokens import Principal
 from schemas.values import Role
 from services.common.auth import principal, require_role
-from services.common.http import PG_POOL, ApiError
+from services.common.http import PG_POOL, SETTINGS, ApiError
 from services.common.outbox import OUTBOX_RELAY
 
-from . import errors, service
+from schemas.events import StatusChanged
+from services.common.sse import format_event, stream
+
+from . import errors, service, staff
+from .consumer import STATUS_FEED
 from .domain import CancelBody, ListQuery, decode_cursor, validate_submission
 
 READERS = (Role.SUPPLIER, Role.STAFF, Role.ADMIN)
+STAFF = (Role.STAFF, Role.ADMIN)
 MAX_KEY_LENGTH = 200
 
 
@@ -63,6 +68,35 @@ async def cancel_request(request: web.Request) -> web.Response:
     return web.json_response(answer)
 
 
+async def queue(request: web.Request) -> web.Response:
+    require_role(principal(request), *STAFF)
+    return web.json_response(await staff.queue(request.app[PG_POOL]))
+
+
+async def unmet_demand(request: web.Request) -> web.Response:
+    require_role(principal(request), *STAFF)
+    return web.json_response(await staff.unmet_demand(request.app[PG_POOL]))
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    who = _reader(request)
+    sees_all = who.role in service.SEES_ALL
+
+    def render(event: StatusChanged) -> bytes | None:
+        if not sees_all and event.org_id != who.org:
+            return None
+        return format_event(event.model_dump(mode="json"), event_id=f"{event.request_id}:{event.seq}",
+                            event="StatusChanged")
+
+    with request.app[STATUS_FEED].subscribe() as feed:
+        return await stream(request, feed, render, heartbeat_s=request.app[SETTINGS].sse_heartbeat_s)
+
+
+async def hello(request: web.Request) -> web.Response:
+    """bench/api.py's baseline: the same app and middlewares, no work."""
+    return web.json_response({"hello": "world"})
+
+
 def _reader(request: web.Request) -> Principal:
     return require_role(principal(request), *READERS)
 
@@ -76,9 +110,12 @@ def _idempotency_key(request: web.Request) -> str | None:
 
 def _json_body(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw)
+        # JSON may escape lone surrogates ("\ud800"); PostgreSQL cannot store them (found by schemathesis).
+        json.dumps(data, ensure_ascii=False).encode()
+    except (UnicodeDecodeError, UnicodeEncodeError, json.JSONDecodeError) as exc:
         raise errors.malformed_json(str(exc)) from None
+    return data
 
 
 def _validated(build):

@@ -9,11 +9,16 @@ from datetime import date, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from datetime import datetime, timezone
+from uuid import UUID
 
-from schemas.envelope import decode
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from schemas.envelope import Envelope, decode
+from schemas.events import StatusChanged
 from schemas.tokens import issue
-from schemas.topics import Topic
+from schemas.topics import STATUS, Topic
+from services.booking.consumer import STATUS_CONSUMER
 from services.booking.app import create_app
 from services.booking.settings import BookingSettings
 from services.common.http import PG_POOL
@@ -53,9 +58,13 @@ def request_body(**overrides) -> dict:
 
 
 @pytest.fixture
-async def booking(fresh_db, monkeypatch):
+async def booking(fresh_db, monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", fresh_db)
+    monkeypatch.setenv("LABBOOK_HOME", str(tmp_path))  # its own revoked-tokens file
     monkeypatch.setenv("LABBOOK_TOKEN_SECRET", SECRET)
+    # Its own consumer group, reading from the end: tests never share offsets.
+    monkeypatch.setenv("BOOKING_STATUS_GROUP", f"booking-status-test-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("BOOKING_STATUS_OFFSET_RESET", "latest")
     app = create_app(BookingSettings())
     client = TestClient(TestServer(app))
     await client.start_server()
@@ -93,3 +102,69 @@ async def collect(consumer: AIOKafkaConsumer, keep, *, count: int, timeout: floa
                 if keep(envelope, event):
                     found.append((tp.topic, message.key, envelope, event))
     return found
+
+
+# Status events, as the scheduler would send them.
+
+@pytest.fixture
+async def producer(settings):
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+def status_event(request: dict, seq: int, status: str, previous: str | None = None, **fields) -> bytes:
+    event = StatusChanged(request_id=UUID(request["id"]), org_id=request["org_id"], seq=seq, status=status,
+                          previous=previous, at=datetime.now(timezone.utc), **fields)
+    return Envelope.wrap(event, producer="scheduler", correlation_id=request["id"]).to_bytes()
+
+
+async def publish(producer, request: dict, *events: bytes):
+    """Send in order; return the last message's metadata."""
+    for value in events:
+        sent = await producer.send_and_wait(STATUS.name, value, key=request["id"].encode())
+    return sent
+
+
+async def consumed(booking, sent) -> None:
+    """Wait until the app's consumer committed past `sent` (the only proof a refusal happened)."""
+    worker = booking.app[STATUS_CONSUMER]
+    tp = TopicPartition(sent.topic, sent.partition)
+    await until(lambda: _value(worker.committed.get(tp, -1)), lambda c: c > sent.offset)
+    assert worker.committed.get(tp, -1) > sent.offset
+
+
+async def _value(x):
+    return x
+
+
+async def until(probe, check, timeout: float = 20.0):
+    """Poll probe() until check(result) holds; return the last result."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await probe()
+        if check(result) or loop.time() > deadline:
+            return result
+        await asyncio.sleep(0.05)
+
+
+async def created(booking, headers: dict | None = None, **overrides) -> tuple[dict, dict]:
+    headers = headers or booking.auth()
+    status, body = await booking.submit(headers, **overrides)
+    assert status == 201
+    return body, headers
+
+
+def getter(booking, request: dict, headers: dict):
+    async def get():
+        response = await booking.client.get(f"/v1/requests/{request['id']}", headers=headers)
+        return await response.json()
+    return get
+
+
+async def last_seq(booking, request: dict) -> int:
+    return await booking.pool.fetchval("SELECT status_seq FROM booking.requests WHERE id = $1", UUID(request["id"]))
+
+

@@ -1,11 +1,14 @@
 """Bad input is answered in the one error shape with 400/413/422, never a 500."""
 import io
+import json
 from datetime import date, timedelta
 
 import pytest
 
 from schemas.catalogue import CATALOGUE
 from services.booking.domain import earliest_deadline
+
+from .conftest import request_body
 
 METHOD = CATALOGUE["ISO9227-NSS-96"]
 
@@ -87,3 +90,11 @@ async def test_unknown_field_in_cancel_body_is_422(booking):
     _, created = await booking.submit(headers)
     response = await booking.client.post(f"/v1/requests/{created['id']}/cancel", json={"why": "x"}, headers=headers)
     assert response.status == 422
+
+
+async def test_lone_surrogate_escape_is_400_not_500(booking):
+    """Found by schemathesis: "\\udb69" is valid JSON but no valid text for PostgreSQL."""
+    raw = json.dumps(request_body(notes="\udb69")).encode()  # json.dumps escapes it as \\udb69
+    response = await booking.client.post("/v1/requests", data=raw, headers={**booking.auth(),
+                                         "Content-Type": "application/json"})
+    assert response.status == 400 and (await response.json())["error"]["code"] == "malformed_json"

@@ -1,0 +1,135 @@
+"""The booking-status consumer: labbook.status.v1 into the read model.
+
+Offsets are committed only after the database commit of everything before them,
+so a crash redelivers and the read model's seq check makes that harmless. A
+message that cannot be decoded goes to labbook.dlq.v1 and consumption goes on;
+while PostgreSQL or Kafka is unreachable the same message is retried.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import AsyncIterator
+
+import asyncpg
+from aiohttp import web
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from schemas.envelope import Envelope, MessageRejected, decode
+from schemas.events import DeadLetter, StatusChanged
+from schemas.topics import DLQ, STATUS
+from services.common.http import HEALTH_CHECKS, PG_POOL, PRODUCER, SETTINGS
+from services.common.sse import Broadcast
+
+from . import read_model
+from .read_model import Outcome
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "booking-status"
+PRODUCER_NAME = "booking-api"
+RETRYABLE = (KafkaError, OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+MAX_BACKOFF_S = 10.0
+ASSIGNMENT_WAIT_S = 30.0
+
+STATUS_FEED = web.AppKey("status_feed", Broadcast)
+STATUS_CONSUMER = web.AppKey("status_consumer", "StatusConsumer")
+
+
+class StatusConsumer:
+    def __init__(self, consumer: AIOKafkaConsumer, pool: asyncpg.Pool, producer: AIOKafkaProducer,
+                 feed: Broadcast) -> None:
+        self.consumer, self.pool, self.producer, self.feed = consumer, pool, producer, feed
+        self.committed: dict[TopicPartition, int] = {}  # next offset per partition, once committed
+
+    async def run(self) -> None:
+        while True:
+            batches = await self.consumer.getmany(timeout_ms=1000, max_records=500)
+            for tp, messages in batches.items():
+                for message in messages:
+                    await self._retrying(self.handle, message)
+                await self._retrying(self._commit, tp, messages[-1].offset + 1)
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        await self.consumer.commit({tp: offset})
+        self.committed[tp] = offset
+
+    async def handle(self, message: ConsumerRecord) -> Outcome | None:
+        try:
+            envelope, event = decode(message.value)
+            if not isinstance(event, StatusChanged):
+                raise MessageRejected(f"{envelope.type} does not belong on {STATUS.name}")
+        except MessageRejected as exc:
+            await self.dead_letter(message, str(exc))
+            return None
+        outcome = await read_model.apply(self.pool, event)
+        # Booking's own events (SUBMITTED, CANCELLED) are already in the table when they
+        # come back; the echo still feeds the live stream, so every replica shows them.
+        if outcome is Outcome.APPLIED or (outcome is Outcome.STALE and envelope.producer == PRODUCER_NAME):
+            self.feed.publish(event)
+        return outcome
+
+    async def dead_letter(self, message: ConsumerRecord, reason: str) -> None:
+        log.warning("dead-lettering %s[%d]@%d: %s", message.topic, message.partition, message.offset, reason)
+        letter = DeadLetter(
+            reason=reason[:2000], consumer=CONSUMER, topic=message.topic, partition=message.partition,
+            offset=message.offset, key_b64=base64.b64encode(message.key).decode() if message.key else None,
+            original_b64=base64.b64encode(message.value or b"").decode())
+        envelope = Envelope.wrap(letter, producer=PRODUCER_NAME)
+        await self.producer.send_and_wait(DLQ.name, envelope.to_bytes(), key=message.key)
+
+    async def _retrying(self, step, *args) -> None:
+        backoff = 0.0
+        while True:
+            try:
+                await step(*args)
+                return
+            except RETRYABLE as exc:
+                if not backoff:
+                    log.warning("%s cannot go on, will retry: %s", CONSUMER, exc or type(exc).__name__)
+                backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.5)
+                await asyncio.sleep(backoff)
+
+
+async def status_consumer_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run the consumer while the app runs (after the pool, producer and outbox)."""
+    settings = app[SETTINGS]
+    feed = app[STATUS_FEED]
+    consumer = AIOKafkaConsumer(
+        STATUS.name, bootstrap_servers=settings.kafka_bootstrap, group_id=settings.status_group,
+        client_id=CONSUMER, enable_auto_commit=False, auto_offset_reset=settings.status_offset_reset)
+    log.info("consuming %s as group %s", STATUS.name, settings.status_group)
+    await consumer.start()
+    await _await_assignment(consumer)
+    worker = app[STATUS_CONSUMER] = StatusConsumer(consumer, app[PG_POOL], app[PRODUCER], feed)
+    task = asyncio.create_task(worker.run(), name=CONSUMER)
+    app[HEALTH_CHECKS]["status_consumer"] = lambda: _running(task)
+    yield
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    except Exception:
+        log.exception("%s ended with an error", CONSUMER)
+    await consumer.stop()
+
+
+async def _await_assignment(consumer: AIOKafkaConsumer) -> None:
+    """Wait until the group gave us partitions and their positions are known, so
+    events sent after start-up are read even with auto_offset_reset=latest."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ASSIGNMENT_WAIT_S
+    while not consumer.assignment():
+        if loop.time() > deadline:
+            log.warning("%s has no partitions after %.0f s; going on", CONSUMER, ASSIGNMENT_WAIT_S)
+            return
+        await asyncio.sleep(0.05)
+    for tp in consumer.assignment():
+        await consumer.position(tp)
+
+
+async def _running(task: asyncio.Task) -> bool:
+    return not task.done()

@@ -1,0 +1,37 @@
+"""Staff views of the whole queue: counts and unmet demand, read from the read model."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from schemas.envelope import utcnow
+from schemas.states import TERMINAL, RequestStatus
+
+from . import db
+
+
+async def queue(pool: asyncpg.Pool) -> dict:
+    async with pool.acquire() as conn:
+        counts = await db.queue_counts(conn, sorted(TERMINAL))
+    by_status = {s.value: counts["by_status"].get(s.value, 0) for s in RequestStatus}
+    oldest = counts["oldest"]
+    return {
+        "total": sum(by_status.values()), "by_status": by_status,
+        "by_method": counts["by_method"], "by_region": counts["by_region"],
+        "oldest_waiting": {"id": str(oldest["id"]), "status": oldest["status"],
+                           "since": oldest["created_at"].isoformat()} if oldest else None,
+    }
+
+
+async def unmet_demand(pool: asyncpg.Pool) -> dict:
+    async with pool.acquire() as conn:
+        rows = await db.unmet_demand(conn)
+    now = utcnow()
+    items = [{"method_code": r["method_code"], "region": r["region"], "reason": r["reason"],
+              "count": r["count"], "oldest_age_hours": _hours(now, r["oldest"])} for r in rows]
+    return {"items": items, "total": sum(i["count"] for i in items)}
+
+
+def _hours(now: datetime, then: datetime) -> float:
+    return round(max(0.0, (now - then).total_seconds()) / 3600, 2)
