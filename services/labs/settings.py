@@ -11,3 +11,4 @@ class LabsSettings(ServiceSettings):
 
     host: str = "127.0.0.1"
     port: int = 8082
+    offers_group: str = "labs-offers"  # the consumer group of the offers inbox

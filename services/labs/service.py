@@ -1,0 +1,191 @@
+"""The lab registry and liveness use cases: each one transaction over db.py, events via the outbox.
+
+Who may see what lives here too: staff see every lab, a lab only itself; anything
+else looks exactly like a missing id.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+
+from schemas.envelope import Envelope, Event, utcnow
+from schemas.events import CapacityAdvertised, CapacityItem, LabProfile
+from schemas.tokens import Principal
+from schemas.topics import CAPACITY, LABS, Topic
+from schemas.values import Accreditation, AccreditationStatus, Role, ScopeItem
+from services.common.outbox import write_event
+
+from . import db, errors
+from .domain import CapacityBody, PatchLab, RegisterLab, encode_cursor, merged_accreditation, outside_scope
+
+SCHEMA = "labs"
+PRODUCER = "labs-api"
+STAFF = frozenset({Role.STAFF, Role.ADMIN})
+# A lab's calls other than heartbeat/capacity republish its heartbeat at most this often.
+REPUBLISH_AFTER = timedelta(seconds=60)
+# heartbeat_at of a lab never heard from: staff's edits must not make it look live.
+NEVER_SEEN = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+async def emit(conn: asyncpg.Connection, topic: Topic, key: str, event: Event,
+               correlation_id: str | None = None) -> None:
+    envelope = Envelope.wrap(event, producer=PRODUCER, correlation_id=correlation_id)
+    await write_event(conn, SCHEMA, envelope, topic, key)
+
+
+async def register(pool: asyncpg.Pool, body: RegisterLab) -> dict:
+    lab_id, now = body.id or f"lab-{uuid.uuid4().hex[:12]}", utcnow()
+    lab = {**body.model_dump(mode="json", exclude={"accreditation", "id"}), "id": lab_id,
+           "certificate_no": body.accreditation.certificate_no,
+           "accreditation_status": body.accreditation.status.value,
+           "valid_until": body.accreditation.valid_until}
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await db.insert_lab(conn, lab, now)
+            row = await db.fetch_lab(conn, lab_id)
+            await emit(conn, LABS, lab_id, profile(row))
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "labs_certificate_no":
+            raise errors.duplicate_certificate(body.accreditation.certificate_no) from None
+        raise errors.duplicate_lab_id(lab_id) from None
+    return present(row)
+
+
+async def get(pool: asyncpg.Pool, who: Principal, lab_id: str) -> dict:
+    async with pool.acquire() as conn:
+        return present(await visible_lab(conn, who, lab_id))
+
+
+async def page(pool: asyncpg.Pool, *, after: tuple[datetime, str] | None, limit: int) -> dict:
+    async with pool.acquire() as conn:
+        rows = await db.list_labs(conn, after=after, limit=limit + 1)  # one extra tells if more follow
+    shown = rows[:limit]
+    last = shown[-1] if len(rows) > limit else None
+    return {"items": [present(r) for r in shown],
+            "next_cursor": encode_cursor(last["created_at"], last["id"]) if last else None}
+
+
+async def patch(pool: asyncpg.Pool, lab_id: str, body: PatchLab, today) -> dict:
+    now = utcnow()
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            row = await db.fetch_lab(conn, lab_id, for_update=True)
+            if row is None:
+                raise errors.not_found()
+            lab = _patched(row, body, today)
+            await db.update_lab(conn, lab, now)
+            if lab["accreditation_status"] != AccreditationStatus.ACTIVE:
+                # The scheduler re-matches on the LabProfile; here only the inbox is marked.
+                await db.withdraw_pending(conn, lab_id, f"accreditation {lab['accreditation_status']}", now)
+            updated = await db.fetch_lab(conn, lab_id)
+            await emit(conn, LABS, lab_id, profile(updated))
+            if updated["capacity"] != row["capacity"]:
+                await emit(conn, CAPACITY, lab_id, capacity_event(updated, row["last_seen_at"] or NEVER_SEEN))
+    except asyncpg.UniqueViolationError:
+        raise errors.duplicate_certificate(lab["certificate_no"]) from None
+    return present(updated)
+
+
+def _patched(row: dict, body: PatchLab, today) -> dict:
+    try:
+        acc = merged_accreditation(accreditation(row), body.accreditation, today)
+    except (ValueError, ValidationError) as exc:
+        raise errors.unprocessable("validation_error", f"accreditation: {_reason(exc)}") from None
+    changes = body.model_dump(mode="json", exclude_none=True, exclude={"accreditation"})
+    lab = {**row, **changes, "certificate_no": acc.certificate_no,
+           "accreditation_status": acc.status.value, "valid_until": acc.valid_until}
+    # Capacity for a method that left the scope can no longer be offered.
+    kept = {s["method_code"] for s in lab["scope"]}
+    lab["capacity"] = [c for c in row["capacity"] if c["method_code"] in kept]
+    return lab
+
+
+async def put_capacity(pool: asyncpg.Pool, who: Principal, lab_id: str, body: CapacityBody) -> dict:
+    now = utcnow()
+    async with pool.acquire() as conn, conn.transaction():
+        row = await visible_lab(conn, who, lab_id, for_update=True)
+        if missing := outside_scope(body.items, row["scope"]):
+            raise errors.unprocessable("method_not_in_scope",
+                                       f"methods not in the lab's scope: {', '.join(missing)}", {"methods": missing})
+        items = [i.model_dump(mode="json") for i in body.items]
+        heartbeat = now if who.role == Role.LAB else row["last_seen_at"] or NEVER_SEEN
+        await db.set_capacity(conn, lab_id, items, heartbeat if who.role == Role.LAB else row["last_seen_at"])
+        updated = await db.fetch_lab(conn, lab_id)
+        await emit(conn, CAPACITY, lab_id, capacity_event(updated, heartbeat))
+    return present(updated)
+
+
+async def heartbeat(pool: asyncpg.Pool, who: Principal, lab_id: str) -> dict:
+    if who.role != Role.LAB or who.org != lab_id:
+        raise errors.not_found()
+    now = utcnow()
+    async with pool.acquire() as conn, conn.transaction():
+        row = await visible_lab(conn, who, lab_id, for_update=True)
+        await db.touch(conn, lab_id, now)
+        await emit(conn, CAPACITY, lab_id, capacity_event(row, now))
+    return {"lab_id": lab_id, "heartbeat_at": now.isoformat()}
+
+
+async def seen(conn: asyncpg.Connection, who: Principal, now: datetime) -> None:
+    """Any authenticated call by a lab refreshes its liveness (republished at most once a minute)."""
+    if who.role != Role.LAB:
+        return
+    row = await db.fetch_lab(conn, who.org, for_update=True)
+    if row is None:
+        return
+    await db.touch(conn, who.org, now)
+    if row["last_seen_at"] is None or now - row["last_seen_at"] >= REPUBLISH_AFTER:
+        await emit(conn, CAPACITY, who.org, capacity_event(row, now))
+
+
+async def visible_lab(conn: asyncpg.Connection, who: Principal, lab_id: str, *, for_update: bool = False) -> dict:
+    if who.role not in STAFF and not (who.role == Role.LAB and who.org == lab_id):
+        raise errors.not_found()
+    row = await db.fetch_lab(conn, lab_id, for_update=for_update)
+    if row is None:
+        raise errors.not_found()
+    return row
+
+
+def accreditation(row: dict) -> Accreditation:
+    return Accreditation(certificate_no=row["certificate_no"], status=row["accreditation_status"],
+                         valid_until=row["valid_until"])
+
+
+def profile(row: dict) -> LabProfile:
+    return LabProfile(
+        lab_id=row["id"], name=row["name"], inn=row["inn"], region_code=row["region_code"], city=row["city"],
+        lat=row["lat"], lon=row["lon"], accreditation=accreditation(row),
+        scope=tuple(ScopeItem.model_validate(s) for s in row["scope"]), updated_at=row["updated_at"],
+    )
+
+
+def capacity_event(row: dict, heartbeat_at: datetime) -> CapacityAdvertised:
+    return CapacityAdvertised(lab_id=row["id"], heartbeat_at=heartbeat_at,
+                              items=tuple(CapacityItem.model_validate(c) for c in row["capacity"]))
+
+
+def present(row: dict) -> dict:
+    """The public JSON of a lab."""
+    return {
+        "id": row["id"], "name": row["name"], "inn": row["inn"], "region_code": row["region_code"],
+        "city": row["city"], "lat": row["lat"], "lon": row["lon"],
+        "accreditation": accreditation(row).model_dump(mode="json"),
+        "scope": row["scope"], "capacity": row["capacity"],
+        "last_seen_at": _iso(row["last_seen_at"]), "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(e["msg"] for e in exc.errors())
+    return str(exc)

@@ -1,0 +1,144 @@
+"""HTTP views: authorise first, then parse and validate, call one use case.
+
+Authorisation comes before the body is read, so a caller who may not use a route
+gets 401/404 whatever it sent (DESIGN.md, "Public contract (v1)").
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from schemas.catalogue import find_methods
+from schemas.tokens import Principal
+from schemas.values import Role
+from services.common.auth import principal, require_role
+from services.common.http import PG_POOL
+from services.common.outbox import OUTBOX_RELAY
+
+from . import errors, offers, service
+from .domain import (AcceptBody, CapacityBody, DeclineBody, JobEventBody, ListQuery, OffersQuery, PatchLab,
+                     RegisterLab, decode_cursor, today_utc, validate)
+
+STAFF = (Role.STAFF, Role.ADMIN)
+ANY_LAB_CALLER = (Role.LAB, Role.STAFF, Role.ADMIN)
+
+
+async def register_lab(request: web.Request) -> web.Response:
+    require_role(principal(request), *STAFF)
+    body = await _body(request, RegisterLab)
+    answer = await service.register(request.app[PG_POOL], body)
+    return _published(request, answer, status=201)
+
+
+async def list_labs(request: web.Request) -> web.Response:
+    require_role(principal(request), *STAFF)
+    query = _query(request, ListQuery)
+    return web.json_response(await service.page(request.app[PG_POOL], after=_cursor(query), limit=query.limit))
+
+
+async def get_lab(request: web.Request) -> web.Response:
+    who = require_role(principal(request), *ANY_LAB_CALLER)
+    return web.json_response(await service.get(request.app[PG_POOL], who, request.match_info["id"]))
+
+
+async def patch_lab(request: web.Request) -> web.Response:
+    require_role(principal(request), *STAFF)
+    body = await _body(request, PatchLab)
+    answer = await service.patch(request.app[PG_POOL], request.match_info["id"], body, today_utc())
+    return _published(request, answer)
+
+
+async def put_capacity(request: web.Request) -> web.Response:
+    who = _lab_or_staff(request)
+    body = await _body(request, CapacityBody)
+    answer = await service.put_capacity(request.app[PG_POOL], who, request.match_info["id"], body)
+    return _published(request, answer)
+
+
+async def heartbeat(request: web.Request) -> web.Response:
+    who = require_role(principal(request), Role.LAB)
+    answer = await service.heartbeat(request.app[PG_POOL], who, request.match_info["id"])
+    return _published(request, answer)
+
+
+async def list_offers(request: web.Request) -> web.Response:
+    who = require_role(principal(request), *ANY_LAB_CALLER)
+    query = _query(request, OffersQuery)
+    answer = await offers.page(request.app[PG_POOL], who, status=query.status, after=_cursor(query),
+                               limit=query.limit)
+    return _published(request, answer)
+
+
+async def accept_offer(request: web.Request) -> web.Response:
+    who = require_role(principal(request), Role.LAB)
+    body = await _body(request, AcceptBody, empty_ok=True)
+    answer = await offers.accept(request.app[PG_POOL], who, request.match_info["id"], body)
+    return _published(request, answer)
+
+
+async def decline_offer(request: web.Request) -> web.Response:
+    who = require_role(principal(request), Role.LAB)
+    body = await _body(request, DeclineBody)
+    answer = await offers.decline(request.app[PG_POOL], who, request.match_info["id"], body)
+    return _published(request, answer)
+
+
+async def job_event(request: web.Request) -> web.Response:
+    who = require_role(principal(request), Role.LAB)
+    body = await _body(request, JobEventBody)
+    answer = await offers.job_event(request.app[PG_POOL], who, request.match_info["request_id"], body, today_utc())
+    return _published(request, answer)
+
+
+async def list_methods(request: web.Request) -> web.Response:
+    """Public: the catalogue is reference data, needed before anyone has a token."""
+    category = request.query.get("category") or None
+    text = request.query.get("standard") or request.query.get("q") or None
+    items = [m.model_dump(mode="json") for m in find_methods(category=category, text=text)]
+    return web.json_response({"items": items, "next_cursor": None})
+
+
+def _lab_or_staff(request: web.Request) -> Principal:
+    who = require_role(principal(request), *ANY_LAB_CALLER)
+    if who.role == Role.LAB and who.org != request.match_info["id"]:
+        raise errors.not_found()
+    return who
+
+
+def _published(request: web.Request, answer: Any, status: int = 200) -> web.Response:
+    request.app[OUTBOX_RELAY].wake()  # events were committed: send them now, not at the next poll
+    return web.json_response(answer, status=status)
+
+
+async def _body(request: web.Request, model: type[BaseModel], *, empty_ok: bool = False):
+    raw = await request.read()
+    if empty_ok and not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise errors.malformed_json(str(exc)) from None
+    if not isinstance(data, dict):
+        raise errors.malformed_json("expected an object")
+    try:
+        return validate(model, data)
+    except ValidationError as exc:
+        raise errors.invalid(exc) from None
+
+
+def _query(request: web.Request, model: type[BaseModel]):
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise errors.bad_query("invalid query parameters", json.loads(exc.json(include_url=False))) from None
+
+
+def _cursor(query: ListQuery):
+    try:
+        return decode_cursor(query.cursor) if query.cursor else None
+    except ValueError:
+        raise errors.bad_query("invalid cursor; pass back the next_cursor of a previous page") from None

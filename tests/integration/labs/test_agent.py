@@ -1,0 +1,122 @@
+"""The lab agent as a real subprocess against the labs API served in-process."""
+import asyncio
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+
+from aiohttp.test_utils import TestServer
+
+from schemas.events import CapacityAdvertised, OfferAccepted
+from schemas.topics import CAPACITY, LAB_RESPONSES
+from services.labs.app import create_app
+from services.labs.settings import LabsSettings
+from tests.support.processes import ROOT, free_port, spawn
+
+from .conftest import METHOD, OTHER_METHOD, collect, kafka_tail, offer_made, token, until_offer, window
+
+LABBOOK = [sys.executable, "-m", "services.cli.main"]
+
+
+def lab_toml(path, *, auto_accept=True) -> str:
+    start, end = window(1, 90)
+    path.write_text(f"""
+heartbeat_seconds = 1
+poll_seconds = 0.3
+
+[policy]
+auto_accept = {str(auto_accept).lower()}
+methods = ["{METHOD}"]
+max_concurrent_jobs = 2
+min_lead_time_hours = 24
+
+[[capacity]]
+method_code = "{METHOD}"
+slots = 3
+available_from = {start.replace('+00:00', 'Z')}
+available_to = {end.replace('+00:00', 'Z')}
+""")
+    return str(path)
+
+
+def agent_run(url: str, lab_id: str, config: str) -> list[str]:
+    return [*LABBOOK, "agent", "run", "--lab", lab_id, "--token", token("lab", lab_id), "--config", config,
+            "--url", url]
+
+
+async def labbook(*args: str) -> tuple[int, str, str]:
+    """The CLI without blocking the loop that serves the API."""
+    child = await asyncio.create_subprocess_exec(*LABBOOK, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+                                                 stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(child.communicate(), 60)
+    return child.returncode, out.decode(), err.decode()
+
+
+async def test_agent_advertises_beats_and_accepts_by_policy(labs, scheduler, settings, tmp_path):
+    lab = await labs.register()
+    me = labs.auth("lab", lab["id"])
+    config = lab_toml(tmp_path / "lab.toml")
+    async with kafka_tail(settings.kafka_bootstrap, CAPACITY, LAB_RESPONSES) as tail:
+        with spawn(agent_run(labs.url, lab["id"], config), {}, tmp_path / "agent.log"):
+            mine = lambda env, ev: getattr(ev, "lab_id", None) == lab["id"]  # noqa: E731
+            adverts = await collect(tail, lambda env, ev: mine(env, ev) and isinstance(ev, CapacityAdvertised),
+                                    count=3)
+            assert len(adverts) == 3, (tmp_path / "agent.log").read_text()
+            assert adverts[0][3].items[0].slots == 3 and adverts[0][3].items[0].method_code == METHOD
+            assert adverts[-1][3].heartbeat_at > adverts[0][3].heartbeat_at
+
+            soon = datetime.now(timezone.utc) + timedelta(hours=2)
+            good = offer_made(lab["id"])
+            too_soon = offer_made(lab["id"], planned_start=soon, planned_end=soon + timedelta(days=4))
+            other_method = offer_made(lab["id"], method_code=OTHER_METHOD)
+            for offer in (good, too_soon, other_method):
+                await scheduler(offer)
+            await until_offer(labs, me, good.offer_id, status="accepted")
+            found = await collect(tail, lambda env, ev: isinstance(ev, OfferAccepted) and mine(env, ev), count=1)
+            assert found[0][3].offer_id == good.offer_id
+            await asyncio.sleep(1.0)  # a few more polls: the others stay for a person
+            for offer in (too_soon, other_method):
+                assert (await until_offer(labs, me, offer.offer_id))["status"] == "pending"
+    log = (tmp_path / "agent.log").read_text()
+    assert "left for a person" in log and "accepted by policy" in log
+
+
+async def test_offers_are_handled_by_hand_through_the_cli(labs, scheduler):
+    lab = await labs.register()
+    me = labs.auth("lab", lab["id"])
+    first, second = offer_made(lab["id"]), offer_made(lab["id"])
+    await scheduler(first)
+    await scheduler(second)
+    await until_offer(labs, me, second.offer_id)
+    common = ["--url", labs.url, "--token", token("lab", lab["id"])]
+
+    rc, out, err = await labbook("agent", "offers", *common)
+    assert rc == 0, err
+    assert {json.loads(line)["id"] for line in out.splitlines()} == {str(first.offer_id), str(second.offer_id)}
+    rc, out, err = await labbook("agent", "accept", str(first.offer_id), *common)
+    assert rc == 0 and json.loads(out)["status"] == "accepted", err
+    rc, out, err = await labbook("agent", "decline", str(second.offer_id), "--reason", "no chamber", *common)
+    assert rc == 0 and json.loads(out)["status"] == "declined", err
+    rc, out, err = await labbook("agent", "accept", str(second.offer_id), *common)
+    assert rc == 1 and "offer_not_pending" in err
+
+
+async def test_agent_waits_out_an_unavailable_api_and_logs_it_once(labs, settings, tmp_path):
+    lab = await labs.register()
+    port = free_port()
+    log_path = tmp_path / "agent.log"
+    with spawn(agent_run(f"http://127.0.0.1:{port}", lab["id"], lab_toml(tmp_path / "lab.toml")), {}, log_path):
+        await asyncio.sleep(3)
+        assert log_path.read_text().count("unavailable") == 1, log_path.read_text()
+        server = TestServer(create_app(LabsSettings()), host="127.0.0.1", port=port)
+        async with kafka_tail(settings.kafka_bootstrap, CAPACITY) as tail:
+            await server.start_server()
+            try:
+                found = await collect(tail, lambda env, ev: ev.lab_id == lab["id"], count=1, timeout=40)
+                for _ in range(100):  # the agent logs the recovery once its round is done
+                    if "answers again" in log_path.read_text():
+                        break
+                    await asyncio.sleep(0.1)
+            finally:
+                await server.close()
+    assert found and found[0][3].items[0].method_code == METHOD, log_path.read_text()
+    assert "answers again" in log_path.read_text()

@@ -1,0 +1,108 @@
+"""The agent and the labs API ride out a Kafka outage, on a PRIVATE broker we may stop:
+heartbeats keep being answered (the outbox holds the adverts), and after the broker
+is back the adverts arrive and an offer made then is accepted by policy."""
+import asyncio
+import os
+import uuid
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from schemas.envelope import Envelope, decode
+from schemas.events import CapacityAdvertised, OfferAccepted
+from schemas.topics import CAPACITY, LAB_RESPONSES, OFFERS
+from services.common.http import PG_POOL
+from services.common.kafka import ensure_topics, kafka_alive
+from services.labs.app import create_app
+from services.labs.settings import LabsSettings
+from tests.faults.test_local_stack import free_port_pair, kafka
+from tests.support.processes import spawn
+
+from .conftest import SECRET, Api, offer_made
+from .test_agent import agent_run, lab_toml
+
+
+@pytest.fixture
+def private_broker(tmp_path):
+    env = {**os.environ, "LABBOOK_HOME": str(tmp_path / "home"), "LABBOOK_KAFKA_PORT": str(free_port_pair()),
+           "LABBOOK_KAFKA_HEAP": "384m"}
+    yield env
+    kafka("down", env)
+
+
+async def read_all(bootstrap: str, topic, lab_id: str) -> list:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        found = []
+        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
+            for messages in (await consumer.getmany(timeout_ms=500)).values():
+                found += [ev for m in messages if getattr(ev := decode(m.value)[1], "lab_id", None) == lab_id]
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def until(check, timeout: float, what: str):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := await check()):
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.5)
+    return result
+
+
+async def test_agent_and_api_survive_a_broker_restart(private_broker, fresh_db, monkeypatch, tmp_path):
+    bootstrap = f"127.0.0.1:{private_broker['LABBOOK_KAFKA_PORT']}"
+    assert "listening" in kafka("up", private_broker)
+    await ensure_topics(bootstrap)
+    for name, value in {"DATABASE_URL": fresh_db, "KAFKA_BOOTSTRAP": bootstrap, "LABBOOK_TOKEN_SECRET": SECRET,
+                        "LABBOOK_HOME": private_broker["LABBOOK_HOME"],
+                        "LABS_OFFERS_GROUP": f"labs-offers-{uuid.uuid4().hex[:8]}"}.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(LabsSettings())
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    api = Api(client, app)
+    try:
+        lab = await api.register()
+        with spawn(agent_run(api.url, lab["id"], lab_toml(tmp_path / "lab.toml")), {}, tmp_path / "agent.log"):
+            await until(lambda: read_all(bootstrap, CAPACITY, lab["id"]), 60, "the first advert")
+            kafka("down", private_broker)
+            assert not await kafka_alive(bootstrap, timeout=2)
+            pool = app[PG_POOL]
+            before = await pool.fetchval("SELECT last_seen_at FROM labs.labs WHERE id = $1", lab["id"])
+            await asyncio.sleep(3)  # heartbeats every second, answered from PostgreSQL alone
+            during = await pool.fetchval("SELECT last_seen_at FROM labs.labs WHERE id = $1", lab["id"])
+            assert during > before
+            unsent = await pool.fetchval("SELECT count(*) FROM labs.outbox WHERE sent_at IS NULL")
+            assert unsent >= 2 and "unavailable" not in (tmp_path / "agent.log").read_text()
+
+            assert "listening" in kafka("up", private_broker)
+
+            async def advert_after_outage():
+                adverts = [e for e in await read_all(bootstrap, CAPACITY, lab["id"])
+                           if isinstance(e, CapacityAdvertised)]
+                return [a for a in adverts if a.heartbeat_at >= during]
+            await until(advert_after_outage, 120, "the adverts held in the outbox")
+
+            offer = offer_made(lab["id"])
+            producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+            await producer.start()
+            try:
+                await producer.send_and_wait(OFFERS.name, Envelope.wrap(offer, producer="test").to_bytes(),
+                                             key=lab["id"].encode())
+            finally:
+                await producer.stop()
+
+            async def accepted():
+                return [e for e in await read_all(bootstrap, LAB_RESPONSES, lab["id"])
+                        if isinstance(e, OfferAccepted) and e.offer_id == offer.offer_id]
+            await until(accepted, 120, "the agent to accept an offer made after the restart")
+    finally:
+        await client.close()

@@ -1,0 +1,51 @@
+"""The agent's auto-accept policy and its lab.toml."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from services.labs.agent import Policy, load_config, refusal
+
+NOW = datetime(2026, 7, 1, 12, tzinfo=timezone.utc)
+
+
+def offer(method="ISO9227-NSS-96", hours_ahead=48) -> dict:
+    return {"id": "o1", "method_code": method, "planned_start": (NOW + timedelta(hours=hours_ahead)).isoformat()}
+
+
+POLICY = Policy(auto_accept=True, methods=("ISO9227-NSS-96",), max_concurrent_jobs=2, min_lead_time_hours=24)
+
+
+@pytest.mark.parametrize("the_offer, policy, active, reason", [
+    (offer(), POLICY, 0, None),
+    (offer(), Policy(), 0, "auto-accept is off"),
+    (offer("IEC60068-2-6"), POLICY, 0, "not in the policy"),
+    (offer(), POLICY, 2, "allows 2"),
+    (offer(hours_ahead=3), POLICY, 0, "needs 24 h"),
+    (offer("IEC60068-2-6"), Policy(auto_accept=True, max_concurrent_jobs=5), 4, None),
+])
+def test_policy(the_offer, policy, active, reason):
+    why = refusal(the_offer, policy, active, NOW)
+    assert (why is None) if reason is None else (reason in why)
+
+
+def test_lab_toml_is_read_and_checked(tmp_path):
+    path = tmp_path / "lab.toml"
+    path.write_text("""
+heartbeat_seconds = 30
+[policy]
+auto_accept = true
+[[capacity]]
+method_code = "ISO9227-NSS-96"
+slots = 2
+available_from = 2026-07-01T00:00:00Z
+available_to = 2026-09-01T00:00:00Z
+""")
+    config = load_config(path)
+    assert config.heartbeat_seconds == 30 and config.policy.auto_accept and config.capacity[0].slots == 2
+    path.write_text("heartbeat_seconds = 0\n")
+    with pytest.raises(ValidationError):
+        load_config(path)
+    path.write_text("surprise = 1\n")
+    with pytest.raises(ValidationError):
+        load_config(path)
