@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install infra demo up down status test unit bench clean
+.PHONY: install infra browser demo up down status test unit bench clean
 
 install: $(STAMP)
 
@@ -30,7 +30,11 @@ down: install
 status: install
 	$(BIN)/labbook status
 
-test: infra
+# tests/browser drive a real headless Chromium (Debian package `chromium`).
+browser:
+	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: infra browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 unit: install

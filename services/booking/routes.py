@@ -6,7 +6,7 @@ from aiohttp import web
 from schemas.booking_api import QueueView, RequestPage, RequestView, UnmetDemand
 from services.common.openapi import ApiSpec, Operation, spec_routes
 
-from . import views
+from . import dashboard, views
 from .domain import CancelBody, ListQuery, SubmitRequest
 from .settings import BookingSettings
 
@@ -42,4 +42,6 @@ def setup_routes(app: web.Application, settings: BookingSettings | None = None) 
     if settings is not None and settings.bench_hello:
         app.router.add_get("/bench/hello", views.hello)
     spec_routes(app, spec)
+    # The staff page: public like /docs (it holds no data; its script reads the API with a staff token).
+    app.router.add_get("/dashboard", dashboard.dashboard)
     return spec
