@@ -6,6 +6,8 @@ gets 401/404 whatever it sent (DESIGN.md, "Public contract (v1)").
 from __future__ import annotations
 
 import json
+import re
+from datetime import timezone
 from typing import Any
 
 from aiohttp import web
@@ -19,8 +21,9 @@ from services.common.http import PG_POOL
 from services.common.outbox import OUTBOX_RELAY
 
 from . import errors, offers, service
-from .domain import (AcceptBody, CapacityBody, DeclineBody, JobEventBody, ListQuery, OffersQuery, PatchLab,
-                     RegisterLab, decode_cursor, today_utc, validate)
+from .api_models import MethodsQuery
+from .domain import (LAB_ID_RE, AcceptBody, CapacityBody, DeclineBody, JobEventBody, ListQuery, OffersQuery,
+                     PatchLab, RegisterLab, decode_cursor, offer_uuid, today_utc, validate)
 
 STAFF = (Role.STAFF, Role.ADMIN)
 ANY_LAB_CALLER = (Role.LAB, Role.STAFF, Role.ADMIN)
@@ -36,38 +39,40 @@ async def register_lab(request: web.Request) -> web.Response:
 async def list_labs(request: web.Request) -> web.Response:
     require_role(principal(request), *STAFF)
     query = _query(request, ListQuery)
-    return web.json_response(await service.page(request.app[PG_POOL], after=_cursor(query), limit=query.limit))
+    answer = await service.page(request.app[PG_POOL], after=_cursor(query, _is_lab_id), limit=query.limit)
+    return web.json_response(answer)
 
 
 async def get_lab(request: web.Request) -> web.Response:
     who = require_role(principal(request), *ANY_LAB_CALLER)
-    return web.json_response(await service.get(request.app[PG_POOL], who, request.match_info["id"]))
+    return web.json_response(await service.get(request.app[PG_POOL], who, _lab_id(request)))
 
 
 async def patch_lab(request: web.Request) -> web.Response:
     require_role(principal(request), *STAFF)
     body = await _body(request, PatchLab)
-    answer = await service.patch(request.app[PG_POOL], request.match_info["id"], body, today_utc())
+    answer = await service.patch(request.app[PG_POOL], _lab_id(request), body, today_utc())
     return _published(request, answer)
 
 
 async def put_capacity(request: web.Request) -> web.Response:
     who = _lab_or_staff(request)
     body = await _body(request, CapacityBody)
-    answer = await service.put_capacity(request.app[PG_POOL], who, request.match_info["id"], body)
+    answer = await service.put_capacity(request.app[PG_POOL], who, _lab_id(request), body)
     return _published(request, answer)
 
 
 async def heartbeat(request: web.Request) -> web.Response:
     who = require_role(principal(request), Role.LAB)
-    answer = await service.heartbeat(request.app[PG_POOL], who, request.match_info["id"])
+    answer = await service.heartbeat(request.app[PG_POOL], who, _lab_id(request))
     return _published(request, answer)
 
 
 async def list_offers(request: web.Request) -> web.Response:
     who = require_role(principal(request), *ANY_LAB_CALLER)
     query = _query(request, OffersQuery)
-    answer = await offers.page(request.app[PG_POOL], who, status=query.status, after=_cursor(query),
+    answer = await offers.page(request.app[PG_POOL], who, status=query.status,
+                               after=_cursor(query, lambda key: offer_uuid(key) is not None),
                                limit=query.limit)
     return _published(request, answer)
 
@@ -95,15 +100,16 @@ async def job_event(request: web.Request) -> web.Response:
 
 async def list_methods(request: web.Request) -> web.Response:
     """Public: the catalogue is reference data, needed before anyone has a token."""
-    category = request.query.get("category") or None
-    text = request.query.get("standard") or request.query.get("q") or None
+    query = _query(request, MethodsQuery)
+    category = query.category or None
+    text = query.standard or query.q or None
     items = [m.model_dump(mode="json") for m in find_methods(category=category, text=text)]
     return web.json_response({"items": items, "next_cursor": None})
 
 
 def _lab_or_staff(request: web.Request) -> Principal:
     who = require_role(principal(request), *ANY_LAB_CALLER)
-    if who.role == Role.LAB and who.org != request.match_info["id"]:
+    if who.role == Role.LAB and who.org != _lab_id(request):
         raise errors.not_found()
     return who
 
@@ -124,6 +130,9 @@ async def _body(request: web.Request, model: type[BaseModel], *, empty_ok: bool 
             raise errors.malformed_json(str(exc)) from None
     if not isinstance(data, dict):
         raise errors.malformed_json("expected an object")
+    if _has_nul(data):  # PostgreSQL text and jsonb cannot hold U+0000
+        raise errors.unprocessable("validation_error", "the request body is not valid: text must not contain"
+                                   " the NUL character (U+0000)")
     try:
         return validate(model, data)
     except ValidationError as exc:
@@ -137,8 +146,42 @@ def _query(request: web.Request, model: type[BaseModel]):
         raise errors.bad_query("invalid query parameters", json.loads(exc.json(include_url=False))) from None
 
 
-def _cursor(query: ListQuery):
+def _cursor(query: ListQuery, key_ok):
+    """The decoded cursor, or 400 for anything a previous page did not hand out."""
     try:
-        return decode_cursor(query.cursor) if query.cursor else None
+        after = decode_cursor(query.cursor) if query.cursor else None
     except ValueError:
-        raise errors.bad_query("invalid cursor; pass back the next_cursor of a previous page") from None
+        after = ()
+    if after is not None and not (after and key_ok(after[1]) and _in_range(after[0])):
+        raise errors.bad_query("invalid cursor; pass back the next_cursor of a previous page")
+    return after
+
+
+def _lab_id(request: web.Request) -> str:
+    """The `{id}` of a lab route; an id no lab can have is simply not found (and never reaches SQL)."""
+    lab_id = request.match_info["id"]
+    if not _is_lab_id(lab_id):
+        raise errors.not_found()
+    return lab_id
+
+
+def _is_lab_id(text: str) -> bool:
+    return re.fullmatch(LAB_ID_RE, text) is not None
+
+
+def _in_range(at) -> bool:
+    try:
+        at.astimezone(timezone.utc)  # year 1 at +14:00 is before year 1 in UTC
+    except OverflowError:
+        return False
+    return True
+
+
+def _has_nul(data: Any) -> bool:
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_has_nul(v) for v in data)
+    return False

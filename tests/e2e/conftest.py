@@ -36,3 +36,37 @@ async def booking_url(servers, settings, tmp_path_factory):
             yield url
     finally:
         await drop_database(servers, name)
+
+
+@pytest.fixture(scope="module")
+async def labs_url(servers, settings, tmp_path_factory):
+    """A real labs-api process on its own database (its own offers group); its base URL."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    await servers.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = settings.database_url.rpartition("/")
+    port = free_port()
+    env = {"DATABASE_URL": f"{base}/{name}", "LABBOOK_TOKEN_SECRET": SECRET, "LABS_PORT": str(port),
+           "LABS_OFFERS_GROUP": f"labs-offers-e2e-{name}", "LOG_LEVEL": "WARNING"}
+    log = tmp_path_factory.mktemp("labs") / "labs.log"
+    try:
+        with spawn(python_module("services.labs"), env, log) as child:
+            url = f"http://127.0.0.1:{port}"
+            await until_status(f"{url}/healthz", 200, child=child, log=log)
+            yield url
+    finally:
+        await drop_database(servers, name)
+
+
+@pytest.fixture(scope="module")
+async def lab_id(labs_url) -> str:
+    """A lab registered (by staff) in the labs process; a `lab` token with this org is that lab."""
+    import aiohttp
+
+    from tests.integration.labs.conftest import lab_body
+
+    wanted = f"e2e-{uuid.uuid4().hex[:8]}"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{labs_url}/v1/labs", json=lab_body(id=wanted),
+                                headers={"Authorization": f"Bearer {token('staff')}"}) as response:
+            assert response.status == 201, await response.text()
+            return (await response.json())["id"]

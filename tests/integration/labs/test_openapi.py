@@ -1,0 +1,149 @@
+"""GET /openapi.json is a structurally valid OpenAPI 3.1 document of every route; /docs renders it."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import jsonschema_rs
+
+pytestmark = pytest.mark.integration
+
+UNDOCUMENTED = {"/healthz", "/metrics", "/openapi.json", "/docs"}
+METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+@pytest.fixture
+async def spec(labs) -> dict:
+    response = await labs.client.get("/openapi.json")  # public: no token
+    assert response.status == 200
+    return await response.json()
+
+
+def refs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from refs(value)
+
+
+def resolve(doc: dict, ref: str):
+    assert ref.startswith("#/"), ref
+    node = doc
+    for part in ref[2:].split("/"):
+        node = node[part]
+    return node
+
+
+async def test_every_route_is_documented(labs, spec):
+    assert spec["openapi"] == "3.1.0" and spec["info"]["title"] and spec["info"]["version"]
+    served = {(r.method.lower(), r.resource.canonical) for r in labs.app.router.routes()
+              if r.method.lower() in METHODS and r.resource.canonical not in UNDOCUMENTED}
+    documented = {(m, p) for p, ops in spec["paths"].items() for m in ops}
+    assert served == documented
+    assert ("post", "/v1/labs") in documented and ("post", "/v1/jobs/{request_id}/events") in documented
+    assert ("get", "/v1/methods") in documented
+
+
+async def test_every_ref_resolves_and_schemas_are_valid(spec):
+    found = list(refs(spec))
+    assert found and all(resolve(spec, ref) for ref in found)
+    for name, schema in spec["components"]["schemas"].items():
+        jsonschema_rs.meta.validate(schema)  # a valid JSON Schema (2020-12, as OpenAPI 3.1 uses)
+    assert "ErrorBody" in spec["components"]["schemas"]
+
+
+async def test_operations_are_well_formed(spec):
+    ids = set()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            assert method in METHODS and op["summary"] and op["responses"]
+            assert op["operationId"] not in ids
+            ids.add(op["operationId"])
+            names = {p["name"] for p in op["parameters"] if p["in"] == "path"}
+            assert names == set(re.findall(r"{(\w+)}", path))
+            if path == "/v1/methods":  # public reference data
+                assert "security" not in op and op["x-roles"] == []
+            else:
+                assert op["security"] == [{"bearer": []}] and "401" in op["responses"]
+            for code, response in op["responses"].items():
+                assert re.fullmatch(r"[1-5]\d\d", code) and response["description"]
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer", "description": spec["components"]["securitySchemes"]["bearer"]["description"]}
+
+
+async def test_every_operation_has_its_models(spec):
+    """Each body, query and answer is a documented pydantic model, and errors are ErrorBody."""
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            success = [code for code in op["responses"] if code.startswith("2")]
+            assert len(success) == 1, (method, path)
+            schema = op["responses"][success[0]]["content"]["application/json"]["schema"]
+            assert schema["$ref"].startswith("#/components/schemas/"), (method, path)
+            for code, response in op["responses"].items():
+                if not code.startswith("2"):
+                    assert response["content"]["application/json"]["schema"] == error
+            if method in {"post", "put", "patch"} and not path.endswith("/heartbeat"):
+                body = op["requestBody"]["content"]["application/json"]["schema"]
+                assert body["$ref"].startswith("#/components/schemas/"), (method, path)
+                assert "422" in op["responses"] and "400" in op["responses"]
+    queries = {p["name"] for p in spec["paths"]["/v1/offers"]["get"]["parameters"] if p["in"] == "query"}
+    assert queries == {"limit", "cursor", "status"}
+
+
+async def test_documented_answers_match_real_ones(labs, spec):
+    """A registered lab's answer validates against the documented LabView."""
+    lab = await labs.register()
+    view = dict(spec["components"]["schemas"]["LabView"], components=spec["components"])
+    validator = jsonschema_rs.validator_for(view)
+    validator.validate(lab)
+    _, page = await labs.call("GET", "/v1/labs", labs.auth("staff"))
+    jsonschema_rs.validator_for(dict(spec["components"]["schemas"]["LabPage"],
+                                     components=spec["components"])).validate(page)
+
+
+async def test_docs_page_lists_every_operation(labs, spec):
+    response = await labs.client.get("/docs")
+    assert response.status == 200 and response.content_type == "text/html"
+    page = await response.text()
+    for path in spec["paths"]:
+        assert f"<code>{path}</code>" in page
+    assert "<script" not in page and "http" not in page.split("</style>")[0]  # nothing loaded from elsewhere
+
+
+async def test_bad_input_is_refused_not_a_500(labs):
+    """Inputs the schemathesis run found or could find: NUL in text, ids and cursors no lab or offer has."""
+    import base64
+    import uuid
+
+    from .conftest import lab_body
+
+    def cursor(at: str, key: str) -> str:
+        return base64.urlsafe_b64encode(f"{at}|{key}".encode()).decode().rstrip("=")
+
+    lab = await labs.register()
+    staff, me = labs.auth("staff"), labs.auth("lab", lab["id"])
+    probes = [
+        ("POST", "/v1/labs", staff, lab_body(name="Test\x00Centre"), 422),
+        ("PATCH", f"/v1/labs/{lab['id']}", staff, {"city": "Togliatti\x00"}, 422),
+        ("PATCH", f"/v1/labs/{lab['id']}", staff, {"name\x00": "x"}, 422),
+        ("GET", "/v1/labs/a%00b", staff, None, 404),
+        ("PATCH", "/v1/labs/a%00b", staff, {"name": "x"}, 404),
+        ("PUT", "/v1/labs/a%00b/capacity", staff, {"items": []}, 404),
+        ("POST", "/v1/labs/a%00b/heartbeat", labs.auth("lab", "a\x00b"), None, 404),
+        ("GET", f"/v1/labs?cursor={cursor('2020-01-01T00:00:00+00:00', 'a' + chr(0))}", staff, None, 400),
+        ("GET", f"/v1/offers?cursor={cursor('2020-01-01T00:00:00+00:00', 'not-a-uuid')}", staff, None, 400),
+        ("GET", f"/v1/offers?cursor={cursor('0001-01-01T00:00:00+14:00', str(uuid.uuid4()))}", staff, None, 400),
+        ("GET", f"/v1/labs?cursor={cursor('2020-01-01T00:00:00+00:00', lab['id'])}", staff, None, 200),
+        ("GET", f"/v1/offers?cursor={cursor('2020-01-01T00:00:00+00:00', str(uuid.uuid4()))}", staff, None, 200),
+    ]
+    for method, path, headers, body, wanted in probes:
+        response = await labs.client.request(method, path, json=body, headers=headers)
+        assert response.status == wanted, (method, path, body, await response.text())
+    _, unchanged = await labs.call("GET", f"/v1/labs/{lab['id']}", me)
+    assert unchanged["city"] == lab["city"]
