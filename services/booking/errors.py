@@ -20,10 +20,6 @@ def invalid(exc: ValidationError) -> ApiError:
     return ApiError(422, "validation_error", "the request body is not valid", details)
 
 
-def malformed_json(reason: str) -> ApiError:
-    return ApiError(400, "malformed_json", f"the body is not a JSON object: {reason}")
-
-
 def illegal_transition(exc: IllegalTransition) -> ApiError:
     return ApiError(409, "illegal_transition", str(exc), {"status": exc.current})
 

@@ -5,8 +5,6 @@ gets 401/404 whatever it sent (DESIGN.md, "Public contract (v1)").
 """
 from __future__ import annotations
 
-import json
-from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -14,6 +12,7 @@ from pydantic import ValidationError
 from schemas.tokens import Principal
 from schemas.values import Role
 from services.common.auth import principal, require_role
+from services.common.bodies import json_body
 from services.common.http import PG_POOL, SETTINGS, ApiError
 from services.common.outbox import OUTBOX_RELAY
 
@@ -36,7 +35,7 @@ async def submit_request(request: web.Request) -> web.Response:
     pool = request.app[PG_POOL]
     if key is not None and (stored := await service.replay(pool, who, key, raw)) is not None:
         return web.json_response(stored[1], status=stored[0])
-    body = _validated(lambda: validate_submission(_json_body(raw)))
+    body = _validated(lambda: validate_submission(json_body(raw)))
     status, answer = await service.submit(pool, who, body, key=key, raw=raw)
     request.app[OUTBOX_RELAY].wake()
     return web.json_response(answer, status=status)
@@ -62,7 +61,7 @@ async def list_requests(request: web.Request) -> web.Response:
 async def cancel_request(request: web.Request) -> web.Response:
     who = _reader(request)
     raw = await request.read()
-    body = _validated(lambda: CancelBody.model_validate(_json_body(raw) if raw.strip() else {}))
+    body = _validated(lambda: CancelBody.model_validate(json_body(raw, empty_ok=True)))
     answer = await service.cancel(request.app[PG_POOL], who, request.match_info["id"], body.reason)
     request.app[OUTBOX_RELAY].wake()
     return web.json_response(answer)
@@ -106,16 +105,6 @@ def _idempotency_key(request: web.Request) -> str | None:
     if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ApiError(400, "bad_idempotency_key", f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} characters")
     return key
-
-
-def _json_body(raw: bytes) -> Any:
-    try:
-        data = json.loads(raw)
-        # JSON may escape lone surrogates ("\ud800"); PostgreSQL cannot store them (found by schemathesis).
-        json.dumps(data, ensure_ascii=False).encode()
-    except (UnicodeDecodeError, UnicodeEncodeError, json.JSONDecodeError) as exc:
-        raise errors.malformed_json(str(exc)) from None
-    return data
 
 
 def _validated(build):

@@ -26,10 +26,6 @@ def unprocessable(code: str, message: str, details: object = None) -> ApiError:
     return ApiError(422, code, message, details)
 
 
-def malformed_json(reason: str) -> ApiError:
-    return ApiError(400, "malformed_json", f"the body is not a JSON object: {reason}")
-
-
 def bad_query(message: str, details: object = None) -> ApiError:
     return ApiError(400, "bad_query", message, details)
 

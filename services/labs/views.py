@@ -17,6 +17,7 @@ from schemas.catalogue import find_methods
 from schemas.tokens import Principal
 from schemas.values import Role
 from services.common.auth import principal, require_role
+from services.common.bodies import json_body, malformed_json
 from services.common.http import PG_POOL
 from services.common.outbox import OUTBOX_RELAY
 
@@ -120,19 +121,9 @@ def _published(request: web.Request, answer: Any, status: int = 200) -> web.Resp
 
 
 async def _body(request: web.Request, model: type[BaseModel], *, empty_ok: bool = False):
-    raw = await request.read()
-    if empty_ok and not raw.strip():
-        data: Any = {}
-    else:
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise errors.malformed_json(str(exc)) from None
+    data = json_body(await request.read(), empty_ok=empty_ok)
     if not isinstance(data, dict):
-        raise errors.malformed_json("expected an object")
-    if _has_nul(data):  # PostgreSQL text and jsonb cannot hold U+0000
-        raise errors.unprocessable("validation_error", "the request body is not valid: text must not contain"
-                                   " the NUL character (U+0000)")
+        raise malformed_json("expected an object")
     try:
         return validate(model, data)
     except ValidationError as exc:
@@ -175,13 +166,3 @@ def _in_range(at) -> bool:
     except OverflowError:
         return False
     return True
-
-
-def _has_nul(data: Any) -> bool:
-    if isinstance(data, str):
-        return "\x00" in data
-    if isinstance(data, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in data.items())
-    if isinstance(data, list):
-        return any(_has_nul(v) for v in data)
-    return False

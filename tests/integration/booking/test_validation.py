@@ -98,3 +98,10 @@ async def test_lone_surrogate_escape_is_400_not_500(booking):
     response = await booking.client.post("/v1/requests", data=raw, headers={**booking.auth(),
                                          "Content-Type": "application/json"})
     assert response.status == 400 and (await response.json())["error"]["code"] == "malformed_json"
+
+
+async def test_nul_character_is_422_not_500(booking):
+    """Found by schemathesis: "\\u0000" is valid JSON but PostgreSQL text cannot hold it."""
+    body = request_body(component={"name": "Hinge", "part_number": "H-1", "category": "NY\u0000"})
+    response = await booking.client.post("/v1/requests", json=body, headers=booking.auth())
+    assert response.status == 422 and (await response.json())["error"]["code"] == "validation_error"
