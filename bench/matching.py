@@ -19,10 +19,10 @@ from ortools.graph.python import min_cost_flow
 
 from schemas.catalogue import CATALOGUE
 from schemas.regions import REGIONS_BY_CODE, distance_km
-from services.booking.scheduler.assignment import assign_batch, assign_greedy, book, solve_joint
+from services.booking.scheduler.assignment import assign_batch, book, solve_joint
 from services.booking.scheduler.calendar import Calendar, Window
 from services.booking.scheduler.matching import (Assignment, Demand, LabState, Terms, Unmatched, allowed,
-                                                  end_of_day, screen)
+                                                  end_of_day, index_labs, match_one, screen)
 from services.booking.scheduler.settings import SchedulerSettings
 
 REGIONS = ("RU-SAM RU-MOW RU-MOS RU-SPE RU-LEN RU-NIZ RU-TA RU-KLU RU-ULY RU-UD RU-CHE RU-YAR "
@@ -94,7 +94,8 @@ def load(instance: dict) -> tuple[datetime, list[LabState], list[Demand], list[d
 
 def run_labbook(labs, demands, arrivals, settings) -> list:
     """As the scheduler runs: assign_batch per arrival window, matching at the window's end."""
-    calendar, by_id, results, i = Calendar(), {lab.lab_id: lab for lab in labs}, [], 0
+    labs = index_labs(labs)  # once, not per window
+    calendar, by_id, results, i = Calendar(), labs.by_id, [], 0
     while i < len(demands):
         close = arrivals[i] + WINDOW
         j = i
@@ -110,9 +111,11 @@ def run_labbook(labs, demands, arrivals, settings) -> list:
 
 
 def run_fcfs(labs, demands, arrivals, settings) -> list:
-    calendar, by_id, results = Calendar(), {lab.lab_id: lab for lab in labs}, []
+    # match_one + book is assign_greedy for one request, without its calendar copy.
+    labs = index_labs(labs)
+    calendar, by_id, results = Calendar(), labs.by_id, []
     for demand, at in zip(demands, arrivals):
-        (result,) = assign_greedy([demand], labs, calendar, at, settings)
+        result = match_one(demand, labs, calendar, at, settings)
         if isinstance(result, Assignment):
             book(calendar, by_id, result)
         results.append(result)

@@ -68,6 +68,9 @@ class ReserveSlot(Event):
     method_code: str
     start: AwareDatetime
     end: AwareDatetime
+    # None: exactly [start, end) or nothing. Set: the earliest free [t, t + (end - start))
+    # with start <= t and t + (end - start) <= latest_end (the deadline bound).
+    latest_end: AwareDatetime | None = None
 
 
 class ReleaseSlot(Event):
@@ -75,6 +78,43 @@ class ReleaseSlot(Event):
     request_id: UUID
     lab_id: str
     reason: str
+
+
+# labbook.reservations.v1, written by the scheduler to itself (key request_id)
+class SlotGranted(Event):
+    reservation_id: UUID
+    request_id: UUID
+    lab_id: str
+    method_code: str
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class SlotRefused(Event):
+    reservation_id: UUID
+    request_id: UUID
+    lab_id: str
+    reason: str
+
+
+class OfferExpired(Event):
+    offer_id: UUID
+    request_id: UUID
+    lab_id: str
+
+
+# labbook.reservations.v1, sent by a scheduler worker to one of its own partitions:
+# match the requests that arrived there since the last window together.
+class MatchWindowClosed(Event):
+    partition: int = Field(ge=0)
+
+
+# labbook.reservations.v1, sent by the lab-partitioned agent to every partition so
+# each request partition holds every lab's profile and capacity (key lab_id).
+class SupplyChanged(Event):
+    lab_id: str
+    profile: LabProfile | None = None
+    capacity: CapacityAdvertised | None = None
 
 
 # labbook.offers.v1

@@ -19,6 +19,7 @@ def main() -> None:
     # Faust retries an unreachable broker forever; say so once instead.
     if not asyncio.run(kafka_alive(settings.kafka_bootstrap, timeout=10)):
         fail(SERVICE, StartupError("KAFKA_BOOTSTRAP", f"no Kafka broker answered at {settings.kafka_bootstrap}"))
+    settings.home.mkdir(parents=True, exist_ok=True)  # Faust makes its datadir, not the parents
     app = create_worker(settings)
     Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
 

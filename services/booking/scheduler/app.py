@@ -30,8 +30,12 @@ def create_worker(settings: SchedulerSettings) -> faust.App:
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         datadir=str(settings.home / "scheduler-data"),
+        consumer_auto_offset_reset=settings.auto_offset_reset,
     )
     add_pages(app, settings)
+    from .agents import register  # agents and tables register on the app they are given
+
+    register(app, settings)
     return app
 
 

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from ortools.sat.python import cp_model
 
 from .calendar import Calendar
-from .matching import Assignment, Demand, LabState, Option, Unmatched, allowed, match_one, screen
+from .matching import (Assignment, Demand, LabState, Option, Unmatched, allowed, index_labs, match_one,
+                       screen)
 from .scoring import completion_score
 from .settings import SchedulerSettings
 
@@ -32,7 +33,8 @@ def book(calendar: Calendar, labs: dict[str, LabState], a: Assignment) -> bool:
 def assign_greedy(demands: Iterable[Demand], labs: Iterable[LabState], calendar: Calendar,
                   now: datetime, settings: SchedulerSettings) -> list[Result]:
     """First come, first served: match_one in the given order, reserving as it goes."""
-    labs, by_id, calendar = list(labs), {lab.lab_id: lab for lab in labs}, calendar.copy()
+    labs = index_labs(labs)
+    by_id, calendar = labs.by_id, calendar.copy()
     results = []
     for demand in demands:
         result = match_one(demand, labs, calendar, now, settings)
@@ -50,7 +52,7 @@ def _rank(results: Sequence[Result]) -> tuple[int, float]:
 def assign_batch(demands: Iterable[Demand], labs: Iterable[LabState], calendar: Calendar,
                  now: datetime, settings: SchedulerSettings) -> list[Result]:
     """One result per demand, in order. Reserves nothing: `calendar` is left as it was."""
-    demands, labs = list(demands), list(labs)
+    demands, labs = list(demands), index_labs(labs)
     greedy = assign_greedy(demands, labs, calendar, now, settings)
     if len(demands) <= 1:
         return greedy
@@ -76,7 +78,7 @@ def solve_joint(demands: list[Demand], labs: list[LabState], calendar: Calendar,
                 settings: SchedulerSettings, hint: list[Result], arrivals: list[datetime] | None = None,
                 time_limit_s: float | None = None) -> list[Result] | None:
     """CP-SAT; `arrivals` (each >= now) lets the benchmark ask for the offline optimum."""
-    model = cp_model.CpModel()
+    model, labs = cp_model.CpModel(), index_labs(labs)
     arrivals = arrivals or [now] * len(demands)
     lanes: dict[tuple[str, str], list] = defaultdict(list)
     chosen: list[list[tuple[Option, object, object]]] = []
@@ -118,14 +120,15 @@ def solve_joint(demands: list[Demand], labs: list[LabState], calendar: Calendar,
 
 
 def _add_capacity(model, lanes, labs, calendar, now) -> None:
-    slots = {(lab.lab_id, m): t.window.slots for lab in labs for m, t in lab.terms.items() if t.window}
+    by_id = index_labs(labs).by_id
     for (lab_id, method), intervals in lanes.items():
         fixed = []
         for r in calendar.reservations(lab_id, method):
             lo, hi = _minutes(r.start, now, up=False), _minutes(r.end, now, up=True)
             if hi > 0:  # bookings that ended before now cannot collide with new jobs
                 fixed.append(model.new_fixed_size_interval_var(max(lo, 0), hi - max(lo, 0), "booked"))
-        model.add_cumulative(intervals + fixed, [1] * (len(intervals) + len(fixed)), slots[(lab_id, method)])
+        slots = by_id[lab_id].terms[method].window.slots
+        model.add_cumulative(intervals + fixed, [1] * (len(intervals) + len(fixed)), slots)
 
 
 def _hint(model, chosen, hint: list[Result], now: datetime) -> None:
@@ -139,7 +142,7 @@ def _hint(model, chosen, hint: list[Result], now: datetime) -> None:
 
 def _extract(demands, labs, calendar, now, settings, chosen, solver, repair) -> list[Result] | None:
     """Re-check every placement against a calendar copy, then try the leftovers one by one."""
-    by_id, after = {lab.lab_id: lab for lab in labs}, calendar.copy()
+    by_id, after = index_labs(labs).by_id, calendar.copy()
     reporting = timedelta(days=settings.reporting_days)
     results: list[Result | None] = [None] * len(demands)
     for i, row in enumerate(chosen):

@@ -34,11 +34,26 @@ class Calendar:
 
     def __init__(self) -> None:
         self._booked: dict[tuple[str, str], list[Reservation]] = {}
+        self._owned: set[tuple[str, str]] = set()  # lists this calendar may change in place
 
     def copy(self) -> "Calendar":
+        """Copy-on-write: lists are shared until either side writes (the batch solver copies
+        a calendar of every reservation per window; copying the lists made it quadratic)."""
         other = Calendar()
-        other._booked = {k: list(v) for k, v in self._booked.items()}
+        other._booked = dict(self._booked)
+        self._owned = set()
         return other
+
+    def _writable(self, lab_id: str, method: str) -> list[Reservation]:
+        key = (lab_id, method)
+        if key not in self._owned:
+            self._booked[key] = list(self._booked.get(key, ()))
+            self._owned.add(key)
+        return self._booked[key]
+
+    def load(self, lab_id: str, method: str, reservation: Reservation) -> None:
+        """Put back a stored reservation (the reservation agent's table) without checks."""
+        self._writable(lab_id, method).append(reservation)
 
     def reservations(self, lab_id: str, method: str) -> tuple[Reservation, ...]:
         return tuple(self._booked.get((lab_id, method), ()))
@@ -73,21 +88,21 @@ class Calendar:
     def reserve(self, lab_id: str, method: str, key: str, start: datetime,
                 end: datetime, window: Window) -> bool:
         """Book [start, end) unless that would over-commit; idempotent per key."""
-        booked = self._booked.setdefault((lab_id, method), [])
-        for r in booked:
+        for r in self._booked.get((lab_id, method), ()):
             if r.key == key:
                 return (r.start, r.end) == (start, end)
         if start < window.start or end > window.end or end <= start:
             return False
         if self.peak(lab_id, method, start, end) >= window.slots:
             return False
-        booked.append(Reservation(key, start, end))
+        self._writable(lab_id, method).append(Reservation(key, start, end))
         return True
 
     def release(self, lab_id: str, method: str, key: str) -> bool:
         booked = self._booked.get((lab_id, method), [])
         kept = [r for r in booked if r.key != key]
         self._booked[(lab_id, method)] = kept
+        self._owned.add((lab_id, method))
         return len(kept) != len(booked)
 
     def reserved_hours(self, lab_id: str, method: str, window: Window) -> float:

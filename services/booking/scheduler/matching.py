@@ -126,6 +126,27 @@ class Option:
         return Assignment(request_id, self.lab.lab_id, self.method, start, end, end + reporting, score)
 
 
+class LabIndex(tuple):
+    """Labs sorted by id, looked up by method: screening scanned and sorted every lab
+    for every request (4,000 labs x 130,000 requests in the 100x benchmark)."""
+
+    def __new__(cls, labs: Iterable[LabState]) -> "LabIndex":
+        self = super().__new__(cls, sorted(labs, key=lambda lab: lab.lab_id))
+        self.by_id = {lab.lab_id: lab for lab in self}
+        self._by_method: dict[str, list[LabState]] = {}
+        for lab in self:
+            for method in lab.terms:
+                self._by_method.setdefault(method, []).append(lab)
+        return self
+
+    def holding(self, method: str) -> list[LabState]:
+        return self._by_method.get(method, [])
+
+
+def index_labs(labs: Iterable[LabState]) -> LabIndex:
+    return labs if isinstance(labs, LabIndex) else LabIndex(labs)
+
+
 @lru_cache(maxsize=65_536)
 def _km(origin: str, lat: float, lon: float) -> float:
     # Suppliers ship from few regions to few labs; the trigonometry dominated screening.
@@ -173,8 +194,7 @@ def screen(demand: Demand, labs: Iterable[LabState], now: datetime,
            settings: SchedulerSettings) -> tuple[list[Option], str | None]:
     """Labs passing every calendar-free constraint (exclusions are applied later, see match_one)."""
     accredited = [_option(demand, lab, now, settings)
-                  for lab in sorted(labs, key=lambda lab: lab.lab_id)
-                  if demand.method in lab.terms and lab.active]
+                  for lab in index_labs(labs).holding(demand.method) if lab.active]
     if not accredited:
         return [], "no_accredited_lab"
     return _filter(accredited, _static_stages(demand, now, settings))
@@ -195,6 +215,10 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
               settings: SchedulerSettings) -> Assignment | Unmatched:
     """The best lab and slot for one request, or why there is none. Reserves nothing."""
     options, reason = screen(demand, labs, now, settings)
+    if not reason and settings.weight_load >= 0 and settings.weight_completion_per_day >= 0:
+        best = _best_first(demand, allowed(demand, options), calendar, now, settings)
+        if best is not None:
+            return best
     fits = {o.lab.lab_id: s for o in options if (s := earliest_start(o, calendar)) is not None}
     if not reason and not fits:
         reason = "no_capacity_before_deadline"
@@ -207,3 +231,30 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     scored = [o.assignment(demand.request_id, fits[o.lab.lab_id], reporting,
                            o.score_at(fits[o.lab.lab_id], calendar, now, settings)) for o in options]
     return min(scored, key=lambda a: (a.score, a.lab_id))
+
+
+def _best_first(demand: Demand, options: list[Option], calendar: Calendar, now: datetime,
+                settings: SchedulerSettings) -> Assignment | None:
+    """match_one's answer, evaluating labs in order of a lower bound on their score
+    (no load, the earliest start the window allows) and stopping once no lab can beat
+    the best found. None when no allowed lab fits: match_one then works out the reason."""
+    reporting = timedelta(days=settings.reporting_days)
+    bounded = []
+    for o in options:
+        window = o.window()
+        if window is not None:
+            earliest = max(o.release, window.start) + o.terms.duration + reporting
+            bound = static_score(o.km, o.terms.price_rub, 0.0, o.preferred, settings) + completion_score(
+                now, earliest, settings)
+            bounded.append((bound, o.lab.lab_id, o))
+    bounded.sort(key=lambda t: (t[0], t[1]))
+    best: Assignment | None = None
+    for bound, _, o in bounded:
+        if best is not None and bound > best.score:
+            break
+        start = earliest_start(o, calendar)
+        if start is not None:
+            a = o.assignment(demand.request_id, start, reporting, o.score_at(start, calendar, now, settings))
+            if best is None or (a.score, a.lab_id) < (best.score, best.lab_id):
+                best = a
+    return best

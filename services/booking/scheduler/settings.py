@@ -13,13 +13,22 @@ class SchedulerSettings(ServiceSettings):
 
     host: str = "127.0.0.1"  # Faust's web server binds every interface unless told
     port: int = 6066
-    # Kafka transactions work with faust-streaming 0.15.3 + aiokafka 0.14 on
-    # Apache Kafka 4.1 (tests/integration/test_faust.py proves it on every run).
-    processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
+    # faust-streaming 0.15.3 puts a send into the transaction of the *destination*
+    # partition and commits a transaction only when a source partition with that number
+    # has new offsets, so the scheduler's cross-partition sends (request -> lab keyed)
+    # could sit uncommitted. At-least-once with idempotent handlers instead (DESIGN:
+    # "otherwise at-least-once with idempotent reservation").
+    processing_guarantee: Literal["exactly_once", "at_least_once"] = "at_least_once"
+    # Where a new consumer group starts; tests on a shared broker use "latest".
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     # Faust's 60 s default session timeout made group joins take up to 110 s.
     session_timeout_s: float = 10.0
     heartbeat_interval_s: float = 1.0
     app_id: str = "labbook-scheduler"
+
+    # --- offers ---
+    offer_ttl_s: float = 48 * 3600.0  # an offer not answered within this expires (lab excluded)
+    offer_scan_interval_s: float = 5.0  # how often each worker looks for expired offers
 
     # --- matching (services/booking/scheduler/matching.py); see bench/README.md ---
     # Hard constraints.
@@ -32,6 +41,8 @@ class SchedulerSettings(ServiceSettings):
     weight_price_per_10k_rub: float = 0.05  # 200,000 RUB costs as much as one day
     weight_load: float = 2.0  # times the lab+method's reserved share of its window (0..1)
     bonus_preferred: float = 3.0  # a supplier's preferred lab may finish three days later
-    # Joint assignment (assign_batch).
+    # Joint assignment (assign_batch): requests arriving in one partition within this
+    # window are assigned together; 0 matches each on arrival.
+    batch_window_s: float = 1.0
     batch_candidates: int = 8  # best labs per request offered to the solver
     batch_time_limit_s: float = 2.0  # CP-SAT wall time; the greedy answer stands if it is better

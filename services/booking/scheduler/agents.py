@@ -1,0 +1,226 @@
+"""The scheduler's agents, tables and timer (registered on the app by `register`).
+
+- `requests_agent`, partitioned by request_id over requests.v1, lab-responses.v1 and
+  reservations.v1 (replies keyed by request_id, SupplyChanged sent to every partition):
+  the single writer of each request's state (`requests` table) and status timeline.
+  Its `supply` table holds every lab's profile and capacity in every partition.
+- `labs_agent`, partitioned by lab_id over labs.v1, capacity.v1 and reservations.v1
+  (ReserveSlot / ReleaseSlot): the single writer of each lab's calendar (`lab_records`).
+- `expire_offers`, a timer on every worker: offers past expires_at in the worker's
+  own partitions become OfferExpired messages, handled by `requests_agent`.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from datetime import datetime, timezone
+from uuid import UUID
+
+import faust
+
+from schemas import events as ev
+from schemas.envelope import Envelope
+from schemas.faust_codec import CODEC_NAME, Decoded, Rejected
+from schemas.topics import CAPACITY, DLQ, LAB_RESPONSES, LABS, PARTITIONS, REQUESTS, RESERVATIONS
+
+from . import flow, labside
+from .assignment import assign_batch
+from .calendar import Calendar
+from .settings import SchedulerSettings
+
+log = logging.getLogger(__name__)
+PRODUCER = "scheduler"
+REQUEST_SIDE = (REQUESTS.name, LAB_RESPONSES.name, RESERVATIONS.name)
+LAB_SIDE = (LABS.name, CAPACITY.name, RESERVATIONS.name)
+REQUEST_EVENTS = {"RequestSubmitted", "RequestCancelled", "OfferAccepted", "OfferDeclined", "SlotGranted",
+                  "SlotRefused", "OfferExpired", "SupplyChanged", "MatchWindowClosed", *flow.PROGRESS}
+LAB_EVENTS = {"LabProfile", "CapacityAdvertised", "ReserveSlot", "ReleaseSlot"}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def register(app: faust.App, settings: SchedulerSettings) -> None:
+    def topic(*names: str) -> faust.TopicT:
+        return app.topic(*names, key_serializer="raw", value_serializer=CODEC_NAME)
+
+    outputs: dict[str, faust.TopicT] = {}
+    requests = app.Table("requests", default=None, partitions=PARTITIONS)
+    supply = app.Table("supply", default=None, partitions=PARTITIONS)
+    lab_records = app.Table("lab_records", default=None, partitions=PARTITIONS)
+
+    async def send(messages: list[flow.Send], correlation_id: str | None = None) -> None:
+        for m in messages:
+            out = outputs.setdefault(m.topic, topic(m.topic))
+            envelope = Envelope.wrap(m.event, producer=PRODUCER, correlation_id=correlation_id)
+            await out.send(key=m.key.encode(), value=envelope, partition=m.partition)
+
+    async def dead_letter(event: faust.EventT, reason: str) -> None:
+        message = event.message
+        raw = message.value if isinstance(message.value, bytes) else None
+        if raw is None and isinstance(event.value, Rejected):
+            raw = event.value.raw
+        letter = ev.DeadLetter(
+            reason=reason[:2000], consumer=f"{settings.app_id}", topic=message.topic,
+            partition=message.partition, offset=message.offset,
+            key_b64=base64.b64encode(message.key).decode() if message.key else None,
+            original_b64=base64.b64encode(raw or b"").decode())
+        await send([flow.Send(DLQ.name, (message.key or b"").decode(errors="replace"), letter)])
+
+    async def guarded(event: faust.EventT, handle, owned: set[str], dlq_topics: tuple[str, ...]) -> None:
+        value = event.value
+        try:
+            if isinstance(value, Rejected):
+                if event.message.topic in dlq_topics:
+                    await dead_letter(event, value.reason)
+            elif isinstance(value, Decoded) and value.envelope.type in owned:
+                await handle(event, value)
+        except Exception as exc:  # an escaping exception would drop the message silently
+            log.exception("scheduler failed on %s[%s]@%s", event.message.topic, event.message.partition,
+                          event.message.offset)
+            try:
+                await dead_letter(event, f"handler error: {type(exc).__name__}: {exc}")
+            except Exception:
+                log.exception("dead-lettering failed too")
+
+    parsed: dict[str, tuple[dict, object]] = {}  # lab_id -> (record, LabState): parse each version once
+
+    def labs_now() -> dict:
+        labs = {}
+        for lab_id, record in list(supply.items()):
+            cached = parsed.get(lab_id)
+            if cached is None or cached[0] is not record:
+                cached = parsed[lab_id] = (record, labside.lab_state(record) if record else None)
+            if cached[1] is not None:
+                labs[lab_id] = cached[1]
+        return labs
+
+    async def on_request_event(event: faust.EventT, decoded: Decoded) -> None:
+        e, partition = decoded.event, event.message.partition
+        ctx, out = flow.Ctx(now(), settings, labs_now()), []
+        if isinstance(e, ev.SupplyChanged):
+            await on_supply(e, partition, ctx)
+            return
+        if isinstance(e, ev.MatchWindowClosed):
+            await on_window(partition, ctx)
+            return
+        key = str(e.request_id)
+        state = requests.get(key)
+        if isinstance(e, ev.RequestSubmitted):
+            state = flow.submitted(state, e, partition, ctx, out)
+        elif isinstance(e, ev.RequestCancelled):
+            state = flow.cancelled(state, e, partition, ctx, out)
+        elif isinstance(e, ev.SlotGranted):
+            state = flow.granted(state, e, ctx, out)
+        elif isinstance(e, ev.SlotRefused):
+            state = flow.refused(state, e, ctx, out)
+        elif isinstance(e, ev.OfferAccepted):
+            state = flow.accepted(state, e, ctx, out)
+        elif isinstance(e, ev.OfferDeclined):
+            state = flow.declined(state, e, ctx, out)
+        elif isinstance(e, ev.OfferExpired):
+            state = flow.expired(state, e, ctx, out)
+        else:
+            state = flow.progressed(state, e, ctx, out)
+        await send(out, key)
+        if state is not None:
+            requests[key] = state
+            if state.get("queued"):
+                waiting.add(partition)
+
+    async def on_window(partition: int, ctx: flow.Ctx) -> None:
+        """Every request queued in this partition, assigned jointly (one alone: match_one)."""
+        states = flow.queued([s for _, s in list(requests.items()) if s and s.get("partition") == partition])
+        if not states:
+            return
+        labs = list(ctx.labs.values())
+        # CP-SAT may take batch_time_limit_s: off the event loop, so heartbeats go on.
+        results = await asyncio.get_running_loop().run_in_executor(
+            None, assign_batch, flow.demands(states), labs, Calendar(), ctx.now, settings)
+        out: list[flow.Send] = []
+        flow.window_closed(states, results, ctx, out)
+        await send(out)
+        for state in states:
+            requests[state["request"]["request_id"]] = state
+
+    async def on_supply(e: ev.SupplyChanged, partition: int, ctx: flow.Ctx) -> None:
+        record = {"profile": e.profile.model_dump(mode="json") if e.profile else None,
+                  "capacity": e.capacity.model_dump(mode="json") if e.capacity else None}
+        supply[e.lab_id] = record
+        lab = labside.lab_state(record)
+        if lab is not None:
+            ctx.labs[e.lab_id] = lab
+        else:
+            ctx.labs.pop(e.lab_id, None)
+        # Only this partition's requests: the other partitions got their own copy.
+        mine = [(k, s) for k, s in list(requests.items()) if s and s.get("partition") == partition]
+        for key, state in sorted(mine, key=lambda kv: (kv[1].get("request") or {}).get("submitted_at", "")):
+            out: list[flow.Send] = []
+            flow.supply_changed(state, lab, e.lab_id, ctx, out)
+            if out:
+                await send(out, key)
+                requests[key] = state
+
+    async def on_lab_event(event: faust.EventT, decoded: Decoded) -> None:
+        e = decoded.event
+        record = lab_records.get(e.lab_id) or labside.empty()
+        if isinstance(e, ev.ReserveSlot):
+            record, reply = labside.reserve(record, e)
+            lab_records[e.lab_id] = record
+            await send([reply], str(e.request_id))
+            return
+        if isinstance(e, ev.ReleaseSlot):
+            lab_records[e.lab_id] = labside.release(record, e)
+            return
+        field = "profile" if isinstance(e, ev.LabProfile) else "capacity"
+        record = {**record, field: e.model_dump(mode="json")}
+        lab_records[e.lab_id] = record
+        await send(labside.broadcast(e.lab_id, record))
+
+    @app.agent(topic(*REQUEST_SIDE), name="scheduler-requests")
+    async def requests_agent(stream):
+        async for event in stream.events():
+            await guarded(event, on_request_event, REQUEST_EVENTS, (REQUESTS.name, LAB_RESPONSES.name))
+
+    @app.agent(topic(*LAB_SIDE), name="scheduler-labs")
+    async def labs_agent(stream):
+        async for event in stream.events():
+            await guarded(event, on_lab_event, LAB_EVENTS, LAB_SIDE)
+
+    waiting: set[int] = set()  # partitions of this worker with requests queued for the window
+
+    if settings.batch_window_s > 0:
+        @app.timer(settings.batch_window_s)
+        async def close_windows():
+            try:
+                actives = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == REQUESTS.name}
+                for partition in sorted(waiting & actives):
+                    waiting.discard(partition)
+                    await send([flow.Send(RESERVATIONS.name, f"window-{partition}",
+                                          ev.MatchWindowClosed(partition=partition), partition=partition)])
+            except Exception:
+                log.exception("closing the match window failed; the next tick retries")
+
+    expiring: set[str] = set()  # offers this worker already reported, so each is sent once
+
+    @app.timer(settings.offer_scan_interval_s)
+    async def expire_offers():
+        try:
+            actives = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == REQUESTS.name}
+            moment = now()
+            for key, state in list(requests.items()):
+                if state and state.get("queued") and state.get("partition") in actives:
+                    waiting.add(state["partition"])  # e.g. queued by a worker that left the group
+                offer = (state or {}).get("offer")
+                if (not offer or state["cancelled"] or state.get("partition") not in actives
+                        or offer["offer_id"] in expiring or datetime.fromisoformat(offer["expires_at"]) > moment):
+                    continue
+                expiring.add(offer["offer_id"])
+                await send([flow.Send(RESERVATIONS.name, key, ev.OfferExpired(
+                    offer_id=UUID(offer["offer_id"]), request_id=UUID(key), lab_id=offer["lab_id"]))], key)
+        except Exception:
+            log.exception("offer expiry scan failed; next scan retries")
+
+    app.scheduler_agents = (requests_agent, labs_agent, expire_offers)  # for tests

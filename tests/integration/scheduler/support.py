@@ -1,0 +1,180 @@
+"""Event factories, a topic watcher and the scheduler worker as a subprocess."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from schemas import events as ev
+from schemas.envelope import Envelope, MessageRejected, decode
+from schemas.topics import LABS, PARTITIONS, RESERVATIONS
+from tests.support.processes import free_port, python_module, spawn
+
+SAMARA = (53.2077, 50.1355)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def method_code() -> str:
+    """A method no other test's lab holds, so labs from parallel runs never compete."""
+    return f"TEST-{uuid.uuid4().hex[:8]}"
+
+
+def lab_profile(lab_id: str, method: str, *, status: str = "active", at=SAMARA, price: int = 50_000,
+                hours: int = 24) -> ev.LabProfile:
+    return ev.LabProfile(
+        lab_id=lab_id, name=f"Lab {lab_id}", inn="6312345670", region_code="RU-SAM", city="Samara",
+        lat=at[0], lon=at[1], updated_at=now(),
+        accreditation={"certificate_no": "RA.RU.21AB12", "status": status, "valid_until": date(2030, 1, 1)},
+        scope=({"method_code": method, "max_samples": 10, "price_rub": price, "duration_hours": hours},))
+
+
+def capacity(lab_id: str, method: str, *, slots: int = 1, days: int = 60) -> ev.CapacityAdvertised:
+    start = now().replace(microsecond=0)
+    return ev.CapacityAdvertised(lab_id=lab_id, heartbeat_at=now(), items=(
+        {"method_code": method, "slots": slots, "available_from": start,
+         "available_to": start + timedelta(days=days)},))
+
+
+def request(method: str, *, deadline_days: int = 30, org: str = "org-test", **overrides) -> ev.RequestSubmitted:
+    fields = dict(request_id=uuid.uuid4(), org_id=org, method_code=method, test_kind="certification",
+                  component={"name": "Brake pad", "part_number": "BP-1", "category": "brakes"}, samples=2,
+                  deadline=(now() + timedelta(days=deadline_days)).date(), ship_from_region="RU-SAM",
+                  submitted_at=now())
+    return ev.RequestSubmitted(**{**fields, **overrides})
+
+
+class Bus:
+    """Publishes events and collects every decoded message on the watched topics."""
+
+    def __init__(self, bootstrap: str, topics: tuple[str, ...]) -> None:
+        self.bootstrap, self.topics, self.seen = bootstrap, topics, []
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed",
+                                         enable_auto_commit=False)
+
+    async def start(self) -> None:
+        await self.producer.start()
+        await self.consumer.start()
+        tps = [TopicPartition(t, p) for t in self.topics for p in range(PARTITIONS)]
+        self.consumer.assign(tps)
+        await self.consumer.seek_to_end(*tps)
+        for tp in tps:  # resolve the end offsets now, before anything is published
+            await self.consumer.position(tp)
+        self._task = asyncio.create_task(self._collect())
+
+    async def _collect(self) -> None:
+        async for message in self.consumer:
+            try:
+                envelope, event = decode(message.value)
+            except MessageRejected:
+                continue
+            self.seen.append((message.topic, message.key, envelope, event))
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        await self.consumer.stop()
+        await self.producer.stop()
+
+    async def publish(self, topic: str, key: str, event: ev.Event, partition: int | None = None) -> None:
+        value = Envelope.wrap(event, producer="test").to_bytes()
+        await self.producer.send_and_wait(topic, value, key=key.encode(), partition=partition)
+
+    def events(self, kind: type, **match) -> list:
+        return [e for _, _, _, e in self.seen if isinstance(e, kind)
+                and all(str(getattr(e, k)) == str(v) for k, v in match.items())]
+
+    async def wait(self, kind: type, count: int = 1, timeout: float = 60, **match) -> list:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            found = self.events(kind, **match)
+            if len(found) >= count:
+                return found
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"wanted {count} {kind.__name__} {match}; saw {self.events(kind, **match)}")
+
+    def statuses(self, request_id) -> list[ev.StatusChanged]:
+        return sorted(self.events(ev.StatusChanged, request_id=request_id), key=lambda e: e.seq)
+
+    async def wait_status(self, request_id, status: str, timeout: float = 60) -> list[ev.StatusChanged]:
+        await self.wait(ev.StatusChanged, timeout=timeout, request_id=request_id, status=status)
+        return self.statuses(request_id)
+
+
+async def wait_ready(bus: Bus, child, log: Path, timeout: float = 120) -> None:
+    """The worker consumes from 'latest', so publish probe labs on every partition
+    until each comes back broadcast: then every partition is assigned and consumed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    probe, method = f"probe-{uuid.uuid4().hex[:8]}", method_code()
+    while loop.time() < deadline:
+        if child.poll() is not None:
+            break
+        for p in range(PARTITIONS):
+            await bus.publish(LABS.name, f"{probe}-{p}", lab_profile(f"{probe}-{p}", method), partition=p)
+        await asyncio.sleep(1.5)
+        got = {e.lab_id for e in bus.events(ev.SupplyChanged) if e.lab_id.startswith(probe)}
+        if len(got) == PARTITIONS:
+            return
+    raise AssertionError(f"scheduler not ready in {timeout} s\n{log.read_text(errors='replace')[-4000:]}")
+
+
+@asynccontextmanager
+async def scheduler(bus: Bus, tmp_path: Path, *, workers: int = 1, app_id: str | None = None,
+                    cleanup: bool = True, **env):
+    """Worker subprocesses; cleanup=False keeps the app's changelogs for a successor."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    app_id = app_id or f"test-scheduler-{uuid.uuid4().hex[:8]}"
+    base = {"SCHEDULER_APP_ID": app_id, "LABBOOK_HOME": str(tmp_path), "KAFKA_BOOTSTRAP": bus.bootstrap,
+            "SCHEDULER_AUTO_OFFSET_RESET": "latest", "SCHEDULER_OFFER_SCAN_INTERVAL_S": "0.5",
+            **{f"SCHEDULER_{k.upper()}": str(v) for k, v in env.items()}}
+    try:
+        async with _spawn_many(base, tmp_path, workers) as children:
+            yield children
+    finally:
+        if cleanup:
+            await _delete_internal_topics(bus.bootstrap, app_id)
+
+
+async def _delete_internal_topics(bootstrap: str, app_id: str) -> None:
+    """Each test's app id gets its own changelogs; don't leave them on the shared broker."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(f"{app_id}-")]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def _spawn_many(base: dict, tmp_path: Path, workers: int):
+    from contextlib import ExitStack
+    with ExitStack() as stack:
+        children = []
+        for i in range(workers):
+            log = tmp_path / f"scheduler-{i}.log"
+            env = {**base, "SCHEDULER_PORT": str(free_port()), "LABBOOK_HOME": str(tmp_path / f"w{i}")}
+            children.append((stack.enter_context(spawn(python_module("services.booking.scheduler"), env, log)), log))
+        yield children
+
+
+async def add_lab(bus: Bus, lab_id: str, method: str, *, slots: int = 1, status: str = "active", **profile) -> None:
+    """Publish a lab's profile and capacity; wait until every request partition holds both."""
+    await bus.publish(LABS.name, lab_id, lab_profile(lab_id, method, status=status, **profile))
+    await bus.publish("labbook.capacity.v1", lab_id, capacity(lab_id, method, slots=slots))
+    await bus.wait(ev.SupplyChanged, count=2 * PARTITIONS, lab_id=lab_id)
+    await asyncio.sleep(0.5)  # the request side applies the broadcast just after it lands
+
+
+RESERVATIONS_TOPIC = RESERVATIONS.name

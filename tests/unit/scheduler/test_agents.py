@@ -1,0 +1,123 @@
+"""The thin agent layer with Faust's test_context(): decode, route, store, send, and
+never let an exception escape. Real sends are patched (they deliver nothing here)."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta, timezone
+from unittest import mock
+
+import faust
+import pytest
+
+from schemas import events as ev
+from schemas.envelope import Envelope
+from schemas.faust_codec import Decoded
+from services.booking.scheduler import flow
+from services.booking.scheduler.app import create_worker
+from services.booking.scheduler.settings import SchedulerSettings
+
+from .factories import METHOD, NOW
+from .test_flow import submitted
+
+
+@pytest.fixture(scope="module")
+async def app():  # async, so the app takes the running loop instead of making its own
+    app = create_worker(SchedulerSettings(app_id=f"test-agents-{uuid.uuid4().hex[:6]}"))
+    app.finalize()  # once per app
+    app.flow_control.resume()
+    yield app
+    # The consumer (made by stream.events()) owns a thread loop that only a started
+    # consumer closes; close it so its sockets don't leak into later tests.
+    thread = getattr(app.consumer, "_thread", None)
+    if thread is not None and not thread.thread_loop.is_closed():
+        thread.thread_loop.close()
+
+
+@pytest.fixture
+def sent():
+    calls = []
+
+    async def fake_send(self, *args, **kwargs):
+        calls.append((self.get_topic_name(), kwargs))
+
+    with mock.patch.object(faust.topics.Topic, "send", fake_send):
+        yield calls
+
+
+def of(sent, topic: str) -> list:
+    return [kw["value"].event() for name, kw in sent if name == topic]
+
+
+async def until(condition, timeout: float = 10) -> None:
+    """put() returns once the agent takes the value; the window's solver runs in an executor."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def decoded(event) -> Decoded:
+    return Decoded(Envelope.wrap(event, producer="test"), event)
+
+
+async def test_submission_is_stored_and_its_statuses_sent(app, sent):
+    event = submitted(method_code="NO-SUCH-METHOD")
+    async with app.agents["scheduler-requests"].test_context() as agent:
+        await agent.put(decoded(event), key=str(event.request_id).encode())
+        await agent.put(decoded(ev.MatchWindowClosed(partition=0)), key=b"window-0")
+        await until(lambda: len(of(sent, "labbook.status.v1")) == 2)
+    statuses = of(sent, "labbook.status.v1")
+    assert [(s.seq, s.status, s.reason) for s in statuses] == [
+        (2, "MATCHING", None), (3, "UNMATCHED", "no_accredited_lab")]
+    state = app.tables["requests"][str(event.request_id)]
+    assert state["status"] == "UNMATCHED" and state["seq"] == 3
+
+
+async def test_a_failing_handler_is_dead_lettered_and_the_agent_goes_on(app, sent):
+    bad, good = submitted(method_code="NO-SUCH-METHOD"), submitted(method_code="NO-SUCH-METHOD")
+    real = flow.submitted
+
+    def explode_once(state, event, *args):
+        if event.request_id == bad.request_id:
+            raise RuntimeError("boom")
+        return real(state, event, *args)
+
+    with mock.patch.object(flow, "submitted", explode_once):
+        async with app.agents["scheduler-requests"].test_context() as agent:
+            await agent.put(decoded(bad), key=str(bad.request_id).encode())
+            await agent.put(decoded(good), key=str(good.request_id).encode())
+            await agent.put(decoded(ev.MatchWindowClosed(partition=0)), key=b"window-0")
+            await until(lambda: app.tables["requests"][str(good.request_id)]["status"] == "UNMATCHED")
+    letters = [kw["value"].event() for topic, kw in sent if topic == "labbook.dlq.v1"]
+    assert len(letters) == 1 and "RuntimeError: boom" in letters[0].reason
+    assert app.tables["requests"][str(good.request_id)]["status"] == "UNMATCHED"
+
+
+async def test_requests_in_one_window_are_assigned_together(app, sent):
+    profile = ev.LabProfile(
+        lab_id="lab-w", name="W", inn="6312345670", region_code="RU-SAM", city="Samara", lat=53.2, lon=50.1,
+        updated_at=NOW, accreditation={"certificate_no": "RA.RU.21AB12", "status": "active",
+                                       "valid_until": "2030-01-01"},
+        scope=({"method_code": METHOD, "max_samples": 10, "price_rub": 1000},))
+    capacity = ev.CapacityAdvertised(lab_id="lab-w", heartbeat_at=flow_now(), items=(
+        {"method_code": METHOD, "slots": 1, "available_from": flow_now(),
+         "available_to": flow_now() + timedelta(days=200)},))
+    first, second = (submitted(deadline=(flow_now() + timedelta(days=120)).date()) for _ in range(2))
+    async with app.agents["scheduler-requests"].test_context() as agent:
+        await agent.put(decoded(ev.SupplyChanged(lab_id="lab-w", profile=profile, capacity=capacity)),
+                        key=b"lab-w")
+        for r in (first, second):
+            await agent.put(decoded(r), key=str(r.request_id).encode())
+        assert not [kw for topic, kw in sent if topic == "labbook.reservations.v1"]  # waiting for the window
+        await agent.put(decoded(ev.MatchWindowClosed(partition=0)), key=b"window-0")
+        await until(lambda: len(of(sent, "labbook.reservations.v1")) == 2)
+    asks = of(sent, "labbook.reservations.v1")
+    assert {a.request_id for a in asks} == {first.request_id, second.request_id}
+    a, b = sorted(asks, key=lambda x: x.start)
+    assert a.end <= b.start  # one slot: the joint plan puts them one after the other
+
+
+def flow_now():
+    return datetime.now(timezone.utc)
