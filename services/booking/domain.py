@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from schemas import planning
 from schemas.catalogue import CATALOGUE, Method, get_method
 from schemas.regions import REGIONS_BY_CODE, get_region
 from schemas.states import RequestStatus
 from schemas.values import Component, SampleCount, TestKind
 
-REPORTING_DAYS = 1  # the lab writes and issues the report after testing ends
 LabIds = list[Annotated[str, Field(min_length=1, max_length=100)]]
 
 
@@ -27,8 +26,8 @@ def today_utc() -> date:
 
 
 def earliest_deadline(method: Method, today: date) -> date:
-    """The first deadline a lab could meet: the whole job in days, rounded up, plus reporting."""
-    return today + timedelta(days=math.ceil(method.duration_hours / 24) + REPORTING_DAYS)
+    """The first deadline a lab could meet (shipping, the test, reporting; schemas/planning.py)."""
+    return planning.earliest_deadline(method.duration_hours, today)
 
 
 class SubmitRequest(BaseModel):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from schemas import planning
+
 from .settings import SchedulerSettings
 
 DAY = timedelta(days=1)
@@ -11,7 +13,7 @@ DAY = timedelta(days=1)
 
 def shipping_days(km: float, settings: SchedulerSettings) -> int:
     """Whole days in transit: a parcel sent today arrives no earlier than tomorrow."""
-    return max(1, math.ceil(km / settings.shipping_km_per_day))
+    return max(planning.MIN_SHIPPING_DAYS, math.ceil(km / settings.shipping_km_per_day))
 
 
 def static_score(km: float, price_rub: float, load: float, preferred: bool,

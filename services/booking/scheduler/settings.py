@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
 
+from schemas import planning
+
 from services.common.settings import ServiceSettings
 
 
@@ -33,8 +35,8 @@ class SchedulerSettings(ServiceSettings):
     # --- matching (services/booking/scheduler/matching.py); see bench/README.md ---
     # Hard constraints.
     liveness_hours: float = 72.0  # a lab agent silent longer than this gets no offers
-    shipping_km_per_day: float = 500.0  # great-circle km a parcel covers per day (rounded up, min 1 day)
-    reporting_days: int = 2  # from test end to report issued
+    shipping_km_per_day: float = 500.0  # great-circle km a parcel covers per day (rounded up)
+    reporting_days: int = planning.REPORTING_DAYS  # from test end to report issued
     # Soft score: lower is better; one unit ~ one day of later completion.
     weight_completion_per_day: float = 1.0  # per day from now to report issued
     weight_distance_per_100km: float = 0.1  # 1,000 km costs as much as one day

@@ -34,10 +34,11 @@ def test_a_valid_body_passes_with_defaults():
     assert accepted.preferred_lab_ids == [] and accepted.notes is None
 
 
-def test_earliest_deadline_rounds_testing_up_to_days_and_adds_reporting():
-    assert earliest_deadline(METHOD, TODAY) == TODAY + timedelta(days=4 + 1)
+def test_earliest_deadline_adds_shipping_rounds_testing_up_to_days_and_adds_reporting():
+    # shipping (at least 1 day) + testing in whole days + reporting (2 days), as the scheduler plans
+    assert earliest_deadline(METHOD, TODAY) == TODAY + timedelta(days=1 + 4 + 2)
     odd = METHOD.model_copy(update={"duration_hours": 25})
-    assert earliest_deadline(odd, TODAY) == TODAY + timedelta(days=2 + 1)
+    assert earliest_deadline(odd, TODAY) == TODAY + timedelta(days=1 + 2 + 2)
 
 
 def test_deadline_on_the_earliest_day_is_accepted():
