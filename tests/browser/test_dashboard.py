@@ -26,7 +26,6 @@ from schemas.envelope import Envelope
 from schemas.events import StatusChanged
 from schemas.topics import STATUS
 from tests.e2e.conftest import booking_url, token  # noqa: F401  (the real booking-api process)
-from tests.integration.conftest import drop_database, servers, settings  # noqa: F401
 
 pytestmark = pytest.mark.integration
 

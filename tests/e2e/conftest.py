@@ -6,13 +6,10 @@ import uuid
 import pytest
 
 from schemas.tokens import issue
-# The integration fixtures that check the servers (imported, so pytest sees them here too).
-from tests.integration.conftest import drop_database, servers, settings  # noqa: F401
+from tests.support.db import new_database
 from tests.support.processes import free_port, python_module, spawn, until_status
 
 SECRET = "e2e-secret"
-
-
 
 def token(role: str = "supplier", org: str | None = None) -> str:
     return issue(SECRET, org=org or f"org-{uuid.uuid4().hex[:8]}", role=role)
@@ -21,40 +18,30 @@ def token(role: str = "supplier", org: str | None = None) -> str:
 @pytest.fixture(scope="module")
 async def booking_url(servers, settings, tmp_path_factory):
     """A real booking-api process on its own database; its base URL."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    await servers.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = settings.database_url.rpartition("/")
     port = free_port()
-    env = {"DATABASE_URL": f"{base}/{name}", "LABBOOK_TOKEN_SECRET": SECRET, "BOOKING_PORT": str(port),
-           "BOOKING_STATUS_GROUP": f"booking-status-e2e-{name}", "BOOKING_STATUS_OFFSET_RESET": "latest",
-           "LOG_LEVEL": "WARNING"}
-    log = tmp_path_factory.mktemp("booking") / "booking.log"
-    try:
+    async with new_database(servers, settings.database_url) as database:
+        env = {"DATABASE_URL": database, "LABBOOK_TOKEN_SECRET": SECRET, "BOOKING_PORT": str(port),
+               "BOOKING_STATUS_GROUP": f"booking-status-e2e-{uuid.uuid4().hex[:12]}",
+               "BOOKING_STATUS_OFFSET_RESET": "latest", "LOG_LEVEL": "WARNING"}
+        log = tmp_path_factory.mktemp("booking") / "booking.log"
         with spawn(python_module("services.booking"), env, log) as child:
             url = f"http://127.0.0.1:{port}"
             await until_status(f"{url}/healthz", 200, child=child, log=log)
             yield url
-    finally:
-        await drop_database(servers, name)
 
 
 @pytest.fixture(scope="module")
 async def labs_url(servers, settings, tmp_path_factory):
     """A real labs-api process on its own database (its own offers group); its base URL."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    await servers.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = settings.database_url.rpartition("/")
     port = free_port()
-    env = {"DATABASE_URL": f"{base}/{name}", "LABBOOK_TOKEN_SECRET": SECRET, "LABS_PORT": str(port),
-           "LABS_OFFERS_GROUP": f"labs-offers-e2e-{name}", "LOG_LEVEL": "WARNING"}
-    log = tmp_path_factory.mktemp("labs") / "labs.log"
-    try:
+    async with new_database(servers, settings.database_url) as database:
+        env = {"DATABASE_URL": database, "LABBOOK_TOKEN_SECRET": SECRET, "LABS_PORT": str(port),
+               "LABS_OFFERS_GROUP": f"labs-offers-e2e-{uuid.uuid4().hex[:12]}", "LOG_LEVEL": "WARNING"}
+        log = tmp_path_factory.mktemp("labs") / "labs.log"
         with spawn(python_module("services.labs"), env, log) as child:
             url = f"http://127.0.0.1:{port}"
             await until_status(f"{url}/healthz", 200, child=child, log=log)
             yield url
-    finally:
-        await drop_database(servers, name)
 
 
 @pytest.fixture(scope="module")

@@ -2,15 +2,10 @@
 topic once each after it comes back (the outbox), on a PRIVATE broker we may stop."""
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
 
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from schemas.envelope import decode
 from schemas.events import RequestSubmitted
 from schemas.tokens import issue
 from schemas.topics import REQUESTS
@@ -18,61 +13,23 @@ from services.booking.app import create_app
 from services.booking.settings import BookingSettings
 from services.common.http import PG_POOL
 from services.common.kafka import ensure_topics, kafka_alive
-from tests.faults.test_local_stack import free_port_pair, kafka
 from tests.integration.booking.conftest import request_body
-from tests.integration.conftest import drop_database, servers, settings  # noqa: F401 - fixtures
+from tests.support.brokers import kafka, read_topic, until
 
 SECRET = "broker-down-secret"
 REQUESTS_WHILE_DOWN = 100
 
 
-@pytest.fixture
-def private_broker(tmp_path):
-    env = {**os.environ, "LABBOOK_HOME": str(tmp_path), "LABBOOK_KAFKA_PORT": str(free_port_pair()),
-           "LABBOOK_KAFKA_HEAP": "384m"}
-    yield env
-    kafka("down", env)
-
-
-@pytest.fixture
-async def database(servers, settings):  # noqa: F811
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    await servers.execute(f'CREATE DATABASE "{name}"')
-    yield f"{settings.database_url.rpartition('/')[0]}/{name}"
-    await drop_database(servers, name)
-
-
-async def until(check, timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
-
-
 async def read_all(bootstrap: str) -> list[RequestSubmitted]:
     """Every RequestSubmitted on the private broker's topic, up to its current end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(REQUESTS.name, p) for p in range(REQUESTS.partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        found = []
-        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
-            for messages in (await consumer.getmany(timeout_ms=500)).values():
-                found += [e for m in messages if isinstance(e := decode(m.value)[1], RequestSubmitted)]
-        return found
-    finally:
-        await consumer.stop()
+    return await read_topic(bootstrap, REQUESTS, lambda event: isinstance(event, RequestSubmitted))
 
 
-async def test_requests_submitted_while_kafka_is_down_arrive_once(private_broker, database, monkeypatch):
+async def test_requests_submitted_while_kafka_is_down_arrive_once(private_broker, fresh_db, monkeypatch):
     bootstrap = f"127.0.0.1:{private_broker['LABBOOK_KAFKA_PORT']}"
     assert "listening" in kafka("up", private_broker)
     await ensure_topics(bootstrap)
-    for name, value in {"DATABASE_URL": database, "KAFKA_BOOTSTRAP": bootstrap, "LABBOOK_TOKEN_SECRET": SECRET,
+    for name, value in {"DATABASE_URL": fresh_db, "KAFKA_BOOTSTRAP": bootstrap, "LABBOOK_TOKEN_SECRET": SECRET,
                         "LABBOOK_HOME": private_broker["LABBOOK_HOME"],
                         "BOOKING_STATUS_GROUP": f"booking-status-{uuid.uuid4().hex[:8]}"}.items():
         monkeypatch.setenv(name, value)

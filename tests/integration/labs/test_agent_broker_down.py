@@ -2,59 +2,27 @@
 heartbeats keep being answered (the outbox holds the adverts), and after the broker
 is back the adverts arrive and an offer made then is accepted by policy."""
 import asyncio
-import os
 import uuid
 
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
-from schemas.envelope import Envelope, decode
+from schemas.envelope import Envelope
 from schemas.events import CapacityAdvertised, OfferAccepted
 from schemas.topics import CAPACITY, LAB_RESPONSES, OFFERS
 from services.common.http import PG_POOL
 from services.common.kafka import ensure_topics, kafka_alive
 from services.labs.app import create_app
 from services.labs.settings import LabsSettings
-from tests.faults.test_local_stack import free_port_pair, kafka
+from tests.support.brokers import kafka, read_topic, until
 from tests.support.processes import spawn
 
 from .conftest import SECRET, Api, offer_made
 from .test_agent import agent_run, lab_toml
 
 
-@pytest.fixture
-def private_broker(tmp_path):
-    env = {**os.environ, "LABBOOK_HOME": str(tmp_path / "home"), "LABBOOK_KAFKA_PORT": str(free_port_pair()),
-           "LABBOOK_KAFKA_HEAP": "384m"}
-    yield env
-    kafka("down", env)
-
-
 async def read_all(bootstrap: str, topic, lab_id: str) -> list:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        found = []
-        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
-            for messages in (await consumer.getmany(timeout_ms=500)).values():
-                found += [ev for m in messages if getattr(ev := decode(m.value)[1], "lab_id", None) == lab_id]
-        return found
-    finally:
-        await consumer.stop()
-
-
-async def until(check, timeout: float, what: str):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := await check()):
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.5)
-    return result
+    return await read_topic(bootstrap, topic, lambda event: getattr(event, "lab_id", None) == lab_id)
 
 
 async def test_agent_and_api_survive_a_broker_restart(private_broker, fresh_db, monkeypatch, tmp_path):

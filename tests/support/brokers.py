@@ -1,0 +1,71 @@
+"""A private Kafka broker a test may stop and start (deploy/local/kafka.sh with
+its own LABBOOK_HOME and port), and readers for what reached it."""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from schemas.envelope import Event, decode
+from schemas.topics import Topic
+
+from .processes import ROOT, free_port
+
+
+def free_port_pair() -> int:
+    """A port whose successor (the controller's) is free too."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no two adjacent free ports")
+
+
+def private_broker_env(home: Path) -> dict[str, str]:
+    return {**os.environ, "LABBOOK_HOME": str(home), "LABBOOK_KAFKA_PORT": str(free_port_pair()),
+            "LABBOOK_KAFKA_HEAP": "384m"}
+
+
+def kafka(action: str, env: dict[str, str]) -> str:
+    """Run deploy/local/kafka.sh ACTION for that broker; its output."""
+    result = subprocess.run(["bash", str(ROOT / "deploy/local/kafka.sh"), action], env=env,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode in (0, 3), result.stdout + result.stderr
+    return result.stdout
+
+
+async def read_topic(bootstrap: str, topic: Topic, keep: Callable[[Event], bool]) -> list[Event]:
+    """Every event on the topic, up to its current end, for which keep() holds."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        found = []
+        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
+            for messages in (await consumer.getmany(timeout_ms=500)).values():
+                found += [event for m in messages if keep(event := decode(m.value)[1])]
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def until(check: Callable[[], Awaitable], timeout: float, what: str, interval: float = 0.2):
+    """Await check() until it returns something truthy; that value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := await check()):
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(interval)
+    return result
