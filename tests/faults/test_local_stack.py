@@ -5,7 +5,7 @@ import signal
 
 from services.cli.stack import alive
 from services.common.kafka import kafka_alive
-from tests.support.brokers import kafka
+from tests.support.brokers import kafka, until
 from tests.support.processes import ROOT
 
 
@@ -22,7 +22,11 @@ async def test_killed_broker_is_restarted_by_the_next_up(private_broker):
     os.kill(first, signal.SIGKILL)
     while alive(first):
         await asyncio.sleep(0.1)
-    assert "stopped" in kafka("status", private_broker)
+
+    async def reported_stopped():  # the kernel may take a moment to drop the listener
+        return "stopped" in kafka("status", private_broker)
+
+    await until(reported_stopped, 30, "kafka.sh status to report the killed broker stopped")
 
     assert "starting the broker" in kafka("up", private_broker)
     assert pid_of(private_broker) != first
