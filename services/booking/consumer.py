@@ -22,6 +22,7 @@ from schemas.events import DeadLetter, StatusChanged
 from schemas.topics import DLQ, STATUS
 from services.common.http import HEALTH_CHECKS, PG_POOL, PRODUCER, SETTINGS
 from services.common.sse import Broadcast
+from services.common.tasks import stop_task
 
 from . import read_model
 from .read_model import Outcome
@@ -107,13 +108,7 @@ async def status_consumer_ctx(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(worker.run(), name=CONSUMER)
     app[HEALTH_CHECKS]["status_consumer"] = lambda: _running(task)
     yield
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
-    except Exception:
-        log.exception("%s ended with an error", CONSUMER)
+    await stop_task(task)
     await consumer.stop()
 
 

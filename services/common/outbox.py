@@ -21,6 +21,7 @@ from schemas.envelope import Envelope
 from schemas.topics import Topic
 
 from .http import PG_POOL, PRODUCER
+from .tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +118,6 @@ def outbox_ctx(schema: str):
         app[OUTBOX_RELAY] = relay
         task = asyncio.create_task(relay.run(), name=f"outbox-relay-{schema}")
         yield
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
+        await stop_task(task)
 
     return ctx

@@ -20,6 +20,7 @@ from schemas.envelope import Envelope, MessageRejected, decode
 from schemas.events import DeadLetter, OfferMade, OfferWithdrawn
 from schemas.topics import DLQ, OFFERS
 from services.common.http import PG_POOL, PRODUCER, SETTINGS
+from services.common.tasks import stop_task
 
 from . import offers
 from .service import PRODUCER as PRODUCER_NAME
@@ -115,9 +116,5 @@ async def inbox_ctx(app: web.Application) -> AsyncIterator[None]:
     await consumer.start()
     task = asyncio.create_task(consume(consumer, app[PG_POOL], app[PRODUCER]), name="labs-offers-inbox")
     yield
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
+    await stop_task(task)
     await consumer.stop()
