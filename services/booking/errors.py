@@ -1,11 +1,10 @@
 """Booking's domain errors, each with the HTTP status and code it answers with."""
 from __future__ import annotations
 
-import json
-
 from pydantic import ValidationError
 
-from schemas.states import IllegalTransition
+from services.common import errors as common
+from services.common.errors import bad_query, illegal_transition  # noqa: F401  (booking's errors too)
 from services.common.http import ApiError
 
 
@@ -15,19 +14,9 @@ def not_found() -> ApiError:
 
 
 def invalid(exc: ValidationError) -> ApiError:
-    # exc.json() makes every detail JSON-safe (ctx may hold exception objects).
-    details = json.loads(exc.json(include_url=False))
-    return ApiError(422, "validation_error", "the request body is not valid", details)
-
-
-def illegal_transition(exc: IllegalTransition) -> ApiError:
-    return ApiError(409, "illegal_transition", str(exc), {"status": exc.current})
+    return common.invalid(exc, "the request body is not valid")
 
 
 def idempotency_key_reused() -> ApiError:
     return ApiError(422, "idempotency_key_reused",
                     "this Idempotency-Key was already used with a different body")
-
-
-def bad_query(message: str, details: object = None) -> ApiError:
-    return ApiError(400, "bad_query", message, details)

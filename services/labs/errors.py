@@ -1,11 +1,7 @@
 """The labs service's domain errors, each with the HTTP status and code it answers with."""
 from __future__ import annotations
 
-import json
-
-from pydantic import ValidationError
-
-from schemas.states import IllegalTransition
+from services.common.errors import bad_query, illegal_transition, invalid  # noqa: F401  (labs' errors too)
 from services.common.http import ApiError
 
 
@@ -14,20 +10,8 @@ def not_found(what: str = "lab") -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
 
-def invalid(exc: ValidationError) -> ApiError:
-    details = json.loads(exc.json(include_url=False))  # JSON-safe even when ctx holds exceptions
-    first = details[0] if details else {}
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    message = f"the request body is not valid: {where + ': ' if where else ''}{first.get('msg', '')}"
-    return ApiError(422, "validation_error", message, details)
-
-
 def unprocessable(code: str, message: str, details: object = None) -> ApiError:
     return ApiError(422, code, message, details)
-
-
-def bad_query(message: str, details: object = None) -> ApiError:
-    return ApiError(400, "bad_query", message, details)
 
 
 def duplicate_certificate(certificate_no: str) -> ApiError:
@@ -45,10 +29,6 @@ def offer_expired() -> ApiError:
 
 def offer_answered(status: str) -> ApiError:
     return ApiError(409, "offer_not_pending", f"the offer is already {status}", {"status": status})
-
-
-def illegal_transition(exc: IllegalTransition) -> ApiError:
-    return ApiError(409, "illegal_transition", str(exc), {"status": exc.current})
 
 
 def accreditation_inactive(status: str, valid_until) -> ApiError:
