@@ -17,7 +17,6 @@ from ortools.sat.python import cp_model
 from .calendar import Calendar
 from .matching import (Assignment, Demand, LabState, Option, Unmatched, allowed, index_labs, match_one,
                        screen)
-from .scoring import completion_score
 from .settings import SchedulerSettings
 
 Result = Assignment | Unmatched
@@ -30,17 +29,40 @@ def book(calendar: Calendar, labs: dict[str, LabState], a: Assignment) -> bool:
     return window is not None and calendar.reserve(a.lab_id, a.method, a.request_id, a.start, a.end, window)
 
 
+def unbook(calendar: Calendar, results: Iterable[Result]) -> None:
+    for r in results:
+        if isinstance(r, Assignment):
+            calendar.release(r.lab_id, r.method, r.request_id)
+
+
+def _greedy(demands: list[Demand], labs, calendar: Calendar, now: datetime,
+            settings: SchedulerSettings) -> tuple[list[Result], set[str]]:
+    """match_one in order, reserving on `calendar` as it goes; also the methods where an
+    earlier request of the batch changed a later one's answer (only there can a joint
+    assignment do better: every other request got what it would get alone)."""
+    first_of_method: dict[str, int] = {}
+    for i, demand in enumerate(demands):
+        first_of_method.setdefault(demand.method, i)
+    # What each later request of a repeated method would get alone, before anything is booked.
+    alone = {i: match_one(d, labs, calendar, now, settings)
+             for i, d in enumerate(demands) if first_of_method[d.method] != i}
+    results, contested = [], set()
+    for i, demand in enumerate(demands):
+        result = match_one(demand, labs, calendar, now, settings)
+        if isinstance(result, Assignment) and not book(calendar, labs.by_id, result):
+            raise AssertionError(f"earliest_fit offered a slot reserve refused: {result}")
+        if i in alone and alone[i] != result:
+            contested.add(demand.method)
+        results.append(result)
+    return results, contested
+
+
 def assign_greedy(demands: Iterable[Demand], labs: Iterable[LabState], calendar: Calendar,
                   now: datetime, settings: SchedulerSettings) -> list[Result]:
-    """First come, first served: match_one in the given order, reserving as it goes."""
-    labs = index_labs(labs)
-    by_id, calendar = labs.by_id, calendar.copy()
-    results = []
-    for demand in demands:
-        result = match_one(demand, labs, calendar, now, settings)
-        if isinstance(result, Assignment) and not book(calendar, by_id, result):
-            raise AssertionError(f"earliest_fit offered a slot reserve refused: {result}")
-        results.append(result)
+    """First come, first served: match_one in the given order, reserving as it goes.
+    Reserves nothing in the end: `calendar` is left as it was."""
+    results, _ = _greedy(list(demands), index_labs(labs), calendar, now, settings)
+    unbook(calendar, results)
     return results
 
 
@@ -50,14 +72,27 @@ def _rank(results: Sequence[Result]) -> tuple[int, float]:
 
 
 def assign_batch(demands: Iterable[Demand], labs: Iterable[LabState], calendar: Calendar,
-                 now: datetime, settings: SchedulerSettings) -> list[Result]:
-    """One result per demand, in order. Reserves nothing: `calendar` is left as it was."""
+                 now: datetime, settings: SchedulerSettings, commit: bool = False) -> list[Result]:
+    """One result per demand, in order: most placed, then lowest total score.
+
+    Greedy first; then, per method where requests of the batch competed, CP-SAT over
+    those requests (methods never share capacity, so each is solved on its own). With
+    `commit` the placements stay reserved on `calendar`; otherwise it is left as it was."""
     demands, labs = list(demands), index_labs(labs)
-    greedy = assign_greedy(demands, labs, calendar, now, settings)
-    if len(demands) <= 1:
-        return greedy
-    joint = solve_joint(demands, labs, calendar, now, settings, greedy)
-    return joint if joint is not None and _rank(joint) > _rank(greedy) else greedy
+    results, contested = _greedy(demands, labs, calendar, now, settings)
+    for method in sorted(contested):
+        mine = [i for i, d in enumerate(demands) if d.method == method]
+        greedy = [results[i] for i in mine]
+        unbook(calendar, greedy)
+        joint = solve_joint([demands[i] for i in mine], labs, calendar, now, settings, greedy)
+        better = joint if joint is not None and _rank(joint) > _rank(greedy) else greedy
+        for i, r in zip(mine, better):
+            results[i] = r
+            if isinstance(r, Assignment) and not book(calendar, labs.by_id, r):
+                raise AssertionError(f"the joint assignment does not fit the calendar: {r}")
+    if not commit:
+        unbook(calendar, results)
+    return results
 
 
 def _candidates(demand: Demand, labs: list[LabState], calendar: Calendar, now: datetime,

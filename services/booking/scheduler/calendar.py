@@ -35,17 +35,27 @@ class Calendar:
     def __init__(self) -> None:
         self._booked: dict[tuple[str, str], list[Reservation]] = {}
         self._owned: set[tuple[str, str]] = set()  # lists this calendar may change in place
+        # Matching remembers lower bounds learned on this calendar (matching.Frontier); they
+        # stay valid while reservations are only added, so every release is logged.
+        self.releases: list[tuple[str, str]] = []
+        self._versions: dict[tuple[str, str], int] = {}
+        self.frontiers: dict = {}
+        # Answers per (lab_id, method), valid until its reservations change (`_changes`).
+        self._changes: dict[tuple[str, str], int] = {}
+        self._fits: dict[tuple[str, str], tuple] = {}
+        self._hours: dict[tuple[str, str], tuple] = {}
 
     def copy(self) -> "Calendar":
         """Copy-on-write: lists are shared until either side writes (the batch solver copies
         a calendar of every reservation per window; copying the lists made it quadratic)."""
-        other = Calendar()
+        other = Calendar()  # with no frontiers: what they learned is about this calendar
         other._booked = dict(self._booked)
         self._owned = set()
         return other
 
     def _writable(self, lab_id: str, method: str) -> list[Reservation]:
         key = (lab_id, method)
+        self._changes[key] = self._changes.get(key, 0) + 1
         if key not in self._owned:
             self._booked[key] = list(self._booked.get(key, ()))
             self._owned.add(key)
@@ -74,14 +84,27 @@ class Calendar:
     def earliest_fit(self, lab_id: str, method: str, not_before: datetime,
                      duration: timedelta, window: Window) -> datetime | None:
         """Earliest start >= not_before with a free lane for `duration` inside `window`."""
+        key = (lab_id, method)
+        change = self._changes.get(key, 0)
+        memo = self._fits.get(key)
+        # The answer S for a bound B also answers any bound in [B, S]: nothing fitted
+        # between B and S. No answer for B means none for any later bound.
+        if memo is not None and memo[:3] == (change, duration, window) and memo[3] <= not_before and (
+                memo[4] is None or not_before <= memo[4]):
+            return memo[4]
+        start = self._earliest_fit(key, not_before, duration, window)
+        self._fits[key] = (change, duration, window, not_before, start)
+        return start
+
+    def _earliest_fit(self, key, not_before: datetime, duration: timedelta, window: Window) -> datetime | None:
         lower = max(not_before, window.start)
         # The earliest feasible start is the lower bound or the end of some reservation:
         # sliding a feasible start left only adds intervals that end in between.
-        ends = {r.end for r in self._booked.get((lab_id, method), ()) if r.end > lower}
+        ends = {r.end for r in self._booked.get(key, ()) if r.end > lower}
         for start in sorted({lower} | ends):
             if start + duration > window.end:
                 return None
-            if self.peak(lab_id, method, start, start + duration) < window.slots:
+            if self.peak(*key, start, start + duration) < window.slots:
                 return start
         return None
 
@@ -101,12 +124,26 @@ class Calendar:
     def release(self, lab_id: str, method: str, key: str) -> bool:
         booked = self._booked.get((lab_id, method), [])
         kept = [r for r in booked if r.key != key]
-        self._booked[(lab_id, method)] = kept
-        self._owned.add((lab_id, method))
-        return len(kept) != len(booked)
+        if len(kept) == len(booked):
+            return False
+        self._writable(lab_id, method)[:] = kept
+        self._versions[(lab_id, method)] = self.version(lab_id, method) + 1
+        self.releases.append((lab_id, method))
+        return True
+
+    def version(self, lab_id: str, method: str) -> int:
+        """How many releases (lab_id, method) has seen."""
+        return self._versions.get((lab_id, method), 0)
 
     def reserved_hours(self, lab_id: str, method: str, window: Window) -> float:
+        key = (lab_id, method)
+        change = self._changes.get(key, 0)
+        memo = self._hours.get(key)
+        if memo is not None and memo[:2] == (change, window):
+            return memo[2]
         total = timedelta()
-        for r in self._booked.get((lab_id, method), ()):
+        for r in self._booked.get(key, ()):
             total += max(timedelta(), min(r.end, window.end) - max(r.start, window.start))
-        return total / timedelta(hours=1)
+        hours = total / timedelta(hours=1)
+        self._hours[key] = (change, window, hours)
+        return hours

@@ -16,6 +16,8 @@ from schemas.regions import REGIONS_BY_CODE, distance_km
 from schemas.values import AccreditationStatus
 
 from .calendar import Calendar, Window
+from .frontier import Frontier
+from .labindex import BOUND_MARGIN, DAY_US, MethodTable, index_labs, micros
 from .scoring import DAY, completion_score, shipping_days, static_score
 from .settings import SchedulerSettings
 
@@ -112,9 +114,7 @@ class Option:
         return self.terms.window.capped(self.latest_end) if self.terms.window else None
 
     def static(self, calendar: Calendar, settings: SchedulerSettings) -> float:
-        window = self.terms.window
-        capacity_h = window.slots * (window.end - window.start) / timedelta(hours=1) if window else 0
-        load = calendar.reserved_hours(self.lab.lab_id, self.method, window) / capacity_h if capacity_h else 1.0
+        load = lab_load(calendar, self.lab.lab_id, self.method, self.terms.window)
         return static_score(self.km, self.terms.price_rub, load, self.preferred, settings)
 
     def score_at(self, start: datetime, calendar: Calendar, now: datetime, settings: SchedulerSettings) -> float:
@@ -126,28 +126,13 @@ class Option:
         return Assignment(request_id, self.lab.lab_id, self.method, start, end, end + reporting, score)
 
 
-class LabIndex(tuple):
-    """Labs sorted by id, looked up by method: screening scanned and sorted every lab
-    for every request (4,000 labs x 130,000 requests in the 100x benchmark)."""
-
-    def __new__(cls, labs: Iterable[LabState]) -> "LabIndex":
-        self = super().__new__(cls, sorted(labs, key=lambda lab: lab.lab_id))
-        self.by_id = {lab.lab_id: lab for lab in self}
-        self._by_method: dict[str, list[LabState]] = {}
-        for lab in self:
-            for method in lab.terms:
-                self._by_method.setdefault(method, []).append(lab)
-        return self
-
-    def holding(self, method: str) -> list[LabState]:
-        return self._by_method.get(method, [])
+def lab_load(calendar: Calendar, lab_id: str, method: str, window: Window | None) -> float:
+    """The reserved share of a lab+method's advertised capacity (1 when it advertised none)."""
+    capacity_h = window.slots * (window.end - window.start) / timedelta(hours=1) if window else 0
+    return calendar.reserved_hours(lab_id, method, window) / capacity_h if capacity_h else 1.0
 
 
-def index_labs(labs: Iterable[LabState]) -> LabIndex:
-    return labs if isinstance(labs, LabIndex) else LabIndex(labs)
-
-
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=1 << 20)
 def _km(origin: str, lat: float, lon: float) -> float:
     # Suppliers ship from few regions to few labs; the trigonometry dominated screening.
     region = REGIONS_BY_CODE[origin]
@@ -213,12 +198,116 @@ def earliest_start(option: Option, calendar: Calendar) -> datetime | None:
 
 def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now: datetime,
               settings: SchedulerSettings) -> Assignment | Unmatched:
-    """The best lab and slot for one request, or why there is none. Reserves nothing."""
+    """The best lab and slot for one request, or why there is none. Reserves nothing.
+
+    Labs are looked at in order of a lower bound on their score (frontier.py) and the
+    search stops once no remaining lab can beat the best found; `match_exhaustive`
+    gives the same answer by scoring every lab (the property tests check this)."""
+    if settings.weight_load < 0 or settings.weight_completion_per_day < 0:
+        return match_exhaustive(demand, labs, calendar, now, settings)  # the bounds need both >= 0
+    labs = index_labs(labs)
+    table = labs.table(demand.method, settings)
+    if not len(table):
+        return Unmatched(demand.request_id, "no_accredited_lab")
+    short = labs.shortlist(demand.method, demand.origin, settings)
+    search = _Search(demand, table, calendar, now, settings)
+    if demand.preferred:  # their bonus is not in the bounds, so they can't wait their turn
+        for k, _ in short.ranked(short.stages(table, demand, now, settings).fits_window):
+            if table.ids[k] in demand.preferred and table.ids[k] not in search.barred:
+                search.consider(k, search.option(k))
+    search.walk(Frontier.of(calendar, short, table, demand.method, micros(now)), short)
+    if search.best is not None:
+        return search.best
+    stages = short.stages(table, demand, now, settings)
+    return Unmatched(demand.request_id, _reason(demand, table, stages, calendar, now, settings))
+
+
+class _Search:
+    """One request's search: the best assignment so far."""
+
+    def __init__(self, demand: Demand, table: MethodTable, calendar: Calendar, now: datetime,
+                 settings: SchedulerSettings) -> None:
+        self.demand, self.table, self.calendar, self.now, self.settings = demand, table, calendar, now, settings
+        self.barred = demand.excluded | demand.declined
+        self.reporting = timedelta(days=settings.reporting_days)
+        self.best: Assignment | None = None
+
+    def option(self, k: int) -> Option:
+        return _option(self.demand, self.table.labs[k], self.now, self.settings)
+
+    def consider(self, k: int, o: Option) -> None:
+        start = earliest_start(o, self.calendar)
+        if start is not None:
+            self.offer(o, start, o.static(self.calendar, self.settings))
+
+    def offer(self, o: Option, start: datetime, static: float) -> None:
+        completion = start + o.terms.duration + self.reporting
+        score = static + completion_score(self.now, completion, self.settings)
+        a = o.assignment(self.demand.request_id, start, self.reporting, score)
+        if self.best is None or (a.score, a.lab_id) < (self.best.score, self.best.lab_id):
+            self.best = a
+
+    def walk(self, frontier: Frontier, short) -> None:
+        now_us, d, s = micros(self.now), self.demand, self.settings
+        live_since = now_us - round(s.liveness_hours * 3_600_000_000)
+        col, ids = self.table.scalars, self.table.ids
+        deadline = end_of_day(d.deadline) - self.reporting
+        for k, bound in frontier.walk(s.weight_completion_per_day * now_us / DAY_US):
+            if self.best is not None and bound > self.best.score:
+                break
+            if ids[k] in self.barred or ids[k] in d.preferred or d.samples > col.max_samples[k]:
+                continue  # this request's business: the lab keeps its place for others
+            if (not col.has_window[k] or col.heartbeat[k] < live_since
+                    or now_us + short.shipping_us[k] > col.release_limit[k]):
+                frontier.drop()  # and stays so: `now` only grows
+                continue
+            self._evaluate(k, frontier, deadline)
+
+    def _evaluate(self, k: int, frontier: Frontier, deadline: datetime) -> None:
+        """What Option.score_at gives, without building the Option for labs that lose."""
+        lab, s, method = self.table.labs[k], self.settings, self.demand.method
+        terms = lab.terms[method]
+        km = _km(self.demand.origin, lab.lat, lab.lon)
+        release = self.now + shipping_days(km, s) * DAY
+        start = self.calendar.earliest_fit(lab.lab_id, method, release, terms.duration, terms.window)
+        if start is None:
+            frontier.drop()
+            return
+        static = static_score(km, terms.price_rub, lab_load(self.calendar, lab.lab_id, method, terms.window),
+                              False, s)
+        completion = start + terms.duration + self.reporting
+        frontier.learn(k, static + s.weight_completion_per_day * micros(completion) / DAY_US
+                       - BOUND_MARGIN * (1 + abs(static)))
+        # Within this request's deadline and the accreditation (the window already holds it).
+        if start + terms.duration <= min(deadline, end_of_day(lab.valid_until) - self.reporting):
+            score = static + completion_score(self.now, completion, s)
+            if self.best is None or (score, lab.lab_id) < (self.best.score, self.best.lab_id):
+                self.best = Assignment(self.demand.request_id, lab.lab_id, method, start,
+                                       start + terms.duration, completion, score)
+
+
+def _reason(demand: Demand, table: MethodTable, stages, calendar: Calendar, now: datetime,
+            settings: SchedulerSettings) -> str:
+    """Why nothing was found: the stage that removed the last lab (as match_exhaustive)."""
+    for reason, mask in (("samples_exceed_lab_limit", stages.samples),
+                         ("accreditation_expires_before_deadline", stages.accreditation),
+                         ("lab_agent_offline", stages.live)):
+        if not mask.any():
+            return reason
+    # _search saw every allowed lab fail, so only a barred lab can still have a free slot.
+    barred = demand.excluded | demand.declined
+    fitting = [table.ids[k] for k in map(int, stages.fits_window.nonzero()[0])
+               if table.ids[k] in barred
+               and earliest_start(_option(demand, table.labs[k], now, settings), calendar) is not None]
+    if not fitting:
+        return "no_capacity_before_deadline"
+    return "excluded_by_supplier" if all(i in demand.excluded for i in fitting) else "all_candidates_declined"
+
+
+def match_exhaustive(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now: datetime,
+                     settings: SchedulerSettings) -> Assignment | Unmatched:
+    """match_one by scoring every lab that passes the calendar-free constraints."""
     options, reason = screen(demand, labs, now, settings)
-    if not reason and settings.weight_load >= 0 and settings.weight_completion_per_day >= 0:
-        best = _best_first(demand, allowed(demand, options), calendar, now, settings)
-        if best is not None:
-            return best
     fits = {o.lab.lab_id: s for o in options if (s := earliest_start(o, calendar)) is not None}
     if not reason and not fits:
         reason = "no_capacity_before_deadline"
@@ -231,30 +320,3 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     scored = [o.assignment(demand.request_id, fits[o.lab.lab_id], reporting,
                            o.score_at(fits[o.lab.lab_id], calendar, now, settings)) for o in options]
     return min(scored, key=lambda a: (a.score, a.lab_id))
-
-
-def _best_first(demand: Demand, options: list[Option], calendar: Calendar, now: datetime,
-                settings: SchedulerSettings) -> Assignment | None:
-    """match_one's answer, evaluating labs in order of a lower bound on their score
-    (no load, the earliest start the window allows) and stopping once no lab can beat
-    the best found. None when no allowed lab fits: match_one then works out the reason."""
-    reporting = timedelta(days=settings.reporting_days)
-    bounded = []
-    for o in options:
-        window = o.window()
-        if window is not None:
-            earliest = max(o.release, window.start) + o.terms.duration + reporting
-            bound = static_score(o.km, o.terms.price_rub, 0.0, o.preferred, settings) + completion_score(
-                now, earliest, settings)
-            bounded.append((bound, o.lab.lab_id, o))
-    bounded.sort(key=lambda t: (t[0], t[1]))
-    best: Assignment | None = None
-    for bound, _, o in bounded:
-        if best is not None and bound > best.score:
-            break
-        start = earliest_start(o, calendar)
-        if start is not None:
-            a = o.assignment(demand.request_id, start, reporting, o.score_at(start, calendar, now, settings))
-            if best is None or (a.score, a.lab_id) < (best.score, best.lab_id):
-                best = a
-    return best

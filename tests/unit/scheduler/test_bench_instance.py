@@ -12,7 +12,7 @@ def test_instance_mode_writes_one_line_per_request(tmp_path):
     main(["--instance", str(EXAMPLE), "--out", str(out)])
     lines = {row["request_id"]: row for row in map(json.loads, out.read_text().splitlines())}
     assert set(lines) == {"r1", "r2", "r3", "r4", "r5"}
-    # r2's 8 samples fit only Togliatti, so the joint batch sends r1 to Moscow.
+    # r1 and r2 arrive together; r2's 8 samples fit only Togliatti, so the joint batch sends r1 to Moscow.
     assert lines["r1"]["lab_id"] == "lab-moscow" and lines["r2"]["lab_id"] == "lab-togliatti"
     assert lines["r4"] == {"request_id": "r4", "unmatched": "no_accredited_lab"}
     assert lines["r5"]["unmatched"] == "no_capacity_before_deadline"

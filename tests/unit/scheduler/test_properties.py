@@ -7,8 +7,9 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from schemas.regions import REGIONS_BY_CODE, distance_km
 from services.booking.scheduler.assignment import assign_batch, assign_greedy
-from services.booking.scheduler.calendar import Calendar, Window
-from services.booking.scheduler.matching import Assignment, Demand, LabState, Terms, match_one
+from services.booking.scheduler.calendar import Calendar, Reservation, Window
+from services.booking.scheduler.matching import (Assignment, Demand, LabState, Terms, index_labs, match_exhaustive,
+                                                  match_one)
 
 from .factories import NOW, settings
 
@@ -19,20 +20,22 @@ PROFILE = hsettings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 
 @st.composite
-def labs(draw, n=st.integers(1, 4)):
+def labs(draw, n=st.integers(1, 4), dense=False):
+    """`dense`: every lab live and accredited with capacity from about now, so many compete."""
     out = []
     for i in range(draw(n)):
         region = REGIONS_BY_CODE[draw(st.sampled_from(REGIONS))]
         terms = {}
         for method in draw(st.sets(st.sampled_from(METHODS), min_size=1)):
-            start = NOW + timedelta(hours=draw(st.integers(-48, 240)))
+            start = NOW + timedelta(hours=draw(st.integers(-48, 48 if dense else 240)))
             win = Window(draw(st.integers(1, 2)), start, start + timedelta(days=draw(st.integers(1, 40))))
             terms[method] = Terms(draw(st.integers(1, 6)), draw(st.integers(0, 500_000)),
                                   timedelta(hours=draw(st.sampled_from((8, 24, 60, 96)))),
-                                  draw(st.one_of(st.none(), st.just(win), st.just(win), st.just(win))))
-        heartbeat = NOW - timedelta(hours=draw(st.integers(0, 100)))
-        out.append(LabState(f"lab-{i}", region.lat + draw(st.floats(-1, 1)), region.lon, draw(st.booleans()) or i == 0,
-                            NOW.date() + timedelta(days=draw(st.integers(0, 60))), heartbeat, terms))
+                                  win if dense else draw(st.one_of(st.none(), st.just(win), st.just(win), st.just(win))))
+        heartbeat = NOW - timedelta(hours=draw(st.integers(0, 10 if dense else 100)))
+        out.append(LabState(f"lab-{i}", region.lat + draw(st.floats(-1, 1)), region.lon,
+                            dense or draw(st.booleans()) or i == 0,
+                            NOW.date() + timedelta(days=draw(st.integers(30 if dense else 0, 60))), heartbeat, terms))
     return out
 
 
@@ -83,6 +86,49 @@ def test_match_one_never_breaks_a_hard_constraint_and_ignores_input_order(labs, 
     assert match_one(ds[0], shuffled, Calendar(), NOW, SETTINGS) == result
     if isinstance(result, Assignment):
         check_hard_constraints(ds[0], result, labs)
+
+
+@PROFILE
+@given(st.one_of(labs(n=st.integers(2, 8)), labs(n=st.integers(4, 10), dense=True)), demands(),
+       st.lists(st.tuples(st.integers(0, 9), st.sampled_from(METHODS), st.integers(0, 600),
+                                           st.integers(1, 300)), max_size=40),
+       st.sampled_from((0.0, 2.0, 50.0)))
+def test_best_first_search_finds_what_scoring_every_lab_finds(labs, ds, booked, weight_load):
+    """The shortlist's early stop and its vectorised checks change nothing: same lab, slot,
+    score and reason as scoring every lab, on calendars that are partly booked."""
+    calendar = Calendar()
+    for n, (i, method, hours, length) in enumerate(booked):
+        if i < len(labs) and method in labs[i].terms:
+            start = NOW + timedelta(hours=hours)
+            calendar.load(labs[i].lab_id, method, Reservation(f"x{n}", start, start + timedelta(hours=length)))
+    tuned = settings(weight_load=weight_load)
+    for d in ds:
+        assert match_one(d, labs, calendar, NOW, tuned) == match_exhaustive(d, labs, calendar, NOW, tuned)
+
+
+@PROFILE
+@given(labs(n=st.integers(3, 10), dense=True), demands(n=st.integers(4, 12)),
+       st.lists(st.tuples(st.integers(0, 30), st.booleans()), min_size=12, max_size=12),
+       st.sampled_from((0.0, 2.0, 50.0)))
+def test_what_earlier_searches_learned_never_changes_an_answer(labs, ds, steps, weight_load):
+    """A calendar remembers bounds between searches (frontier.py): booking, releasing and
+    time passing must leave every answer as scoring every lab from scratch gives it."""
+    calendar, by_id, now, booked = Calendar(), {lab.lab_id: lab for lab in labs}, NOW, []
+    tuned, method = settings(weight_load=weight_load), min(labs[0].terms)  # one method: they compete
+    labs = index_labs(labs)  # one index all along, as the scheduler keeps it: its shortlists persist
+    for n, (d, (hours, release)) in enumerate(zip(ds * 2, steps)):
+        d = Demand(f"{d.request_id}-{n}", method, d.samples, d.deadline, d.origin, d.preferred, d.excluded,
+                   d.declined)
+        result = match_one(d, labs, calendar, now, tuned)
+        assert result == match_exhaustive(d, labs, calendar, now, tuned)
+        if isinstance(result, Assignment):
+            assert calendar.reserve(result.lab_id, d.method, d.request_id, result.start, result.end,
+                                    by_id[result.lab_id].terms[d.method].window)
+            booked.append(result)
+        if release and booked:
+            gone = booked.pop(-1 if hours % 2 else 0)
+            assert calendar.release(gone.lab_id, gone.method, gone.request_id)
+        now += timedelta(hours=hours)
 
 
 @PROFILE
