@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from ortools.sat.python import cp_model
 
 from .calendar import Calendar
-from .matching import (Assignment, Demand, LabState, Option, Unmatched, allowed, index_labs, match_one,
-                       screen)
+from .matching import Assignment, Demand, LabState, Option, Unmatched, index_labs, match_one, promising
 from .settings import SchedulerSettings
 
 Result = Assignment | Unmatched
@@ -95,14 +94,6 @@ def assign_batch(demands: Iterable[Demand], labs: Iterable[LabState], calendar: 
     return results
 
 
-def _candidates(demand: Demand, labs: list[LabState], calendar: Calendar, now: datetime,
-                settings: SchedulerSettings) -> list[Option]:
-    """The best few labs for a request by their score at the earliest arrival."""
-    options = [o for o in allowed(demand, screen(demand, labs, now, settings)[0]) if o.window()]
-    options.sort(key=lambda o: (o.score_at(o.release, calendar, now, settings), o.lab.lab_id))
-    return options[: settings.batch_candidates]
-
-
 def _minutes(at: datetime, now: datetime, up: bool) -> int:
     # Rounding always shrinks what a job may use, so the model never over-promises.
     value = (at - now) / MINUTE
@@ -120,7 +111,7 @@ def solve_joint(demands: list[Demand], labs: list[LabState], calendar: Calendar,
     cost_terms, big = [], 1
     for i, demand in enumerate(demands):
         row = []
-        for o in _candidates(demand, labs, calendar, arrivals[i], settings):
+        for o in promising(demand, labs, calendar, arrivals[i], settings, settings.batch_candidates):
             window = o.window()
             duration = math.ceil(o.terms.duration / MINUTE)
             lo = _minutes(max(o.release, window.start), now, up=True)

@@ -6,6 +6,7 @@ the calendar stores reservations, not lane numbers.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,50 +30,77 @@ class Reservation:
     end: datetime
 
 
+class _Book:
+    """One lab+method's reservations, sorted by end so searches skip those already over."""
+
+    __slots__ = ("reservations", "ends", "total", "first_start", "last_end")
+
+    def __init__(self, reservations: list[Reservation]) -> None:
+        self.reservations = sorted(reservations, key=lambda r: r.end)
+        self.ends = [r.end for r in self.reservations]
+        self.total = sum((r.end - r.start for r in self.reservations), timedelta())
+        self.first_start = min((r.start for r in self.reservations), default=None)
+        self.last_end = self.ends[-1] if self.ends else None
+
+    def add(self, r: Reservation) -> None:
+        at = bisect.bisect_right(self.ends, r.end)
+        self.reservations.insert(at, r)
+        self.ends.insert(at, r.end)
+        self.total += r.end - r.start
+        self.first_start = r.start if self.first_start is None else min(self.first_start, r.start)
+        self.last_end = self.ends[-1]
+
+    def after(self, instant: datetime) -> list[Reservation]:
+        """Reservations still running after `instant`."""
+        return self.reservations[bisect.bisect_right(self.ends, instant):]
+
+
+EMPTY = _Book([])
+
+
 class Calendar:
     """Reservations per (lab_id, method_code); the reservation agent is its single writer."""
 
     def __init__(self) -> None:
-        self._booked: dict[tuple[str, str], list[Reservation]] = {}
-        self._owned: set[tuple[str, str]] = set()  # lists this calendar may change in place
-        # Matching remembers lower bounds learned on this calendar (matching.Frontier); they
-        # stay valid while reservations are only added, so every release is logged.
-        self.releases: list[tuple[str, str]] = []
-        self._versions: dict[tuple[str, str], int] = {}
-        self.frontiers: dict = {}
-        # Answers per (lab_id, method), valid until its reservations change (`_changes`).
+        self._books: dict[tuple[str, str], _Book] = {}
+        self._owned: set[tuple[str, str]] = set()  # books this calendar may change in place
+        # Per method, every change as (lab_id, released): matching keeps an outlook per
+        # method on this calendar (outlook.py) and catches up from here.
+        self.changes: dict[str, list[tuple[str, bool]]] = {}
+        self.outlooks: dict = {}
+        # The last earliest_fit per (lab_id, method), valid until its reservations change.
         self._changes: dict[tuple[str, str], int] = {}
         self._fits: dict[tuple[str, str], tuple] = {}
-        self._hours: dict[tuple[str, str], tuple] = {}
 
     def copy(self) -> "Calendar":
-        """Copy-on-write: lists are shared until either side writes (the batch solver copies
-        a calendar of every reservation per window; copying the lists made it quadratic)."""
-        other = Calendar()  # with no frontiers: what they learned is about this calendar
-        other._booked = dict(self._booked)
+        """Copy-on-write: books are shared until either side writes (the batch solver copies
+        a calendar of every reservation per window; copying them all made it quadratic)."""
+        other = Calendar()  # with no outlooks: what they know is about this calendar
+        other._books = dict(self._books)
         self._owned = set()
         return other
 
-    def _writable(self, lab_id: str, method: str) -> list[Reservation]:
+    def _writable(self, lab_id: str, method: str, released: bool = False) -> _Book:
         key = (lab_id, method)
         self._changes[key] = self._changes.get(key, 0) + 1
+        self.changes.setdefault(method, []).append((lab_id, released))
         if key not in self._owned:
-            self._booked[key] = list(self._booked.get(key, ()))
+            self._books[key] = _Book(list(self._books.get(key, EMPTY).reservations))
             self._owned.add(key)
-        return self._booked[key]
+        return self._books[key]
 
     def load(self, lab_id: str, method: str, reservation: Reservation) -> None:
         """Put back a stored reservation (the reservation agent's table) without checks."""
-        self._writable(lab_id, method).append(reservation)
+        self._writable(lab_id, method).add(reservation)
 
     def reservations(self, lab_id: str, method: str) -> tuple[Reservation, ...]:
-        return tuple(self._booked.get((lab_id, method), ()))
+        return tuple(self._books.get((lab_id, method), EMPTY).reservations)
 
     def peak(self, lab_id: str, method: str, start: datetime, end: datetime) -> int:
         """Most reservations overlapping at any instant of [start, end)."""
         events = []
-        for r in self._booked.get((lab_id, method), ()):
-            if r.start < end and r.end > start:
+        for r in self._books.get((lab_id, method), EMPTY).after(start):
+            if r.start < end:
                 events += [(max(r.start, start), 1), (min(r.end, end), -1)]
         events.sort()  # at equal times -1 sorts first: half-open intervals that touch don't overlap
         running = best = 0
@@ -100,8 +128,8 @@ class Calendar:
         lower = max(not_before, window.start)
         # The earliest feasible start is the lower bound or the end of some reservation:
         # sliding a feasible start left only adds intervals that end in between.
-        ends = {r.end for r in self._booked.get(key, ()) if r.end > lower}
-        for start in sorted({lower} | ends):
+        book = self._books.get(key, EMPTY)
+        for start in dict.fromkeys([lower] + book.ends[bisect.bisect_right(book.ends, lower):]):
             if start + duration > window.end:
                 return None
             if self.peak(*key, start, start + duration) < window.slots:
@@ -111,39 +139,32 @@ class Calendar:
     def reserve(self, lab_id: str, method: str, key: str, start: datetime,
                 end: datetime, window: Window) -> bool:
         """Book [start, end) unless that would over-commit; idempotent per key."""
-        for r in self._booked.get((lab_id, method), ()):
+        for r in self._books.get((lab_id, method), EMPTY).reservations:
             if r.key == key:
                 return (r.start, r.end) == (start, end)
         if start < window.start or end > window.end or end <= start:
             return False
         if self.peak(lab_id, method, start, end) >= window.slots:
             return False
-        self._writable(lab_id, method).append(Reservation(key, start, end))
+        self._writable(lab_id, method).add(Reservation(key, start, end))
         return True
 
     def release(self, lab_id: str, method: str, key: str) -> bool:
-        booked = self._booked.get((lab_id, method), [])
-        kept = [r for r in booked if r.key != key]
-        if len(kept) == len(booked):
+        book = self._books.get((lab_id, method), EMPTY)
+        kept = [r for r in book.reservations if r.key != key]
+        if len(kept) == len(book.reservations):
             return False
-        self._writable(lab_id, method)[:] = kept
-        self._versions[(lab_id, method)] = self.version(lab_id, method) + 1
-        self.releases.append((lab_id, method))
+        self._writable(lab_id, method, released=True)
+        self._books[(lab_id, method)] = _Book(kept)
         return True
 
-    def version(self, lab_id: str, method: str) -> int:
-        """How many releases (lab_id, method) has seen."""
-        return self._versions.get((lab_id, method), 0)
-
     def reserved_hours(self, lab_id: str, method: str, window: Window) -> float:
-        key = (lab_id, method)
-        change = self._changes.get(key, 0)
-        memo = self._hours.get(key)
-        if memo is not None and memo[:2] == (change, window):
-            return memo[2]
+        book = self._books.get((lab_id, method), EMPTY)
+        if book.first_start is None:
+            return 0.0
+        if window.start <= book.first_start and book.last_end <= window.end:
+            return book.total / timedelta(hours=1)  # nothing to clip (what the reservation agent books)
         total = timedelta()
-        for r in self._booked.get(key, ()):
+        for r in book.reservations:
             total += max(timedelta(), min(r.end, window.end) - max(r.start, window.start))
-        hours = total / timedelta(hours=1)
-        self._hours[key] = (change, window, hours)
-        return hours
+        return total / timedelta(hours=1)

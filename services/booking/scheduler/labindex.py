@@ -1,16 +1,14 @@
-"""Labs indexed by method, and per (method, origin) in order of a lower bound on their score.
+"""Labs indexed by method, as numpy columns, and per (method, origin) as seen from there.
 
-This is what lets matching stop after a few labs instead of scoring every lab that
-holds a method (about 850 per method in the 100x benchmark). The calendar-free
-constraints are checked here for all of a method's labs at once with numpy; the few
-labs that survive and are visited are checked again exactly (matching.Option).
+This is what lets matching check a constraint or bound a score for all of a
+method's labs at once (about 850 per method in the 100x benchmark) instead of
+scoring each; the few labs it then scores are checked again exactly.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -27,9 +25,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 US = timedelta(microseconds=1)
 DAY_US = 86_400_000_000
 NEVER = np.iinfo(np.int64).min // 4  # "no heartbeat" / "no window": fails every comparison
-# The numpy bound is computed with other rounding than the exact score; this margin
-# keeps it a lower bound (a score unit is about a day, so 1e-6 is a tenth of a second).
-BOUND_MARGIN = 1e-6
 
 
 def micros(at: datetime) -> int:
@@ -47,9 +42,11 @@ class MethodTable:
 
     labs: list
     ids: list[str]
+    position: dict[str, int]
     max_samples: np.ndarray
     release_limit: np.ndarray  # latest sample arrival so the report is out while accredited
     report_limit: np.ndarray  # latest test end so the report is out while accredited
+    end_limit: np.ndarray  # latest test end: window and accreditation
     heartbeat: np.ndarray
     window_start: np.ndarray
     window_end: np.ndarray
@@ -65,13 +62,14 @@ class MethodTable:
         terms = [lab.terms[method] for lab in labs]
         acc_end = np.array([day_end_us(lab.valid_until) for lab in labs], dtype=np.int64)
         duration = np.array([t.duration // US for t in terms], dtype=np.int64)
+        window_end = np.array([micros(t.window.end) if t.window else NEVER for t in terms], dtype=np.int64)
         return cls(
-            labs, [lab.lab_id for lab in labs],
+            labs, [lab.lab_id for lab in labs], {lab.lab_id: k for k, lab in enumerate(labs)},
             np.array([t.max_samples for t in terms], dtype=np.int64),
-            acc_end - duration - reporting, acc_end - reporting,
+            acc_end - duration - reporting, acc_end - reporting, np.minimum(window_end, acc_end - reporting),
             np.array([micros(lab.heartbeat_at) if lab.heartbeat_at else NEVER for lab in labs], dtype=np.int64),
             np.array([micros(t.window.start) if t.window else 0 for t in terms], dtype=np.int64),
-            np.array([micros(t.window.end) if t.window else NEVER for t in terms], dtype=np.int64),
+            window_end,
             duration,
             np.array([t.window.slots if t.window else 0 for t in terms], dtype=np.int64),
             np.array([lab.lat for lab in labs], dtype=np.float64),
@@ -81,23 +79,8 @@ class MethodTable:
     def __len__(self) -> int:
         return len(self.labs)
 
-    @cached_property
-    def position(self) -> dict[str, int]:
-        return {lab_id: k for k, lab_id in enumerate(self.ids)}
-
-    @cached_property
-    def scalars(self) -> "Scalars":
-        """The columns as Python lists: one element of a numpy array is slow to read."""
-        return Scalars(self.max_samples.tolist(), self.release_limit.tolist(), self.heartbeat.tolist(),
-                       (self.window_end != NEVER).tolist())
-
-
-@dataclass(frozen=True)
-class Scalars:
-    max_samples: list[int]
-    release_limit: list[int]
-    heartbeat: list[int]
-    has_window: list[bool]
+    def positions(self, lab_ids) -> list[int]:
+        return [k for k in (self.position.get(i) for i in lab_ids) if k is not None]
 
 
 @dataclass(frozen=True)
@@ -108,25 +91,21 @@ class Stages:
     accreditation: np.ndarray  # and samples
     live: np.ndarray  # and the above
     fits_window: np.ndarray  # and the above: shipping + test inside the capped window
+    release: np.ndarray  # when the samples arrive
+    end_limit: np.ndarray  # latest test end: window, deadline and accreditation
 
 
 @dataclass(frozen=True)
 class Shortlist:
-    """A method's labs as seen from one origin region, in order of `bound` (then id)."""
+    """A method's labs as seen from one origin region."""
 
     origin: str
-    order: np.ndarray
-    bounds: list[float]  # by position in `order`
     shipping: np.ndarray  # whole days in transit, by lab
-    bound_of: list[float]  # by lab
-
-    @cached_property
-    def order_list(self) -> list[int]:
-        return self.order.tolist()
-
-    @cached_property
-    def shipping_us(self) -> list[int]:
-        return (self.shipping * DAY_US).tolist()
+    shipping_us: np.ndarray
+    # The score with no load and the test starting the moment the samples arrive, less
+    # the completion part that depends on the start: bound = base + w_c * (start - now) days.
+    base: np.ndarray
+    usable_until: np.ndarray  # the last `now` the lab is live and accredited long enough
 
     def stages(self, table: MethodTable, demand: "Demand", now: datetime,
                settings: "SchedulerSettings") -> Stages:
@@ -134,32 +113,31 @@ class Shortlist:
         release = now_us + self.shipping * DAY_US
         samples = demand.samples <= table.max_samples
         accreditation = samples & (release <= table.release_limit)
-        live = accreditation & (table.heartbeat >= now_us - round(settings.liveness_hours * 3_600_000_000))
-        latest_end = np.minimum(table.report_limit, day_end_us(demand.deadline) - settings.reporting_days * DAY_US)
-        fits = live & (np.maximum(release, table.window_start) + table.duration
-                       <= np.minimum(table.window_end, latest_end))
-        return Stages(samples, accreditation, live, fits)
-
-    def ranked(self, mask: np.ndarray) -> list[tuple[int, float]]:
-        """(lab position, bound) for the labs in `mask`, best bound first."""
-        kept = np.flatnonzero(mask[self.order])
-        return [(int(self.order[p]), self.bounds[p]) for p in kept]
+        live = accreditation & (table.heartbeat >= now_us - liveness_us(settings))
+        end_limit = np.minimum(table.window_end, np.minimum(
+            table.report_limit, day_end_us(demand.deadline) - settings.reporting_days * DAY_US))
+        fits = live & (np.maximum(release, table.window_start) + table.duration <= end_limit)
+        return Stages(samples, accreditation, live, fits, release, end_limit)
 
 
 def shortlist(table: MethodTable, origin: str, settings: "SchedulerSettings") -> Shortlist:
     region = REGIONS_BY_CODE[origin]
     km = _distance_km(region.lat, region.lon, table.lat, table.lon)
     shipping = np.maximum(planning.MIN_SHIPPING_DAYS, np.ceil(km / settings.shipping_km_per_day)).astype(np.int64)
-    # The score with no load and the test starting the moment the samples arrive.
-    days = shipping + (table.duration / DAY_US) + settings.reporting_days
-    bound = (settings.weight_distance_per_100km * km / 100 + settings.weight_price_per_10k_rub * table.price / 10_000
-             + settings.weight_completion_per_day * days) - BOUND_MARGIN * (1 + np.abs(days) + km / 100)
-    order = np.argsort(bound, kind="stable")  # stable: ties stay in id order
-    return Shortlist(origin, order, bound[order].tolist(), shipping, bound.tolist())
+    days = table.duration / DAY_US + settings.reporting_days
+    base = (settings.weight_distance_per_100km * km / 100 + settings.weight_price_per_10k_rub * table.price / 10_000
+            + settings.weight_completion_per_day * days)
+    shipping_us = shipping * DAY_US
+    usable_until = np.minimum(table.release_limit - shipping_us, table.heartbeat + liveness_us(settings))
+    return Shortlist(origin, shipping, shipping_us, base, usable_until)
+
+
+def liveness_us(settings: "SchedulerSettings") -> int:
+    return round(settings.liveness_hours * 3_600_000_000)
 
 
 def _distance_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    """schemas.regions.distance_km over arrays (shipping days are re-derived exactly per visited lab)."""
+    """schemas.regions.distance_km over arrays (matching re-derives it exactly for the labs it scores)."""
     p1, p2 = math.radians(lat), np.radians(lats)
     dl = np.radians(lons - lon)
     h = np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
@@ -192,7 +170,7 @@ class LabIndex(tuple):
         return self._tables[key]
 
     def shortlist(self, method: str, origin: str, settings: "SchedulerSettings") -> Shortlist:
-        key = (method, origin, settings.reporting_days, settings.shipping_km_per_day,
+        key = (method, origin, settings.reporting_days, settings.shipping_km_per_day, settings.liveness_hours,
                settings.weight_distance_per_100km, settings.weight_price_per_10k_rub,
                settings.weight_completion_per_day)
         if key not in self._shortlists:

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
+import numpy as np
+
 from schemas.catalogue import get_method
 from schemas.events import CapacityAdvertised, LabProfile, RequestSubmitted
 from schemas.regions import REGIONS_BY_CODE, distance_km
 from schemas.values import AccreditationStatus
 
 from .calendar import Calendar, Window
-from .frontier import Frontier
-from .labindex import BOUND_MARGIN, DAY_US, MethodTable, index_labs, micros
+from .labindex import MethodTable, index_labs, micros
+from .outlook import Outlook
 from .scoring import DAY, completion_score, shipping_days, static_score
 from .settings import SchedulerSettings
 
@@ -200,9 +202,9 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
               settings: SchedulerSettings) -> Assignment | Unmatched:
     """The best lab and slot for one request, or why there is none. Reserves nothing.
 
-    Labs are looked at in order of a lower bound on their score (frontier.py) and the
-    search stops once no remaining lab can beat the best found; `match_exhaustive`
-    gives the same answer by scoring every lab (the property tests check this)."""
+    Every lab's score is bounded at once (outlook.py); labs are scored exactly in order
+    of their bound until none can beat the best found. `match_exhaustive` gives the
+    same answer by scoring every lab (the property tests check this)."""
     if settings.weight_load < 0 or settings.weight_completion_per_day < 0:
         return match_exhaustive(demand, labs, calendar, now, settings)  # the bounds need both >= 0
     labs = index_labs(labs)
@@ -210,16 +212,42 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     if not len(table):
         return Unmatched(demand.request_id, "no_accredited_lab")
     short = labs.shortlist(demand.method, demand.origin, settings)
+    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now)
+    bounds = _bounds(demand, table, short, outlook, now, settings)
     search = _Search(demand, table, calendar, now, settings)
-    if demand.preferred:  # their bonus is not in the bounds, so they can't wait their turn
-        for k, _ in short.ranked(short.stages(table, demand, now, settings).fits_window):
-            if table.ids[k] in demand.preferred and table.ids[k] not in search.barred:
-                search.consider(k, search.option(k))
-    search.walk(Frontier.of(calendar, short, table, demand.method, micros(now)), short)
+    while True:
+        k = int(bounds.argmin())
+        if bounds[k] == np.inf or (search.best is not None and bounds[k] > search.best.score):
+            break
+        bounds[k] = np.inf
+        search.score(k, outlook)
     if search.best is not None:
         return search.best
     stages = short.stages(table, demand, now, settings)
     return Unmatched(demand.request_id, _reason(demand, table, stages, calendar, now, settings))
+
+
+def _bounds(demand: Demand, table: MethodTable, short, outlook: Outlook, now: datetime,
+            settings: SchedulerSettings) -> np.ndarray:
+    bounds = outlook.bounds(short, demand, micros(now), settings)
+    bounds[table.positions(demand.excluded | demand.declined)] = np.inf
+    bounds[table.positions(demand.preferred)] -= settings.bonus_preferred
+    return bounds
+
+
+def promising(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now: datetime,
+              settings: SchedulerSettings, n: int) -> list[Option]:
+    """The n labs with the lowest bound on their score that may take the request (for the
+    joint solver: an exact score needs a start, which is what the solver chooses)."""
+    labs = index_labs(labs)
+    table = labs.table(demand.method, settings)
+    if not len(table):
+        return []
+    short = labs.shortlist(demand.method, demand.origin, settings)
+    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now)
+    bounds = _bounds(demand, table, short, outlook, now, settings)
+    best = np.argsort(bounds, kind="stable")[:n]
+    return [_option(demand, table.labs[k], now, settings) for k in best.tolist() if bounds[k] < np.inf]
 
 
 class _Search:
@@ -228,62 +256,29 @@ class _Search:
     def __init__(self, demand: Demand, table: MethodTable, calendar: Calendar, now: datetime,
                  settings: SchedulerSettings) -> None:
         self.demand, self.table, self.calendar, self.now, self.settings = demand, table, calendar, now, settings
-        self.barred = demand.excluded | demand.declined
         self.reporting = timedelta(days=settings.reporting_days)
+        self.deadline = end_of_day(demand.deadline) - self.reporting  # latest test end
         self.best: Assignment | None = None
 
-    def option(self, k: int) -> Option:
-        return _option(self.demand, self.table.labs[k], self.now, self.settings)
-
-    def consider(self, k: int, o: Option) -> None:
-        start = earliest_start(o, self.calendar)
-        if start is not None:
-            self.offer(o, start, o.static(self.calendar, self.settings))
-
-    def offer(self, o: Option, start: datetime, static: float) -> None:
-        completion = start + o.terms.duration + self.reporting
-        score = static + completion_score(self.now, completion, self.settings)
-        a = o.assignment(self.demand.request_id, start, self.reporting, score)
-        if self.best is None or (a.score, a.lab_id) < (self.best.score, self.best.lab_id):
-            self.best = a
-
-    def walk(self, frontier: Frontier, short) -> None:
-        now_us, d, s = micros(self.now), self.demand, self.settings
-        live_since = now_us - round(s.liveness_hours * 3_600_000_000)
-        col, ids = self.table.scalars, self.table.ids
-        deadline = end_of_day(d.deadline) - self.reporting
-        for k, bound in frontier.walk(s.weight_completion_per_day * now_us / DAY_US):
-            if self.best is not None and bound > self.best.score:
-                break
-            if ids[k] in self.barred or ids[k] in d.preferred or d.samples > col.max_samples[k]:
-                continue  # this request's business: the lab keeps its place for others
-            if (not col.has_window[k] or col.heartbeat[k] < live_since
-                    or now_us + short.shipping_us[k] > col.release_limit[k]):
-                frontier.drop()  # and stays so: `now` only grows
-                continue
-            self._evaluate(k, frontier, deadline)
-
-    def _evaluate(self, k: int, frontier: Frontier, deadline: datetime) -> None:
-        """What Option.score_at gives, without building the Option for labs that lose."""
+    def score(self, k: int, outlook: Outlook) -> None:
+        """What Option.score_at gives, without building an Option for labs that lose."""
+        if outlook.learn(k, self.now) is None:
+            return  # no room from the earliest possible arrival on, so none from this one
         lab, s, method = self.table.labs[k], self.settings, self.demand.method
         terms = lab.terms[method]
         km = _km(self.demand.origin, lab.lat, lab.lon)
         release = self.now + shipping_days(km, s) * DAY
         start = self.calendar.earliest_fit(lab.lab_id, method, release, terms.duration, terms.window)
-        if start is None:
-            frontier.drop()
-            return
-        static = static_score(km, terms.price_rub, lab_load(self.calendar, lab.lab_id, method, terms.window),
-                              False, s)
-        completion = start + terms.duration + self.reporting
-        frontier.learn(k, static + s.weight_completion_per_day * micros(completion) / DAY_US
-                       - BOUND_MARGIN * (1 + abs(static)))
         # Within this request's deadline and the accreditation (the window already holds it).
-        if start + terms.duration <= min(deadline, end_of_day(lab.valid_until) - self.reporting):
-            score = static + completion_score(self.now, completion, s)
-            if self.best is None or (score, lab.lab_id) < (self.best.score, self.best.lab_id):
-                self.best = Assignment(self.demand.request_id, lab.lab_id, method, start,
-                                       start + terms.duration, completion, score)
+        if start is None or start + terms.duration > min(self.deadline, end_of_day(lab.valid_until) - self.reporting):
+            return
+        load = lab_load(self.calendar, lab.lab_id, method, terms.window)
+        static = static_score(km, terms.price_rub, load, lab.lab_id in self.demand.preferred, s)
+        completion = start + terms.duration + self.reporting
+        score = static + completion_score(self.now, completion, s)
+        if self.best is None or (score, lab.lab_id) < (self.best.score, self.best.lab_id):
+            self.best = Assignment(self.demand.request_id, lab.lab_id, method, start,
+                                   start + terms.duration, completion, score)
 
 
 def _reason(demand: Demand, table: MethodTable, stages, calendar: Calendar, now: datetime,

@@ -1,0 +1,82 @@
+"""How a method's labs look on one calendar: load and the earliest a test could start.
+
+Matching bounds every lab's score at once from this, then scores labs exactly in
+order of their bound until none can beat the best found. The bound needs, per lab:
+
+- its load, kept exact: recomputed whenever the lab's reservations change;
+- `free_from`, a time no test starts before: the lab's earliest fit from the
+  earliest instant any samples could arrive, found when the lab was last scored.
+  New reservations only push fits later and a later `now` only delays arrival, so it
+  holds until a reservation of the lab is released (then it is forgotten).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from schemas import planning
+
+from .labindex import DAY_US, MethodTable, Shortlist, day_end_us, micros
+
+NEVER_FITS = np.iinfo(np.int64).max // 4
+# The numpy bound is rounded differently from the exact score; this margin keeps it a
+# lower bound (a score unit is about a day, so 1e-6 is a tenth of a second).
+BOUND_MARGIN = 1e-6
+
+
+class Outlook:
+    def __init__(self, calendar, table: MethodTable, method: str, weight_load: float, now_us: int) -> None:
+        from .matching import lab_load  # matching imports this module
+
+        self.calendar, self.table, self.method, self.weight_load = calendar, table, method, weight_load
+        self.since_us = now_us
+        self.changes = calendar.changes.setdefault(method, [])
+        self.seen_changes = len(self.changes)
+        self._lab_load = lab_load
+        self.free_from = np.zeros(len(table), dtype=np.int64)  # 0: nothing known
+        self.load_term = np.array([weight_load * lab_load(calendar, lab.lab_id, method, lab.terms[method].window)
+                                   for lab in table.labs], dtype=np.float64)
+
+    @classmethod
+    def of(cls, calendar, table: MethodTable, method: str, weight_load: float, now: datetime) -> "Outlook":
+        now_us = micros(now)
+        outlook = calendar.outlooks.get(method)
+        if (outlook is None or outlook.table is not table or outlook.weight_load != weight_load
+                or now_us < outlook.since_us):
+            outlook = calendar.outlooks[method] = cls(calendar, table, method, weight_load, now_us)
+        outlook.since_us = now_us
+        outlook._catch_up()
+        return outlook
+
+    def _catch_up(self) -> None:
+        changes, method = self.changes, self.method
+        for lab_id, released in changes[self.seen_changes:]:
+            k = self.table.position.get(lab_id)
+            if k is not None:
+                lab = self.table.labs[k]
+                self.load_term[k] = self.weight_load * self._lab_load(self.calendar, lab_id, method,
+                                                                      lab.terms[method].window)
+                if released:
+                    self.free_from[k] = 0
+        self.seen_changes = len(changes)
+
+    def bounds(self, short: Shortlist, demand, now_us: int, settings) -> np.ndarray:
+        """A lower bound on each lab's score for the request; inf where the lab can't take it."""
+        table = self.table
+        start = np.maximum(np.maximum(now_us + short.shipping_us, table.window_start), self.free_from)
+        latest_end = np.minimum(table.end_limit, day_end_us(demand.deadline) - settings.reporting_days * DAY_US)
+        can = ((demand.samples <= table.max_samples) & (now_us <= short.usable_until)
+               & (start + table.duration <= latest_end))
+        bound = short.base + self.load_term + (settings.weight_completion_per_day / DAY_US) * (start - now_us)
+        return np.where(can, bound - BOUND_MARGIN, np.inf)
+
+    def learn(self, k: int, now: datetime) -> datetime | None:
+        """The lab's earliest fit from the earliest possible arrival, remembered as free_from."""
+        lab = self.table.labs[k]
+        terms = lab.terms[self.method]
+        earliest = self.calendar.earliest_fit(lab.lab_id, self.method,
+                                              now + timedelta(days=planning.MIN_SHIPPING_DAYS),
+                                              terms.duration, terms.window)
+        self.free_from[k] = NEVER_FITS if earliest is None else micros(earliest)
+        return earliest
