@@ -199,7 +199,10 @@ def plot(rows: list[dict]) -> Path:
     fig, axes = plt.subplots(1, len(instances), figsize=(5 * len(instances), 4), squeeze=False)
     for ax, inst in zip(axes[0], instances):
         mine = [r for r in rows if r["instance"] == inst]
-        ax.bar([r["method"] for r in mine], [r["placed"] for r in mine], color=["C0", "C1", "C2", "C3"][: len(mine)])
+        bars = ax.bar([r["method"] for r in mine], [r["placed"] for r in mine],
+                      color=["C0", "C1", "C2", "C3"][: len(mine)])
+        ax.bar_label(bars, [f"{r['placed']:,}\n{r['seconds']:.1f} s" for r in mine], fontsize=7)
+        ax.margins(y=0.15)
         ax.set_title(inst, fontsize=9)
         ax.set_ylabel("requests placed within deadline")
         ax.tick_params(axis="x", labelrotation=20, labelsize=8)
@@ -226,8 +229,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--instance", type=Path, help="run labbook's matcher on this JSON instance")
     parser.add_argument("--out", type=Path, help="where --instance writes one JSON line per request")
     parser.add_argument("--scales", default="1,10,100", help="instance sizes for the full run")
+    parser.add_argument("--window", type=float, help="labbook's batching window in seconds "
+                        "(default: the scheduler's, SCHEDULER_BATCH_WINDOW_S)")
     args = parser.parse_args(argv)
     settings = SchedulerSettings()
+    if args.window is not None:
+        settings = settings.model_copy(update={"batch_window_s": args.window})
     if args.instance:
         run_instance(args.instance, args.out or Path("/dev/stdout"), settings)
         return

@@ -28,6 +28,7 @@ from . import flow, labside
 from .assignment import assign_batch
 from .calendar import Calendar
 from .settings import SchedulerSettings
+from .watch import Watch
 
 log = logging.getLogger(__name__)
 PRODUCER = "scheduler"
@@ -50,6 +51,22 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
     requests = app.Table("requests", default=None, partitions=PARTITIONS)
     supply = app.Table("supply", default=None, partitions=PARTITIONS)
     lab_records = app.Table("lab_records", default=None, partitions=PARTITIONS)
+    watch = Watch()
+
+    def watched(partition: int) -> Watch:
+        if partition not in watch.built:
+            watch.build(partition, list(requests.items()))
+        return watch
+
+    def keep(key: str, state: dict) -> None:
+        requests[key] = state
+        watch.note(key, state)
+
+    @app.on_partitions_revoked.connect
+    async def forget_revoked(sender, revoked, **kwargs) -> None:
+        for tp in revoked:
+            if tp.topic == REQUESTS.name:
+                watch.forget(tp.partition)  # another worker may change it before it comes back
 
     async def send(messages: list[flow.Send], correlation_id: str | None = None) -> None:
         for m in messages:
@@ -126,13 +143,13 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
             state = flow.progressed(state, e, ctx, out)
         await send(out, key)
         if state is not None:
-            requests[key] = state
+            keep(key, state)
             if state.get("queued"):
                 waiting.add(partition)
 
     async def on_window(partition: int, ctx: flow.Ctx) -> None:
         """Every request queued in this partition, assigned jointly (one alone: match_one)."""
-        states = flow.queued([s for _, s in list(requests.items()) if s and s.get("partition") == partition])
+        states = flow.queued([s for k in sorted(watched(partition).queued[partition]) if (s := requests.get(k))])
         if not states:
             return
         labs = list(ctx.labs.values())
@@ -143,7 +160,7 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
         flow.window_closed(states, results, ctx, out)
         await send(out)
         for state in states:
-            requests[state["request"]["request_id"]] = state
+            keep(state["request"]["request_id"], state)
 
     async def on_supply(e: ev.SupplyChanged, partition: int, ctx: flow.Ctx) -> None:
         record = {"profile": e.profile.model_dump(mode="json") if e.profile else None,
@@ -154,14 +171,16 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
             ctx.labs[e.lab_id] = lab
         else:
             ctx.labs.pop(e.lab_id, None)
-        # Only this partition's requests: the other partitions got their own copy.
-        mine = [(k, s) for k, s in list(requests.items()) if s and s.get("partition") == partition]
-        for key, state in sorted(mine, key=lambda kv: (kv[1].get("request") or {}).get("submitted_at", "")):
+        # Only this partition's requests (the other partitions got their own copy), and of
+        # those only the OFFERED and UNMATCHED: nothing else reacts to supply.
+        keys = watched(partition).supply_sensitive[partition]
+        mine = [(k, s) for k in list(keys) if (s := requests.get(k))]
+        for key, state in sorted(mine, key=lambda kv: ((kv[1].get("request") or {}).get("submitted_at", ""), kv[0])):
             out: list[flow.Send] = []
             flow.supply_changed(state, lab, e.lab_id, ctx, out)
             if out:
                 await send(out, key)
-                requests[key] = state
+                keep(key, state)
 
     async def on_lab_event(event: faust.EventT, decoded: Decoded) -> None:
         e = decoded.event
@@ -207,15 +226,19 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
 
     @app.timer(settings.offer_scan_interval_s)
     async def expire_offers():
+        if getattr(app, "in_recovery", False):
+            return  # a half-recovered table would be indexed as it is
         try:
             actives = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == REQUESTS.name}
-            moment = now()
-            for key, state in list(requests.items()):
-                if state and state.get("queued") and state.get("partition") in actives:
-                    waiting.add(state["partition"])  # e.g. queued by a worker that left the group
+            for partition in watch.built - actives:
+                watch.forget(partition)
+            for partition in actives:
+                if watched(partition).queued[partition]:
+                    waiting.add(partition)  # e.g. queued by a worker that left the group
+            for key in watch.expired(actives, now()):
+                state = requests.get(key)
                 offer = (state or {}).get("offer")
-                if (not offer or state["cancelled"] or state.get("partition") not in actives
-                        or offer["offer_id"] in expiring or datetime.fromisoformat(offer["expires_at"]) > moment):
+                if not offer or state["cancelled"] or offer["offer_id"] in expiring:
                     continue
                 expiring.add(offer["offer_id"])
                 await send([flow.Send(RESERVATIONS.name, key, ev.OfferExpired(

@@ -33,7 +33,7 @@ class Reservation:
 class _Book:
     """One lab+method's reservations, sorted by end so searches skip those already over."""
 
-    __slots__ = ("reservations", "ends", "total", "first_start", "last_end")
+    __slots__ = ("reservations", "ends", "total", "first_start", "last_end", "by_key")
 
     def __init__(self, reservations: list[Reservation]) -> None:
         self.reservations = sorted(reservations, key=lambda r: r.end)
@@ -41,6 +41,7 @@ class _Book:
         self.total = sum((r.end - r.start for r in self.reservations), timedelta())
         self.first_start = min((r.start for r in self.reservations), default=None)
         self.last_end = self.ends[-1] if self.ends else None
+        self.by_key = {r.key: r for r in self.reservations}
 
     def add(self, r: Reservation) -> None:
         at = bisect.bisect_right(self.ends, r.end)
@@ -49,6 +50,7 @@ class _Book:
         self.total += r.end - r.start
         self.first_start = r.start if self.first_start is None else min(self.first_start, r.start)
         self.last_end = self.ends[-1]
+        self.by_key[r.key] = r
 
     def after(self, instant: datetime) -> list[Reservation]:
         """Reservations still running after `instant`."""
@@ -139,9 +141,9 @@ class Calendar:
     def reserve(self, lab_id: str, method: str, key: str, start: datetime,
                 end: datetime, window: Window) -> bool:
         """Book [start, end) unless that would over-commit; idempotent per key."""
-        for r in self._books.get((lab_id, method), EMPTY).reservations:
-            if r.key == key:
-                return (r.start, r.end) == (start, end)
+        r = self._books.get((lab_id, method), EMPTY).by_key.get(key)
+        if r is not None:
+            return (r.start, r.end) == (start, end)
         if start < window.start or end > window.end or end <= start:
             return False
         if self.peak(lab_id, method, start, end) >= window.slots:
@@ -151,11 +153,10 @@ class Calendar:
 
     def release(self, lab_id: str, method: str, key: str) -> bool:
         book = self._books.get((lab_id, method), EMPTY)
-        kept = [r for r in book.reservations if r.key != key]
-        if len(kept) == len(book.reservations):
+        if key not in book.by_key:
             return False
         self._writable(lab_id, method, released=True)
-        self._books[(lab_id, method)] = _Book(kept)
+        self._books[(lab_id, method)] = _Book([r for r in book.reservations if r.key != key])
         return True
 
     def reserved_hours(self, lab_id: str, method: str, window: Window) -> float:

@@ -230,8 +230,10 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
 def _bounds(demand: Demand, table: MethodTable, short, outlook: Outlook, now: datetime,
             settings: SchedulerSettings) -> np.ndarray:
     bounds = outlook.bounds(short, demand, micros(now), settings)
-    bounds[table.positions(demand.excluded | demand.declined)] = np.inf
-    bounds[table.positions(demand.preferred)] -= settings.bonus_preferred
+    if demand.excluded or demand.declined:
+        bounds[table.positions(demand.excluded | demand.declined)] = np.inf
+    if demand.preferred:
+        bounds[table.positions(demand.preferred)] -= settings.bonus_preferred
     return bounds
 
 
@@ -262,13 +264,15 @@ class _Search:
 
     def score(self, k: int, outlook: Outlook) -> None:
         """What Option.score_at gives, without building an Option for labs that lose."""
-        if outlook.learn(k, self.now) is None:
+        earliest = outlook.learn(k, self.now)
+        if earliest is None:
             return  # no room from the earliest possible arrival on, so none from this one
         lab, s, method = self.table.labs[k], self.settings, self.demand.method
         terms = lab.terms[method]
         km = _km(self.demand.origin, lab.lat, lab.lon)
         release = self.now + shipping_days(km, s) * DAY
-        start = self.calendar.earliest_fit(lab.lab_id, method, release, terms.duration, terms.window)
+        start = earliest if release <= earliest else self.calendar.earliest_fit(
+            lab.lab_id, method, release, terms.duration, terms.window)
         # Within this request's deadline and the accreditation (the window already holds it).
         if start is None or start + terms.duration > min(self.deadline, end_of_day(lab.valid_until) - self.reporting):
             return
