@@ -117,6 +117,20 @@ class SupplyChanged(Event):
     capacity: CapacityAdvertised | None = None
 
 
+class BookedSlot(Frozen):
+    reservation_id: UUID
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+# labbook.reservations.v1, sent by the lab-partitioned agent to every partition after a
+# grant or release, so matching sees each lab's calendar (its load and free time).
+class BookingsChanged(Event):
+    lab_id: str
+    method_code: str
+    bookings: tuple[BookedSlot, ...]
+
+
 # labbook.offers.v1
 class OfferMade(Event):
     offer_id: UUID

@@ -29,13 +29,13 @@ class Topic:
 REQUESTS = Topic("labbook.requests.v1", "request_id", ("RequestSubmitted", "RequestCancelled"))
 LABS = Topic("labbook.labs.v1", "lab_id", ("LabProfile",), compacted=True)
 CAPACITY = Topic("labbook.capacity.v1", "lab_id", ("CapacityAdvertised",), compacted=True)
-# SlotGranted / SlotRefused / OfferExpired are keyed by request_id, SupplyChanged is sent
-# to every partition, MatchWindowClosed to one: the scheduler's messages to itself,
+# SlotGranted / SlotRefused / OfferExpired are keyed by request_id, SupplyChanged and
+# BookingsChanged are sent to every partition, MatchWindowClosed to one: the scheduler's messages to itself,
 # never read by other services.
 RESERVATIONS = Topic(
     "labbook.reservations.v1", "lab_id",
     ("ReserveSlot", "ReleaseSlot", "SlotGranted", "SlotRefused", "OfferExpired", "SupplyChanged",
-     "MatchWindowClosed"),
+     "MatchWindowClosed", "BookingsChanged"),
 )
 OFFERS = Topic("labbook.offers.v1", "lab_id", ("OfferMade", "OfferWithdrawn"))
 LAB_RESPONSES = Topic(

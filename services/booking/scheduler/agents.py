@@ -26,7 +26,8 @@ from schemas.topics import CAPACITY, DLQ, LAB_RESPONSES, LABS, PARTITIONS, REQUE
 
 from . import flow, labside
 from .assignment import assign_batch
-from .calendar import Calendar
+from .calendar import Calendar, Reservation
+from .labindex import LabIndex
 from .settings import SchedulerSettings
 from .watch import Watch
 
@@ -35,12 +36,21 @@ PRODUCER = "scheduler"
 REQUEST_SIDE = (REQUESTS.name, LAB_RESPONSES.name, RESERVATIONS.name)
 LAB_SIDE = (LABS.name, CAPACITY.name, RESERVATIONS.name)
 REQUEST_EVENTS = {"RequestSubmitted", "RequestCancelled", "OfferAccepted", "OfferDeclined", "SlotGranted",
-                  "SlotRefused", "OfferExpired", "SupplyChanged", "MatchWindowClosed", *flow.PROGRESS}
+                  "SlotRefused", "OfferExpired", "SupplyChanged", "MatchWindowClosed", "BookingsChanged",
+                  *flow.PROGRESS}
 LAB_EVENTS = {"LabProfile", "CapacityAdvertised", "ReserveSlot", "ReleaseSlot"}
 
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def changed(before: dict, after: dict) -> set[str]:
+    return {m for m in set(before) | set(after) if before.get(m, []) != after.get(m, [])}
+
+
+def _reservations(rows: list) -> list[Reservation]:
+    return [Reservation(rid, datetime.fromisoformat(start), datetime.fromisoformat(end)) for rid, start, end in rows]
 
 
 def register(app: faust.App, settings: SchedulerSettings) -> None:
@@ -51,7 +61,25 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
     requests = app.Table("requests", default=None, partitions=PARTITIONS)
     supply = app.Table("supply", default=None, partitions=PARTITIONS)
     lab_records = app.Table("lab_records", default=None, partitions=PARTITIONS)
+    # "lab_id|method" -> [[reservation_id, start, end], ...]: every lab's bookings in every
+    # partition, as the labs agent broadcasts them; `view` is the worker's Calendar of it.
+    bookings = app.Table("bookings", default=None, partitions=PARTITIONS)
+    view: dict[str, Calendar] = {}
     watch = Watch()
+
+    def calendar_now() -> Calendar:
+        if "calendar" not in view:
+            calendar = view["calendar"] = Calendar()
+            for key, rows in list(bookings.items()):
+                lab_id, method = key.split("|", 1)
+                calendar.replace(lab_id, method, _reservations(rows or []))
+        return view["calendar"]
+
+    def on_bookings(e: ev.BookingsChanged) -> None:
+        rows = [[str(b.reservation_id), b.start.isoformat(), b.end.isoformat()] for b in e.bookings]
+        bookings[f"{e.lab_id}|{e.method_code}"] = rows
+        if "calendar" in view:
+            view["calendar"].replace(e.lab_id, e.method_code, _reservations(rows))
 
     def watched(partition: int) -> Watch:
         if partition not in watch.built:
@@ -114,9 +142,22 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
                 labs[lab_id] = cached[1]
         return labs
 
+    last: dict = {}
+
+    def index_of(labs: dict) -> LabIndex:
+        """The same index while no lab changed: its tables and the calendar's outlooks are reused."""
+        values, previous = list(labs.values()), last.get("labs")
+        if previous is None or len(values) != len(previous) or any(a is not b for a, b in zip(values, previous)):
+            last["labs"], last["index"] = values, LabIndex(values)
+        return last["index"]
+
     async def on_request_event(event: faust.EventT, decoded: Decoded) -> None:
         e, partition = decoded.event, event.message.partition
-        ctx, out = flow.Ctx(now(), settings, labs_now()), []
+        if isinstance(e, ev.BookingsChanged):
+            on_bookings(e)
+            return
+        labs = labs_now()
+        ctx, out = flow.Ctx(now(), settings, labs, calendar_now(), index_of(labs)), []
         if isinstance(e, ev.SupplyChanged):
             await on_supply(e, partition, ctx)
             return
@@ -152,10 +193,10 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
         states = flow.queued([s for k in sorted(watched(partition).queued[partition]) if (s := requests.get(k))])
         if not states:
             return
-        labs = list(ctx.labs.values())
+        labs = ctx.lab_index()
         # CP-SAT may take batch_time_limit_s: off the event loop, so heartbeats go on.
         results = await asyncio.get_running_loop().run_in_executor(
-            None, assign_batch, flow.demands(states), labs, Calendar(), ctx.now, settings)
+            None, assign_batch, flow.demands(states), labs, ctx.calendar, ctx.now, settings)
         out: list[flow.Send] = []
         flow.window_closed(states, results, ctx, out)
         await send(out)
@@ -185,13 +226,16 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
     async def on_lab_event(event: faust.EventT, decoded: Decoded) -> None:
         e = decoded.event
         record = lab_records.get(e.lab_id) or labside.empty()
+        before = record["booked"]
         if isinstance(e, ev.ReserveSlot):
             record, reply = labside.reserve(record, e)
             lab_records[e.lab_id] = record
             await send([reply], str(e.request_id))
+            await send(labside.bookings(e.lab_id, record, changed(before, record["booked"])))
             return
         if isinstance(e, ev.ReleaseSlot):
-            lab_records[e.lab_id] = labside.release(record, e)
+            record = lab_records[e.lab_id] = labside.release(record, e)
+            await send(labside.bookings(e.lab_id, record, changed(before, record["booked"])))
             return
         field = "profile" if isinstance(e, ev.LabProfile) else "capacity"
         record = {**record, field: e.model_dump(mode="json")}

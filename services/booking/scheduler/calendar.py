@@ -159,6 +159,14 @@ class Calendar:
         self._books[(lab_id, method)] = _Book([r for r in book.reservations if r.key != key])
         return True
 
+    def replace(self, lab_id: str, method: str, reservations: list[Reservation]) -> None:
+        """Take a lab+method's reservations as its single writer now has them (the matching
+        side's copy of a calendar it does not own)."""
+        kept = {r.key for r in reservations}
+        released = any(r.key not in kept for r in self._books.get((lab_id, method), EMPTY).reservations)
+        self._writable(lab_id, method, released=released)
+        self._books[(lab_id, method)] = _Book(list(reservations))
+
     def reserved_hours(self, lab_id: str, method: str, window: Window) -> float:
         book = self._books.get((lab_id, method), EMPTY)
         if book.first_start is None:

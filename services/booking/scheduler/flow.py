@@ -18,6 +18,7 @@ from schemas.states import IllegalTransition, RequestStatus as S, check_transiti
 from schemas.topics import OFFERS, RESERVATIONS, STATUS
 
 from .calendar import Calendar
+from .labindex import LabIndex, index_labs
 from .matching import Assignment, Demand, LabState, Unmatched, end_of_day, match_one
 from .settings import SchedulerSettings
 
@@ -38,6 +39,17 @@ class Ctx:
     now: datetime
     settings: SchedulerSettings
     labs: dict[str, LabState] = field(default_factory=dict)
+    # The worker's view of every lab's bookings (the labs agent owns them): gives matching
+    # the labs' load and free time. It may lag; the owner refuses a slot already taken.
+    calendar: Calendar = field(default_factory=Calendar)
+    index: LabIndex | None = None  # of `labs`, when the caller keeps one
+
+    def lab_index(self) -> LabIndex:
+        index = self.index
+        if index is None or len(index) != len(self.labs) or any(
+                index.by_id.get(k) is not v for k, v in self.labs.items()):
+            self.index = index_labs(self.labs.values())  # `labs` changed since
+        return self.index
 
 
 def new_state(event: ev.RequestSubmitted, partition: int) -> State:
@@ -67,7 +79,7 @@ def _demand(state: State, extra: list[str] = ()) -> Demand:
 
 def best(state: State, ctx: Ctx) -> Assignment | Unmatched:
     """The best lab not yet declined or refused in this round; reasons as in matching.py."""
-    labs, calendar = list(ctx.labs.values()), Calendar()
+    labs, calendar = ctx.lab_index(), ctx.calendar
     first = match_one(_demand(state), labs, calendar, ctx.now, ctx.settings)
     if isinstance(first, Unmatched) or not state["tried"]:
         return first

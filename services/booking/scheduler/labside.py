@@ -79,6 +79,17 @@ def release(record: dict, event: ev.ReleaseSlot) -> dict:
     return record
 
 
+def bookings(lab_id: str, record: dict, methods) -> list[Send]:
+    """A lab+method's reservations, to every request partition (matching's view of the calendar)."""
+    out = []
+    for method in sorted(methods):
+        slots = tuple(ev.BookedSlot(reservation_id=rid, start=start, end=end)
+                      for rid, start, end in record["booked"].get(method, ()))
+        event = ev.BookingsChanged(lab_id=lab_id, method_code=method, bookings=slots)
+        out += [Send(RESERVATIONS.name, lab_id, event, partition=p) for p in range(PARTITIONS)]
+    return out
+
+
 def _grant(event: ev.ReserveSlot, start: datetime, end: datetime) -> Send:
     return Send(RESERVATIONS.name, str(event.request_id), ev.SlotGranted(
         reservation_id=event.reservation_id, request_id=event.request_id, lab_id=event.lab_id,

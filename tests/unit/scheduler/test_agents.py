@@ -121,3 +121,48 @@ async def test_requests_in_one_window_are_assigned_together(app, sent):
 
 def flow_now():
     return datetime.now(timezone.utc)
+
+
+OTHER = "ISO6270-2-CH-240"  # no other test's lab holds it (the app and its tables live per module)
+
+
+def profile_of(lab_id: str, price: int) -> ev.LabProfile:
+    return ev.LabProfile(
+        lab_id=lab_id, name=lab_id, inn="6312345670", region_code="RU-SAM", city="Samara", lat=53.2, lon=50.1,
+        updated_at=NOW, accreditation={"certificate_no": "RA.RU.21AB12", "status": "active",
+                                       "valid_until": "2030-01-01"},
+        scope=({"method_code": OTHER, "max_samples": 10, "price_rub": price},))
+
+
+def capacity_of(lab_id: str) -> ev.CapacityAdvertised:
+    return ev.CapacityAdvertised(lab_id=lab_id, heartbeat_at=flow_now(), items=(
+        {"method_code": OTHER, "slots": 1, "available_from": flow_now(),
+         "available_to": flow_now() + timedelta(days=200)},))
+
+
+async def test_a_granted_slot_reaches_every_request_partition_and_steers_matching(app, sent):
+    """The labs agent broadcasts a lab's bookings after a grant; the requests agent keeps
+    them, so the next request sees the cheaper lab busy and asks the other one."""
+    ask = ev.ReserveSlot(reservation_id=uuid.uuid4(), request_id=uuid.uuid4(), lab_id="lab-cheap",
+                         method_code=OTHER, start=flow_now() + timedelta(days=1),
+                         end=flow_now() + timedelta(days=5))
+    async with app.agents["scheduler-labs"].test_context() as labs:
+        for event in (profile_of("lab-cheap", 1000), capacity_of("lab-cheap"), ask):
+            await labs.put(decoded(event), key=b"lab-cheap")
+        await until(lambda: of(sent, "labbook.reservations.v1")
+                    and isinstance(of(sent, "labbook.reservations.v1")[-1], ev.BookingsChanged))
+    changes = [e for e in of(sent, "labbook.reservations.v1") if isinstance(e, ev.BookingsChanged)]
+    assert len(changes) == 4 and [b.reservation_id for b in changes[0].bookings] == [ask.reservation_id]
+    sent.clear()
+    request = submitted(method_code=OTHER, deadline=(flow_now() + timedelta(days=60)).date())
+    async with app.agents["scheduler-requests"].test_context() as agent:
+        for lab_id, price in (("lab-cheap", 1000), ("lab-dear", 20_000)):
+            await agent.put(decoded(ev.SupplyChanged(lab_id=lab_id, profile=profile_of(lab_id, price),
+                                                     capacity=capacity_of(lab_id))), key=lab_id.encode())
+        await agent.put(decoded(changes[0]), key=b"lab-cheap")
+        await agent.put(decoded(request), key=str(request.request_id).encode())
+        await agent.put(decoded(ev.MatchWindowClosed(partition=0)), key=b"window-0")
+        await until(lambda: of(sent, "labbook.reservations.v1"))
+    assert app.tables["bookings"][f"lab-cheap|{OTHER}"][0][0] == str(ask.reservation_id)
+    # lab-cheap is busy for four days; 19,000 RUB more costs under a day.
+    assert of(sent, "labbook.reservations.v1")[0].lab_id == "lab-dear"

@@ -6,7 +6,9 @@ from datetime import date, timedelta
 
 from schemas import events as ev
 from schemas.states import check_transition
+from schemas.topics import PARTITIONS
 from services.booking.scheduler import flow, labside
+from services.booking.scheduler.calendar import Reservation
 
 from .factories import METHOD, NOW, lab, settings
 
@@ -182,3 +184,20 @@ def test_reservation_is_idempotent_and_release_frees_it():
     assert isinstance(again.event, ev.SlotRefused)
     record, other = labside.reserve(record, reserve_event(NOW))
     assert isinstance(other.event, ev.SlotGranted)
+
+
+def test_matching_sees_the_bookings_the_labs_agent_broadcasts():
+    c = ctx(lab("lab-a"), lab("lab-b", price=60_000))  # a is cheaper, so first choice
+    out: list = []
+    flow.submitted(None, submitted(), 0, c, out)
+    first = of(out, ev.ReserveSlot)[-1]
+    assert first.lab_id == "lab-a"
+    record, granted = labside.reserve(lab_record(), first)
+    assert isinstance(granted.event, ev.SlotGranted)
+    changed = labside.bookings("lab-a", record, {METHOD})
+    assert {m.partition for m in changed} == set(range(PARTITIONS))
+    booked = changed[0].event
+    c.calendar.replace("lab-a", METHOD, [Reservation(str(b.reservation_id), b.start, b.end) for b in booked.bookings])
+    flow.submitted(None, submitted(), 0, c, out)
+    # lab-a could only start after the first job: a day later costs more than 10,000 RUB.
+    assert of(out, ev.ReserveSlot)[-1].lab_id == "lab-b"
