@@ -293,7 +293,7 @@ def _reason(demand: Demand, table: MethodTable, stages, calendar: Calendar, now:
                          ("lab_agent_offline", stages.live)):
         if not mask.any():
             return reason
-    # _search saw every allowed lab fail, so only a barred lab can still have a free slot.
+    # The search saw every allowed lab fail, so only a barred lab can still have a free slot.
     barred = demand.excluded | demand.declined
     fitting = [table.ids[k] for k in map(int, stages.fits_window.nonzero()[0])
                if table.ids[k] in barred
