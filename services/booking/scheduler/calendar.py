@@ -60,6 +60,17 @@ class _Book:
 EMPTY = _Book([])
 
 
+def _first_gap(reservations: list[Reservation], lower: datetime, duration: timedelta,
+               end: datetime) -> datetime | None:
+    """One lane: the first stretch of `duration` from `lower` that no reservation touches."""
+    start = lower
+    for r in sorted(reservations, key=lambda r: r.start):
+        if r.start >= start + duration:
+            break
+        start = max(start, r.end)
+    return start if start + duration <= end else None
+
+
 class Calendar:
     """Reservations per (lab_id, method_code); the reservation agent is its single writer."""
 
@@ -128,10 +139,15 @@ class Calendar:
 
     def _earliest_fit(self, key, not_before: datetime, duration: timedelta, window: Window) -> datetime | None:
         lower = max(not_before, window.start)
+        book = self._books.get(key, EMPTY)
+        running = book.after(lower)
+        if len(running) < window.slots:  # fewer than the lanes can ever overlap from here on
+            return lower if lower + duration <= window.end else None
+        if window.slots == 1:
+            return _first_gap(running, lower, duration, window.end)
         # The earliest feasible start is the lower bound or the end of some reservation:
         # sliding a feasible start left only adds intervals that end in between.
-        book = self._books.get(key, EMPTY)
-        for start in dict.fromkeys([lower] + book.ends[bisect.bisect_right(book.ends, lower):]):
+        for start in dict.fromkeys([lower] + [r.end for r in running]):
             if start + duration > window.end:
                 return None
             if self.peak(*key, start, start + duration) < window.slots:

@@ -1,7 +1,9 @@
 """The calendar: lanes are never over-committed, earliest_fit finds the first gap."""
 from datetime import timedelta
 
-from services.booking.scheduler.calendar import Calendar, Window
+from hypothesis import given, settings, strategies as st
+
+from services.booking.scheduler.calendar import Calendar, Reservation, Window
 
 from .factories import NOW
 
@@ -46,3 +48,30 @@ def test_release_frees_the_lane_and_copy_is_independent():
     assert cal.earliest_fit("lab", "m", NOW, H, one) == NOW
     assert snapshot.earliest_fit("lab", "m", NOW, H, one) is None
     assert cal.reserved_hours("lab", "m", one) == 0 and snapshot.reserved_hours("lab", "m", one) == 10
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 3), st.lists(st.tuples(st.integers(0, 80), st.integers(1, 30)), max_size=12),
+       st.integers(0, 90), st.integers(1, 40), st.booleans())
+def test_earliest_fit_is_the_first_start_where_a_lane_is_free_throughout(slots, booked, not_before, hours, unchecked):
+    """Against the definition, minute by minute: the first start >= not_before whose whole
+    run overlaps fewer than `slots` reservations and ends inside the window. `unchecked`
+    loads reservations as stored (they may overlap beyond the lanes)."""
+    window, cal = Window(slots, NOW + 5 * H, NOW + 120 * H), Calendar()
+    for n, (at, length) in enumerate(booked):
+        start, end = NOW + at * H, NOW + (at + length) * H
+        if unchecked:
+            cal.load("lab", "m", Reservation(f"r{n}", start, end))
+        else:
+            cal.reserve("lab", "m", f"r{n}", start, end, window)
+    rows = cal.reservations("lab", "m")
+    expected = None
+    for minute in range(max(not_before, 5) * 60, 120 * 60 + 1, 30):
+        start = NOW + minute * timedelta(minutes=1)
+        end = start + hours * H
+        if end <= window.end and all(
+                sum(r.start <= t < r.end for r in rows) < slots
+                for t in [start] + [r.start for r in rows if start < r.start < end]):
+            expected = start
+            break
+    assert cal.earliest_fit("lab", "m", NOW + not_before * H, hours * H, window) == expected
