@@ -151,6 +151,14 @@ class OfferWithdrawn(Event):
     reason: str
 
 
+# A request cancelled after its lab accepted: the job is off (keyed by lab_id, after
+# the offer it follows).
+class JobCancelled(Event):
+    request_id: UUID
+    lab_id: str
+    reason: str = Field(min_length=1)
+
+
 # labbook.lab-responses.v1
 class OfferAccepted(Event):
     offer_id: UUID

@@ -37,7 +37,7 @@ RESERVATIONS = Topic(
     ("ReserveSlot", "ReleaseSlot", "SlotGranted", "SlotRefused", "OfferExpired", "SupplyChanged",
      "MatchWindowClosed", "BookingsChanged"),
 )
-OFFERS = Topic("labbook.offers.v1", "lab_id", ("OfferMade", "OfferWithdrawn"))
+OFFERS = Topic("labbook.offers.v1", "lab_id", ("OfferMade", "OfferWithdrawn", "JobCancelled"))
 LAB_RESPONSES = Topic(
     "labbook.lab-responses.v1",
     "request_id",

@@ -159,6 +159,14 @@ async def update_job(conn: asyncpg.Connection, request_id: UUID, status: str, at
     )
 
 
+async def cancel_job(conn: asyncpg.Connection, request_id: UUID, at: datetime) -> None:
+    """The supplier cancelled after the lab accepted: no further progress is taken."""
+    await conn.execute(
+        "UPDATE labs.jobs SET status = 'CANCELLED', updated_at = $2"
+        " WHERE request_id = $1 AND status NOT IN ('CANCELLED', 'REPORT_ISSUED')", request_id, at,
+    )
+
+
 def _lab(row: asyncpg.Record) -> dict:
     data = dict(row)
     data["scope"] = json.loads(data["scope"])

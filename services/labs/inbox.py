@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import KafkaError
 
 from schemas.envelope import Envelope, MessageRejected, decode
-from schemas.events import DeadLetter, OfferMade, OfferWithdrawn
+from schemas.events import DeadLetter, JobCancelled, OfferMade, OfferWithdrawn
 from schemas.topics import DLQ, OFFERS
 from services.common.http import PG_POOL, PRODUCER, SETTINGS
 from services.common.tasks import stop_task
@@ -44,7 +44,7 @@ async def dead_letter(producer, message: ConsumerRecord, reason: str) -> None:
 async def handle(pool: asyncpg.Pool, producer, message: ConsumerRecord) -> None:
     try:
         envelope, event = decode(message.value)
-        if not isinstance(event, (OfferMade, OfferWithdrawn)):
+        if not isinstance(event, (OfferMade, OfferWithdrawn, JobCancelled)):
             raise MessageRejected(f"{envelope.type} does not belong on {OFFERS.name}")
     except MessageRejected as exc:
         await dead_letter(producer, message, str(exc))

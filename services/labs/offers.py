@@ -12,8 +12,8 @@ from uuid import UUID
 import asyncpg
 
 from schemas.envelope import Envelope, Event, utcnow
-from schemas.events import (OfferAccepted, OfferDeclined, OfferMade, OfferWithdrawn, ReportIssued, SamplesReceived,
-                            TestingCompleted, TestingStarted)
+from schemas.events import (JobCancelled, OfferAccepted, OfferDeclined, OfferMade, OfferWithdrawn, ReportIssued,
+                            SamplesReceived, TestingCompleted, TestingStarted)
 from schemas.states import IllegalTransition, RequestStatus, check_transition
 from schemas.tokens import Principal
 from schemas.topics import LAB_RESPONSES
@@ -34,7 +34,7 @@ PROGRESS = {
 
 
 async def apply(pool: asyncpg.Pool, envelope: Envelope, event: Event) -> bool:
-    """Store an OfferMade / OfferWithdrawn once; False when it was applied before."""
+    """Store an OfferMade / OfferWithdrawn / JobCancelled once; False when it was applied before."""
     async with pool.acquire() as conn, conn.transaction():
         if not await db.mark_applied(conn, envelope.event_id, CONSUMER):
             return False
@@ -42,6 +42,8 @@ async def apply(pool: asyncpg.Pool, envelope: Envelope, event: Event) -> bool:
             await db.insert_offer(conn, event)  # idempotent by offer_id too
         elif isinstance(event, OfferWithdrawn):
             await db.withdraw_offer(conn, event.offer_id, event.reason, utcnow())
+        elif isinstance(event, JobCancelled):
+            await db.cancel_job(conn, event.request_id, utcnow())
         return True
 
 

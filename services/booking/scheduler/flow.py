@@ -24,6 +24,7 @@ from .settings import SchedulerSettings
 
 log = logging.getLogger(__name__)
 State = dict
+OPEN_STATUSES = {S.SUBMITTED.value, S.MATCHING.value, S.UNMATCHED.value, S.OFFERED.value}  # no lab holds the job
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,10 @@ def cancelled(state: State | None, event: ev.RequestCancelled, partition: int, c
         return {"request": None, "partition": partition, "status": S.CANCELLED.value, "seq": 0,
                 "cancelled": True, "offer": None, "slot": None, "pending": None}
     if not state["cancelled"]:
+        slot = state.get("slot")
+        if slot and state["status"] not in OPEN_STATUSES:  # the lab accepted: tell it the job is off
+            out.append(Send(OFFERS.name, slot["lab_id"], ev.JobCancelled(
+                request_id=event.request_id, lab_id=slot["lab_id"], reason="request_cancelled")))
         withdraw(state, "request_cancelled", out)
         release(state, "request_cancelled", out)
         state["cancelled"] = True

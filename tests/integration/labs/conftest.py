@@ -121,8 +121,9 @@ async def scheduler(settings):
     await producer.stop()
 
 
-async def until_offer(api: Api, headers: dict, offer_id, *, status: str | None = None, timeout: float = 30.0) -> dict:
-    """Poll the inbox until the offer shows (with the given status)."""
+async def until_offer(api: Api, headers: dict, offer_id, *, status: str | None = None,
+                      job_status: str | None = None, timeout: float = 30.0) -> dict:
+    """Poll the inbox until the offer shows (with the given status and job status)."""
     import asyncio
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -132,7 +133,8 @@ async def until_offer(api: Api, headers: dict, offer_id, *, status: str | None =
             code, body = await api.call("GET", f"/v1/offers?limit=200{cursor}", headers)
             assert code == 200, body
             for item in body["items"]:
-                if item["id"] == str(offer_id) and (status is None or item["status"] == status):
+                if item["id"] == str(offer_id) and (status is None or item["status"] == status) and (
+                        job_status is None or item["job_status"] == job_status):
                     return item
             if not body["next_cursor"]:
                 break

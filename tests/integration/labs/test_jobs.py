@@ -1,7 +1,7 @@
 """Job progress: checked against the state machine, published on lab-responses."""
 from datetime import date, timedelta
 
-from schemas.events import ReportIssued, SamplesReceived, TestingCompleted, TestingStarted
+from schemas.events import JobCancelled, ReportIssued, SamplesReceived, TestingCompleted, TestingStarted
 from schemas.topics import LAB_RESPONSES
 
 from .conftest import collect, kafka_tail, offer_made, until_offer
@@ -76,3 +76,14 @@ async def test_no_report_without_a_usable_accreditation(labs, scheduler):
                     {"accreditation": {"status": "suspended", "valid_until": "2099-01-01"}})
     status, body = await labs.call("POST", path, me, report)
     assert status == 409 and "suspended" in body["error"]["message"]
+
+
+async def test_a_job_cancelled_after_acceptance_takes_no_more_progress(labs, scheduler):
+    lab, me, path, offer = await accepted_job(labs, scheduler)
+    status, body = await labs.call("POST", path, me, {"type": "SAMPLES_RECEIVED"})
+    assert status == 200, body
+    await scheduler(JobCancelled(request_id=offer.request_id, lab_id=lab["id"], reason="request_cancelled"))
+    shown = await until_offer(labs, me, offer.offer_id, job_status="CANCELLED")
+    assert shown["status"] == "accepted"
+    status, body = await labs.call("POST", path, me, {"type": "TESTING_STARTED"})
+    assert status == 409 and body["error"]["code"] == "illegal_transition", body

@@ -128,6 +128,21 @@ async def test_cancel_releases_the_slot_and_stops(bus, worker):
     assert len(bus.statuses(req.request_id)) == before == 2
 
 
+async def test_cancel_after_acceptance_reaches_the_lab_as_job_cancelled(bus, worker):
+    method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
+    await add_lab(bus, lab, method)
+    req = request(method)
+    await submit(bus, req)
+    offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
+    await respond(bus, ev.OfferAccepted(offer_id=offer.offer_id, request_id=req.request_id, lab_id=lab))
+    await bus.wait_status(req.request_id, "SCHEDULED")
+    await bus.publish(REQUESTS.name, str(req.request_id),
+                      ev.RequestCancelled(request_id=req.request_id, org_id=req.org_id))
+    off = await bus.wait(ev.JobCancelled, request_id=req.request_id)
+    assert off[0].lab_id == lab and off[0].reason == "request_cancelled"
+    await bus.wait(ev.ReleaseSlot, request_id=req.request_id)
+
+
 async def test_suspension_withdraws_the_offer_and_rematches(bus, worker):
     method, first, second = method_code(), f"lab-a-{uuid.uuid4().hex[:6]}", f"lab-b-{uuid.uuid4().hex[:6]}"
     await add_lab(bus, first, method, price=10_000)

@@ -122,6 +122,20 @@ def test_cancel_releases_withdraws_and_silences():
     assert late == []
 
 
+def test_cancel_after_the_lab_accepted_tells_the_lab_the_job_is_off():
+    c = ctx()
+    state, out = offered(c)
+    offer = of(out, ev.OfferMade)[0]
+    flow.accepted(state, ev.OfferAccepted(offer_id=offer.offer_id, request_id=offer.request_id,
+                                          lab_id=offer.lab_id), c, out)
+    assert state["status"] == "SCHEDULED"
+    after = []
+    flow.cancelled(state, ev.RequestCancelled(request_id=offer.request_id, org_id="org-1"), 0, c, after)
+    job_off = [m for m in after if isinstance(m.event, ev.JobCancelled)]
+    assert [(m.topic, m.key, m.event.lab_id) for m in job_off] == [("labbook.offers.v1", offer.lab_id, offer.lab_id)]
+    assert {type(m.event).__name__ for m in after} == {"JobCancelled", "ReleaseSlot"}
+
+
 def test_every_emitted_transition_is_legal():
     c = ctx()
     state, out = offered(c)
