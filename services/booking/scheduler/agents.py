@@ -291,3 +291,4 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
             log.exception("offer expiry scan failed; next scan retries")
 
     app.scheduler_agents = (requests_agent, labs_agent, expire_offers)  # for tests
+    app.scheduler_watch = watch

@@ -9,6 +9,7 @@ from unittest import mock
 
 import faust
 import pytest
+from faust.types import TP
 
 from schemas import events as ev
 from schemas.envelope import Envelope
@@ -166,3 +167,15 @@ async def test_a_granted_slot_reaches_every_request_partition_and_steers_matchin
     assert app.tables["bookings"][f"lab-cheap|{OTHER}"][0][0] == str(ask.reservation_id)
     # lab-cheap is busy for four days; 19,000 RUB more costs under a day.
     assert of(sent, "labbook.reservations.v1")[0].lab_id == "lab-dear"
+
+
+async def test_a_revoked_partition_is_forgotten_by_the_index(app, sent):
+    event = submitted(method_code="NO-SUCH-METHOD")
+    async with app.agents["scheduler-requests"].test_context() as agent:
+        await agent.put(decoded(event), key=str(event.request_id).encode())
+        await agent.put(decoded(ev.MatchWindowClosed(partition=0)), key=b"window-0")
+        await until(lambda: app.tables["requests"][str(event.request_id)]["status"] == "UNMATCHED")
+    watch = app.scheduler_watch
+    assert 0 in watch.built and str(event.request_id) in watch.supply_sensitive[0]
+    await app.on_partitions_revoked.send({TP("labbook.requests.v1", 0)})
+    assert 0 not in watch.built and not watch.supply_sensitive[0]
