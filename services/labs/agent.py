@@ -23,7 +23,6 @@ log = logging.getLogger("labbook.agent")
 
 DEFAULT_URL = "http://127.0.0.1:8082"
 MAX_BACKOFF_S = 30.0
-FINISHED_JOBS = {"REPORT_ISSUED", "CANCELLED"}
 
 
 class Policy(BaseModel):
@@ -92,10 +91,11 @@ class LabsClient:
             raise ApiRefused(status, data)
         return data
 
-    async def offers(self, status: str | None = None) -> list[dict]:
+    async def offers(self, status: str | None = None, job: str | None = None) -> list[dict]:
         items, cursor = [], None
         while True:
-            query = "&".join(f"{k}={v}" for k, v in (("status", status), ("cursor", cursor), ("limit", 200)) if v)
+            query = "&".join(f"{k}={v}" for k, v in (("status", status), ("job", job), ("cursor", cursor),
+                                                      ("limit", 200)) if v)
             page = await self.call("GET", f"/v1/offers?{query}")
             items += page["items"]
             if not (cursor := page["next_cursor"]):
@@ -142,8 +142,7 @@ class Agent:
         pending = await self.client.offers("pending")
         if not pending:
             return
-        accepted = await self.client.offers("accepted")
-        active = sum(1 for o in accepted if o.get("job_status") not in FINISHED_JOBS)
+        active = len(await self.client.offers("accepted", job="open"))
         for offer in pending:
             reason = refusal(offer, self.config.policy, active, datetime.now(timezone.utc))
             if reason is not None:

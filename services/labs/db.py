@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from schemas.events import OfferMade
+from schemas.states import TERMINAL
 
 LAB_COLUMNS = ("id, name, inn, region_code, city, lat, lon, certificate_no, accreditation_status,"
                " valid_until, scope, capacity, last_seen_at, created_at, updated_at")
@@ -107,8 +108,9 @@ async def fetch_offer(conn: asyncpg.Connection, offer_id: UUID, *, for_update: b
 
 
 async def list_offers(conn: asyncpg.Connection, *, lab_id: str | None, status: str | None, now: datetime,
-                      after: tuple[datetime, str] | None, limit: int) -> list[dict]:
-    """`expired` is a pending offer past expires_at; `pending` excludes those."""
+                      after: tuple[datetime, str] | None, limit: int, job: str | None = None) -> list[dict]:
+    """`expired` is a pending offer past expires_at; `pending` excludes those. `job`: only
+    offers with a job, open (still to report) or finished."""
     after_at, after_id = after if after else (None, None)
     rows = await conn.fetch(
         f"SELECT {OFFER_COLUMNS} FROM labs.offers o LEFT JOIN labs.jobs j ON j.offer_id = o.id"
@@ -118,8 +120,9 @@ async def list_offers(conn: asyncpg.Connection, *, lab_id: str | None, status: s
         "      OR ($2 = 'expired' AND o.status = 'pending' AND o.expires_at < $3)"
         "      OR ($2 NOT IN ('pending', 'expired') AND o.status = $2))"
         " AND ($4::timestamptz IS NULL OR (o.received_at, o.id) > ($4, $5::uuid))"
+        " AND ($7::text IS NULL OR (j.status IS NOT NULL AND (j.status = ANY($8::text[])) = ($7 = 'finished')))"
         " ORDER BY o.received_at, o.id LIMIT $6",
-        lab_id, status, now, after_at, after_id, limit,
+        lab_id, status, now, after_at, after_id, limit, job, [s.value for s in TERMINAL],
     )
     return [dict(r) for r in rows]
 
@@ -163,7 +166,7 @@ async def cancel_job(conn: asyncpg.Connection, request_id: UUID, at: datetime) -
     """The supplier cancelled after the lab accepted: no further progress is taken."""
     await conn.execute(
         "UPDATE labs.jobs SET status = 'CANCELLED', updated_at = $2"
-        " WHERE request_id = $1 AND status NOT IN ('CANCELLED', 'REPORT_ISSUED')", request_id, at,
+        " WHERE request_id = $1 AND NOT status = ANY($3::text[])", request_id, at, [s.value for s in TERMINAL],
     )
 
 

@@ -9,7 +9,7 @@ import binascii
 import re
 from datetime import date, datetime, timezone
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -267,6 +267,8 @@ class ListQuery(BaseModel):
 
 class OffersQuery(ListQuery):
     status: OfferStatus | None = None
+    # Accepted offers by their job: "open" (not yet reported or cancelled) or "finished".
+    job: Literal["open", "finished"] | None = None
 
 
 def encode_cursor(at: datetime, key: str) -> str:

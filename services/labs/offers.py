@@ -48,13 +48,13 @@ async def apply(pool: asyncpg.Pool, envelope: Envelope, event: Event) -> bool:
 
 
 async def page(pool: asyncpg.Pool, who: Principal, *, status: OfferStatus | None,
-               after: tuple[datetime, str] | None, limit: int) -> dict:
+               after: tuple[datetime, str] | None, limit: int, job: str | None = None) -> dict:
     now = utcnow()
     lab = None if who.role in STAFF else who.org
     async with pool.acquire() as conn, conn.transaction():
         await seen(conn, who, now)
         rows = await db.list_offers(conn, lab_id=lab, status=status.value if status else None, now=now,
-                                    after=after, limit=limit + 1)
+                                    after=after, limit=limit + 1, job=job)
     shown = rows[:limit]
     last = shown[-1] if len(rows) > limit else None
     return {"items": [present(r, now) for r in shown],

@@ -74,7 +74,7 @@ async def list_offers(request: web.Request) -> web.Response:
     query = _query(request, OffersQuery)
     answer = await offers.page(request.app[PG_POOL], who, status=query.status,
                                after=_cursor(query, lambda key: offer_uuid(key) is not None),
-                               limit=query.limit)
+                               limit=query.limit, job=query.job)
     return _published(request, answer)
 
 

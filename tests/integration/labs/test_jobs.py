@@ -78,12 +78,27 @@ async def test_no_report_without_a_usable_accreditation(labs, scheduler):
     assert status == 409 and "suspended" in body["error"]["message"]
 
 
+async def job_ids(labs, me, job: str) -> list[str]:
+    status, body = await labs.call("GET", f"/v1/offers?status=accepted&job={job}", me)
+    assert status == 200, body
+    return [item["request_id"] for item in body["items"]]
+
+
 async def test_a_job_cancelled_after_acceptance_takes_no_more_progress(labs, scheduler):
     lab, me, path, offer = await accepted_job(labs, scheduler)
+    assert await job_ids(labs, me, "open") == [str(offer.request_id)]  # what the agent counts as running
     status, body = await labs.call("POST", path, me, {"type": "SAMPLES_RECEIVED"})
     assert status == 200, body
     await scheduler(JobCancelled(request_id=offer.request_id, lab_id=lab["id"], reason="request_cancelled"))
     shown = await until_offer(labs, me, offer.offer_id, job_status="CANCELLED")
     assert shown["status"] == "accepted"
+    assert await job_ids(labs, me, "finished") == [str(offer.request_id)]
+    assert await job_ids(labs, me, "open") == []
     status, body = await labs.call("POST", path, me, {"type": "TESTING_STARTED"})
     assert status == 409 and body["error"]["code"] == "illegal_transition", body
+
+
+async def test_an_unknown_job_filter_is_a_400(labs, scheduler):
+    lab = await labs.register()
+    status, body = await labs.call("GET", "/v1/offers?job=someday", labs.auth("lab", lab["id"]))
+    assert status == 400 and body["error"]["code"] == "bad_query", body

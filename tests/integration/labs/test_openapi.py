@@ -54,7 +54,7 @@ async def test_every_operation_has_its_models(spec):
                 assert body["$ref"].startswith("#/components/schemas/"), (method, path)
                 assert "422" in op["responses"] and "400" in op["responses"]
     queries = {p["name"] for p in spec["paths"]["/v1/offers"]["get"]["parameters"] if p["in"] == "query"}
-    assert queries == {"limit", "cursor", "status"}
+    assert queries == {"limit", "cursor", "status", "job"}
 
 
 async def test_documented_answers_match_real_ones(labs, spec):
