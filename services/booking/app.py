@@ -9,7 +9,8 @@ from services.common.http import base_app, kafka_ctx, postgres_ctx
 from services.common.outbox import outbox_ctx
 from services.common.sse import Broadcast
 
-from .consumer import STATUS_FEED, status_consumer_ctx
+from .consumer import status_consumer_ctx
+from .feed import STATUS_FEED, status_feed_ctx
 from .routes import setup_routes
 from .settings import BookingSettings
 
@@ -25,6 +26,7 @@ def create_app(settings: BookingSettings) -> web.Application:
     app.cleanup_ctx.append(kafka_ctx)
     app.cleanup_ctx.append(outbox_ctx(SCHEMA))  # needs the pool and the producer above
     app.cleanup_ctx.append(status_consumer_ctx)  # the read model; dead-letters with the producer
+    app.cleanup_ctx.append(status_feed_ctx)  # the live stream, read back from the table
     app.on_shutdown.append(_end_streams)
     setup_routes(app, settings)
     return app

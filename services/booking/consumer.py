@@ -21,7 +21,6 @@ from schemas.envelope import Envelope, MessageRejected, decode
 from schemas.events import DeadLetter, StatusChanged
 from schemas.topics import DLQ, STATUS
 from services.common.http import HEALTH_CHECKS, PG_POOL, PRODUCER, SETTINGS
-from services.common.sse import Broadcast
 from services.common.tasks import stop_task
 
 from . import read_model
@@ -35,14 +34,12 @@ RETRYABLE = (KafkaError, OSError, asyncio.TimeoutError, asyncpg.PostgresError, a
 MAX_BACKOFF_S = 10.0
 ASSIGNMENT_WAIT_S = 30.0
 
-STATUS_FEED = web.AppKey("status_feed", Broadcast)
 STATUS_CONSUMER = web.AppKey("status_consumer", "StatusConsumer")
 
 
 class StatusConsumer:
-    def __init__(self, consumer: AIOKafkaConsumer, pool: asyncpg.Pool, producer: AIOKafkaProducer,
-                 feed: Broadcast) -> None:
-        self.consumer, self.pool, self.producer, self.feed = consumer, pool, producer, feed
+    def __init__(self, consumer: AIOKafkaConsumer, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> None:
+        self.consumer, self.pool, self.producer = consumer, pool, producer
         self.committed: dict[TopicPartition, int] = {}  # next offset per partition, once committed
 
     async def run(self) -> None:
@@ -65,12 +62,8 @@ class StatusConsumer:
         except MessageRejected as exc:
             await self.dead_letter(message, str(exc))
             return None
-        outcome = await read_model.apply(self.pool, event)
-        # Booking's own events (SUBMITTED, CANCELLED) are already in the table when they
-        # come back; the echo still feeds the live stream, so every replica shows them.
-        if outcome is Outcome.APPLIED or (outcome is Outcome.STALE and envelope.producer == PRODUCER_NAME):
-            self.feed.publish(event)
-        return outcome
+        # The live feed reads what this stores (feed.py), on every replica.
+        return await read_model.apply(self.pool, event)
 
     async def dead_letter(self, message: ConsumerRecord, reason: str) -> None:
         log.warning("dead-lettering %s[%d]@%d: %s", message.topic, message.partition, message.offset, reason)
@@ -97,14 +90,13 @@ class StatusConsumer:
 async def status_consumer_ctx(app: web.Application) -> AsyncIterator[None]:
     """Run the consumer while the app runs (after the pool, producer and outbox)."""
     settings = app[SETTINGS]
-    feed = app[STATUS_FEED]
     consumer = AIOKafkaConsumer(
         STATUS.name, bootstrap_servers=settings.kafka_bootstrap, group_id=settings.status_group,
         client_id=CONSUMER, enable_auto_commit=False, auto_offset_reset=settings.status_offset_reset)
     log.info("consuming %s as group %s", STATUS.name, settings.status_group)
     await consumer.start()
     await _await_assignment(consumer)
-    worker = app[STATUS_CONSUMER] = StatusConsumer(consumer, app[PG_POOL], app[PRODUCER], feed)
+    worker = app[STATUS_CONSUMER] = StatusConsumer(consumer, app[PG_POOL], app[PRODUCER])
     task = asyncio.create_task(worker.run(), name=CONSUMER)
     app[HEALTH_CHECKS]["status_consumer"] = lambda: _running(task)
     yield

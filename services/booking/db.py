@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from schemas.events import StatusChanged
+
 from .domain import SubmitRequest
 
 COLUMNS = ("id, org_id, method_code, test_kind, component, samples, deadline, ship_from_region,"
@@ -27,12 +29,37 @@ async def insert_request(conn: asyncpg.Connection, request_id: UUID, org_id: str
     )
 
 
-async def insert_history(conn: asyncpg.Connection, request_id: UUID, seq: int, status: str, at: datetime,
-                         reason: str | None = None, lab_id: str | None = None) -> None:
+async def insert_history(conn: asyncpg.Connection, event: StatusChanged) -> None:
+    """One status of a request, with the event as the live feed shows it; a redelivery adds nothing."""
     await conn.execute(
-        "INSERT INTO booking.status_history (request_id, seq, status, at, reason, lab_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6)", request_id, seq, status, at, reason, lab_id,
+        "INSERT INTO booking.status_history (request_id, seq, status, at, reason, lab_id, event)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        event.request_id, event.seq, event.status, event.at, event.reason, event.lab_id,
+        event.model_dump_json(),
     )
+
+
+async def feed_after(conn: asyncpg.Connection, feed_id: int, *, org_id: str | None = None,
+                     limit: int = 1000) -> list[tuple[int, StatusChanged]]:
+    """Statuses stored after feed_id, oldest first (an organisation's only, when given)."""
+    rows = await conn.fetch(
+        "SELECT feed_id, event FROM booking.status_history WHERE feed_id > $1 AND event IS NOT NULL"
+        " AND ($2::text IS NULL OR event->>'org_id' = $2) ORDER BY feed_id LIMIT $3", feed_id, org_id, limit,
+    )
+    return [(r["feed_id"], StatusChanged.model_validate_json(r["event"])) for r in rows]
+
+
+async def feed_rows(conn: asyncpg.Connection, after: int, also: list[int]) -> list[tuple[int, StatusChanged]]:
+    """Statuses stored after `after`, and those of the ids in `also` that are there now."""
+    rows = await conn.fetch(
+        "SELECT feed_id, event FROM booking.status_history WHERE (feed_id > $1 OR feed_id = ANY($2::bigint[]))"
+        " AND event IS NOT NULL ORDER BY feed_id LIMIT 1000", after, also,
+    )
+    return [(r["feed_id"], StatusChanged.model_validate_json(r["event"])) for r in rows]
+
+
+async def last_feed_id(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("SELECT coalesce(max(feed_id), 0) FROM booking.status_history")
 
 
 async def fetch_request(conn: asyncpg.Connection, request_id: UUID, *, for_update: bool = False) -> dict | None:
@@ -104,19 +131,15 @@ async def lock_status(conn: asyncpg.Connection, request_id: UUID) -> asyncpg.Rec
     )
 
 
-async def apply_status(conn: asyncpg.Connection, request_id: UUID, status: str, seq: int, at: datetime, *,
-                       reason: str | None, lab_id: str | None, planned_start: datetime | None, planned_end: datetime | None) -> None:
+async def apply_status(conn: asyncpg.Connection, event: StatusChanged) -> None:
     """A StatusChanged from the read model; fields it does not carry keep their value."""
     await conn.execute(
         "UPDATE booking.requests SET status = $2, status_seq = $3, updated_at = $4,"
         " lab_id = coalesce($5, lab_id), planned_start = coalesce($6, planned_start),"
         " planned_end = coalesce($7, planned_end) WHERE id = $1",
-        request_id, status, seq, at, lab_id, planned_start, planned_end,
+        event.request_id, event.status, event.seq, event.at, event.lab_id, event.planned_start, event.planned_end,
     )
-    await conn.execute(
-        "INSERT INTO booking.status_history (request_id, seq, status, at, reason, lab_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", request_id, seq, status, at, reason, lab_id,
-    )
+    await insert_history(conn, event)
 
 
 WAITING_SQL = "status <> ALL($1::text[])"

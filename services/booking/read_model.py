@@ -49,7 +49,5 @@ async def apply(pool: asyncpg.Pool, event: StatusChanged) -> Outcome:
         except IllegalTransition as exc:
             log.warning("refused status seq %d for %s: %s", event.seq, event.request_id, exc)
             return Outcome.ILLEGAL
-        await db.apply_status(conn, event.request_id, event.status, event.seq, event.at, reason=event.reason,
-                              lab_id=event.lab_id, planned_start=event.planned_start,
-                              planned_end=event.planned_end)
+        await db.apply_status(conn, event)
     return Outcome.APPLIED

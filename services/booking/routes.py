@@ -35,10 +35,12 @@ def setup_routes(app: web.Application, settings: BookingSettings | None = None) 
         summary="UNMATCHED requests grouped by method, region and reason", roles=STAFF,
         response=UnmetDemand, tag="staff")
     add(views.events, method="GET", path="/v1/events", summary="Live status changes (server-sent events)",
-        roles=READERS, media_type="text/event-stream", tag="staff",
-        description="Each event: `id: <request_id>:<seq>`, `event: StatusChanged`, `data:` the StatusChanged"
-                    " JSON. Suppliers get their organisation's only. A comment line every 15 s keeps the"
-                    " connection open. Last-Event-ID is not replayed: after a reconnect, GET the requests.")
+        roles=READERS, media_type="text/event-stream", tag="staff", errors=(400,),
+        description="Each event: `id: <feed id>`, `event: StatusChanged`, `data:` the StatusChanged JSON,"
+                    " in the order booking stored them; every API replica streams every change. Suppliers"
+                    " get their organisation's only. Reconnect with the `Last-Event-ID` header (or"
+                    " `?last_event_id=`) to get the changes stored after that id first (up to 1,000;"
+                    " beyond that, GET the requests). A comment line every 15 s keeps the connection open.")
     if settings is not None and settings.bench_hello:
         app.router.add_get("/bench/hello", views.hello)
     spec_routes(app, spec)

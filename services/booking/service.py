@@ -113,10 +113,10 @@ async def _visible(conn: asyncpg.Connection, who: Principal, request_id: str, *,
 async def _record_status(conn, request_id: UUID, org_id: str, seq: int, status: RequestStatus,
                          previous: RequestStatus | None, at: datetime, *, reason: str | None = None,
                          lab_id: str | None = None) -> None:
-    await db.insert_history(conn, request_id, seq, status, at, reason, lab_id)
-    await _emit(conn, STATUS, request_id, StatusChanged(
-        request_id=request_id, org_id=org_id, seq=seq, status=status, previous=previous,
-        at=at, reason=reason, lab_id=lab_id))
+    event = StatusChanged(request_id=request_id, org_id=org_id, seq=seq, status=status, previous=previous,
+                          at=at, reason=reason, lab_id=lab_id)
+    await db.insert_history(conn, event)
+    await _emit(conn, STATUS, request_id, event)
 
 
 async def _emit(conn, topic, request_id: UUID, event) -> None:

@@ -18,5 +18,6 @@ class BookingSettings(ServiceSettings):
     status_group: str = "booking-status"
     status_offset_reset: Literal["earliest", "latest"] = "earliest"
     sse_heartbeat_s: float = Field(15.0, gt=0)
+    status_feed_poll_s: float = Field(0.25, gt=0)  # how often the live feed looks for new statuses
     # bench/api.py: serve GET /bench/hello through the same middlewares, as a baseline.
     bench_hello: bool = False

@@ -5,22 +5,20 @@ gets 401/404 whatever it sent (DESIGN.md, "Public contract (v1)").
 """
 from __future__ import annotations
 
-
 from aiohttp import web
 from pydantic import ValidationError
 
+from schemas.events import StatusChanged
 from schemas.tokens import Principal
 from schemas.values import Role
 from services.common.auth import principal, require_role
 from services.common.bodies import json_body
 from services.common.http import PG_POOL, SETTINGS, ApiError
 from services.common.outbox import OUTBOX_RELAY
-
-from schemas.events import StatusChanged
 from services.common.sse import format_event, stream
 
-from . import errors, service, staff
-from .consumer import STATUS_FEED
+from . import db, errors, service, staff
+from .feed import REPLAY_LIMIT, STATUS_FEED
 from .domain import CancelBody, ListQuery, decode_cursor, validate_submission
 
 READERS = (Role.SUPPLIER, Role.STAFF, Role.ADMIN)
@@ -78,17 +76,37 @@ async def unmet_demand(request: web.Request) -> web.Response:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
+    """Status changes as they are stored; with `Last-Event-ID` (or ?last_event_id=) the
+    ones stored after that id come first."""
     who = _reader(request)
-    sees_all = who.role in service.SEES_ALL
+    org = None if who.role in service.SEES_ALL else who.org
+    after = _last_event_id(request)
+    replayed: set[int] = set()
 
-    def render(event: StatusChanged) -> bytes | None:
-        if not sees_all and event.org_id != who.org:
-            return None
-        return format_event(event.model_dump(mode="json"), event_id=f"{event.request_id}:{event.seq}",
-                            event="StatusChanged")
+    def render(item: tuple[int, StatusChanged]) -> bytes | None:
+        feed_id, event = item
+        if (org is not None and event.org_id != org) or feed_id in replayed:
+            return None  # another organisation's, or sent by the replay already
+        return format_event(event.model_dump(mode="json"), event_id=str(feed_id), event="StatusChanged")
 
-    with request.app[STATUS_FEED].subscribe() as feed:
-        return await stream(request, feed, render, heartbeat_s=request.app[SETTINGS].sse_heartbeat_s)
+    with request.app[STATUS_FEED].subscribe() as feed:  # before the replay, so nothing falls between
+        missed = []
+        if after is not None:
+            async with request.app[PG_POOL].acquire() as conn:
+                missed = await db.feed_after(conn, after, org_id=org, limit=REPLAY_LIMIT)
+        chunks = [chunk for chunk in map(render, missed) if chunk]
+        replayed.update(feed_id for feed_id, _ in missed)
+        return await stream(request, feed, render, heartbeat_s=request.app[SETTINGS].sse_heartbeat_s,
+                            first=chunks)
+
+
+def _last_event_id(request: web.Request) -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ApiError(400, "bad_last_event_id", "Last-Event-ID must be an id this stream sent (digits)")
+    return int(raw)
 
 
 async def hello(request: web.Request) -> web.Response:

@@ -66,13 +66,16 @@ def format_event(data: Any, *, event_id: str | None = None, event: str | None = 
     return ("\n".join(lines) + "\n\n").encode()
 
 
-async def stream(request: web.Request, queue: asyncio.Queue,
-                 render: Callable[[Any], bytes | None], *, heartbeat_s: float = HEARTBEAT_S) -> web.StreamResponse:
-    """Write rendered items until the client leaves; `render` returns None to skip one."""
+async def stream(request: web.Request, queue: asyncio.Queue, render: Callable[[Any], bytes | None], *,
+                 heartbeat_s: float = HEARTBEAT_S, first: list[bytes] = ()) -> web.StreamResponse:
+    """Write `first` (e.g. a replay), then rendered items until the client leaves;
+    `render` returns None to skip one."""
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await response.prepare(request)
     await response.write(b": connected\n\n")
+    for chunk in first:
+        await response.write(chunk)
     async for item in _items(queue, heartbeat_s):
         chunk = b": heartbeat\n\n" if item is None else render(item)
         if chunk:
