@@ -39,21 +39,15 @@ async def insert_history(conn: asyncpg.Connection, event: StatusChanged) -> None
     )
 
 
-async def feed_after(conn: asyncpg.Connection, feed_id: int, *, org_id: str | None = None,
+async def feed_after(conn: asyncpg.Connection, feed_id: int, *, also: list[int] = (), org_id: str | None = None,
                      limit: int = 1000) -> list[tuple[int, StatusChanged]]:
-    """Statuses stored after feed_id, oldest first (an organisation's only, when given)."""
+    """Statuses stored after feed_id and those of the ids in `also`, oldest first (an
+    organisation's only, when given)."""
     rows = await conn.fetch(
-        "SELECT feed_id, event FROM booking.status_history WHERE feed_id > $1 AND event IS NOT NULL"
-        " AND ($2::text IS NULL OR event->>'org_id' = $2) ORDER BY feed_id LIMIT $3", feed_id, org_id, limit,
-    )
-    return [(r["feed_id"], StatusChanged.model_validate_json(r["event"])) for r in rows]
-
-
-async def feed_rows(conn: asyncpg.Connection, after: int, also: list[int]) -> list[tuple[int, StatusChanged]]:
-    """Statuses stored after `after`, and those of the ids in `also` that are there now."""
-    rows = await conn.fetch(
-        "SELECT feed_id, event FROM booking.status_history WHERE (feed_id > $1 OR feed_id = ANY($2::bigint[]))"
-        " AND event IS NOT NULL ORDER BY feed_id LIMIT 1000", after, also,
+        "SELECT feed_id, event FROM booking.status_history"
+        " WHERE (feed_id > $1 OR feed_id = ANY($2::bigint[])) AND event IS NOT NULL"
+        " AND ($3::text IS NULL OR event->>'org_id' = $3) ORDER BY feed_id LIMIT $4",
+        feed_id, list(also), org_id, limit,
     )
     return [(r["feed_id"], StatusChanged.model_validate_json(r["event"])) for r in rows]
 

@@ -51,7 +51,7 @@ class StatusFeed:
 
     async def poll(self) -> None:
         async with self.pool.acquire() as conn:
-            rows = await db.feed_rows(conn, self.high, list(self.gaps))
+            rows = await db.feed_after(conn, self.high, also=list(self.gaps))
         now = asyncio.get_running_loop().time()
         for feed_id, event in rows:
             if feed_id > self.high:
