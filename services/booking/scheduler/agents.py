@@ -26,7 +26,7 @@ from schemas.topics import CAPACITY, DLQ, LAB_RESPONSES, LABS, PARTITIONS, REQUE
 
 from . import flow, labside
 from .assignment import assign_batch
-from .calendar import Calendar, Reservation
+from .calendar import Calendar
 from .labindex import LabIndex
 from .settings import SchedulerSettings
 from .watch import Watch
@@ -49,10 +49,6 @@ def changed(before: dict, after: dict) -> set[str]:
     return {m for m in set(before) | set(after) if before.get(m, []) != after.get(m, [])}
 
 
-def _reservations(rows: list) -> list[Reservation]:
-    return [Reservation(rid, datetime.fromisoformat(start), datetime.fromisoformat(end)) for rid, start, end in rows]
-
-
 def register(app: faust.App, settings: SchedulerSettings) -> None:
     def topic(*names: str) -> faust.TopicT:
         return app.topic(*names, key_serializer="raw", value_serializer=CODEC_NAME)
@@ -72,14 +68,14 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
             calendar = view["calendar"] = Calendar()
             for key, rows in list(bookings.items()):
                 lab_id, method = key.split("|", 1)
-                calendar.replace(lab_id, method, _reservations(rows or []))
+                calendar.replace(lab_id, method, labside.reservations(rows or []))
         return view["calendar"]
 
     def on_bookings(e: ev.BookingsChanged) -> None:
         rows = [[str(b.reservation_id), b.start.isoformat(), b.end.isoformat()] for b in e.bookings]
         bookings[f"{e.lab_id}|{e.method_code}"] = rows
         if "calendar" in view:
-            view["calendar"].replace(e.lab_id, e.method_code, _reservations(rows))
+            view["calendar"].replace(e.lab_id, e.method_code, labside.reservations(rows))
 
     def watched(partition: int) -> Watch:
         if partition not in watch.built:
@@ -142,22 +138,15 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
                 labs[lab_id] = cached[1]
         return labs
 
-    last: dict = {}
-
-    def index_of(labs: dict) -> LabIndex:
-        """The same index while no lab changed: its tables and the calendar's outlooks are reused."""
-        values, previous = list(labs.values()), last.get("labs")
-        if previous is None or len(values) != len(previous) or any(a is not b for a, b in zip(values, previous)):
-            last["labs"], last["index"] = values, LabIndex(values)
-        return last["index"]
+    last: dict[str, LabIndex] = {}  # the same index while no lab changes: its tables and outlooks are reused
 
     async def on_request_event(event: faust.EventT, decoded: Decoded) -> None:
         e, partition = decoded.event, event.message.partition
         if isinstance(e, ev.BookingsChanged):
             on_bookings(e)
             return
-        labs = labs_now()
-        ctx, out = flow.Ctx(now(), settings, labs, calendar_now(), index_of(labs)), []
+        ctx, out = flow.Ctx(now(), settings, labs_now(), calendar_now(), last.get("index")), []
+        last["index"] = ctx.lab_index()
         if isinstance(e, ev.SupplyChanged):
             await on_supply(e, partition, ctx)
             return

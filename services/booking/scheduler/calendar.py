@@ -183,6 +183,11 @@ class Calendar:
         self._writable(lab_id, method, released=released)
         self._books[(lab_id, method)] = _Book(list(reservations))
 
+    def booked_share(self, lab_id: str, method: str, window: Window | None) -> float:
+        """The reserved share of a lab+method's advertised capacity (1 when it advertised none)."""
+        capacity_h = window.slots * (window.end - window.start) / timedelta(hours=1) if window else 0
+        return self.reserved_hours(lab_id, method, window) / capacity_h if capacity_h else 1.0
+
     def reserved_hours(self, lab_id: str, method: str, window: Window) -> float:
         book = self._books.get((lab_id, method), EMPTY)
         if book.first_start is None:

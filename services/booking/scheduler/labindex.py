@@ -79,6 +79,10 @@ class MethodTable:
     def __len__(self) -> int:
         return len(self.labs)
 
+    def latest_end(self, deadline: date, settings: "SchedulerSettings") -> np.ndarray:
+        """Per lab, the latest test end: window, accreditation and the request's deadline."""
+        return np.minimum(self.end_limit, day_end_us(deadline) - settings.reporting_days * DAY_US)
+
     def positions(self, lab_ids) -> list[int]:
         return [k for k in (self.position.get(i) for i in lab_ids) if k is not None]
 
@@ -91,8 +95,6 @@ class Stages:
     accreditation: np.ndarray  # and samples
     live: np.ndarray  # and the above
     fits_window: np.ndarray  # and the above: shipping + test inside the capped window
-    release: np.ndarray  # when the samples arrive
-    end_limit: np.ndarray  # latest test end: window, deadline and accreditation
 
 
 @dataclass(frozen=True)
@@ -114,10 +116,9 @@ class Shortlist:
         samples = demand.samples <= table.max_samples
         accreditation = samples & (release <= table.release_limit)
         live = accreditation & (table.heartbeat >= now_us - liveness_us(settings))
-        end_limit = np.minimum(table.window_end, np.minimum(
-            table.report_limit, day_end_us(demand.deadline) - settings.reporting_days * DAY_US))
-        fits = live & (np.maximum(release, table.window_start) + table.duration <= end_limit)
-        return Stages(samples, accreditation, live, fits, release, end_limit)
+        fits = live & (np.maximum(release, table.window_start) + table.duration
+                       <= table.latest_end(demand.deadline, settings))
+        return Stages(samples, accreditation, live, fits)
 
 
 def shortlist(table: MethodTable, origin: str, settings: "SchedulerSettings") -> Shortlist:

@@ -43,10 +43,15 @@ def _window(record: dict, method: str) -> Window | None:
     return None
 
 
+def reservations(rows) -> list[Reservation]:
+    """Stored booking rows ([reservation_id, start, end]) as calendar reservations."""
+    return [Reservation(rid, datetime.fromisoformat(start), datetime.fromisoformat(end)) for rid, start, end in rows]
+
+
 def _calendar(record: dict, lab_id: str, method: str) -> Calendar:
     calendar = Calendar()
-    for rid, start, end in record["booked"].get(method, ()):
-        calendar.load(lab_id, method, Reservation(rid, datetime.fromisoformat(start), datetime.fromisoformat(end)))
+    for reservation in reservations(record["booked"].get(method, ())):
+        calendar.load(lab_id, method, reservation)
     return calendar
 
 

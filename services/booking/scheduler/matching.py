@@ -18,7 +18,7 @@ from schemas.regions import REGIONS_BY_CODE, distance_km
 from schemas.values import AccreditationStatus
 
 from .calendar import Calendar, Window
-from .labindex import MethodTable, index_labs, micros
+from .labindex import LabIndex, MethodTable, index_labs, micros
 from .outlook import Outlook
 from .scoring import DAY, completion_score, shipping_days, static_score
 from .settings import SchedulerSettings
@@ -116,7 +116,7 @@ class Option:
         return self.terms.window.capped(self.latest_end) if self.terms.window else None
 
     def static(self, calendar: Calendar, settings: SchedulerSettings) -> float:
-        load = lab_load(calendar, self.lab.lab_id, self.method, self.terms.window)
+        load = calendar.booked_share(self.lab.lab_id, self.method, self.terms.window)
         return static_score(self.km, self.terms.price_rub, load, self.preferred, settings)
 
     def score_at(self, start: datetime, calendar: Calendar, now: datetime, settings: SchedulerSettings) -> float:
@@ -126,12 +126,6 @@ class Option:
     def assignment(self, request_id: str, start: datetime, reporting: timedelta, score: float) -> Assignment:
         end = start + self.terms.duration
         return Assignment(request_id, self.lab.lab_id, self.method, start, end, end + reporting, score)
-
-
-def lab_load(calendar: Calendar, lab_id: str, method: str, window: Window | None) -> float:
-    """The reserved share of a lab+method's advertised capacity (1 when it advertised none)."""
-    capacity_h = window.slots * (window.end - window.start) / timedelta(hours=1) if window else 0
-    return calendar.reserved_hours(lab_id, method, window) / capacity_h if capacity_h else 1.0
 
 
 @lru_cache(maxsize=1 << 20)
@@ -187,10 +181,6 @@ def screen(demand: Demand, labs: Iterable[LabState], now: datetime,
     return _filter(accredited, _static_stages(demand, now, settings))
 
 
-def allowed(demand: Demand, options: list[Option]) -> list[Option]:
-    return _filter(options, _exclusion_stages(demand))[0]
-
-
 def earliest_start(option: Option, calendar: Calendar) -> datetime | None:
     window = option.window()
     if window is None:
@@ -207,13 +197,10 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     same answer by scoring every lab (the property tests check this)."""
     if settings.weight_load < 0 or settings.weight_completion_per_day < 0:
         return match_exhaustive(demand, labs, calendar, now, settings)  # the bounds need both >= 0
-    labs = index_labs(labs)
-    table = labs.table(demand.method, settings)
-    if not len(table):
+    bounded = _bounded(demand, index_labs(labs), calendar, now, settings)
+    if bounded is None:
         return Unmatched(demand.request_id, "no_accredited_lab")
-    short = labs.shortlist(demand.method, demand.origin, settings)
-    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now)
-    bounds = _bounds(demand, table, short, outlook, now, settings)
+    table, short, outlook, bounds = bounded
     search = _Search(demand, table, calendar, now, settings)
     while True:
         k = int(bounds.argmin())
@@ -227,27 +214,30 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     return Unmatched(demand.request_id, _reason(demand, table, stages, calendar, now, settings))
 
 
-def _bounds(demand: Demand, table: MethodTable, short, outlook: Outlook, now: datetime,
-            settings: SchedulerSettings) -> np.ndarray:
+def _bounded(demand: Demand, labs: LabIndex, calendar: Calendar, now: datetime, settings: SchedulerSettings):
+    """(table, shortlist, outlook, a lower bound on each lab's score), or None when no
+    active lab holds the method."""
+    table = labs.table(demand.method, settings)
+    if not len(table):
+        return None
+    short = labs.shortlist(demand.method, demand.origin, settings)
+    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now)
     bounds = outlook.bounds(short, demand, micros(now), settings)
     if demand.excluded or demand.declined:
         bounds[table.positions(demand.excluded | demand.declined)] = np.inf
     if demand.preferred:
         bounds[table.positions(demand.preferred)] -= settings.bonus_preferred
-    return bounds
+    return table, short, outlook, bounds
 
 
 def promising(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now: datetime,
               settings: SchedulerSettings, n: int) -> list[Option]:
     """The n labs with the lowest bound on their score that may take the request (for the
     joint solver: an exact score needs a start, which is what the solver chooses)."""
-    labs = index_labs(labs)
-    table = labs.table(demand.method, settings)
-    if not len(table):
+    bounded = _bounded(demand, index_labs(labs), calendar, now, settings)
+    if bounded is None:
         return []
-    short = labs.shortlist(demand.method, demand.origin, settings)
-    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now)
-    bounds = _bounds(demand, table, short, outlook, now, settings)
+    table, _, _, bounds = bounded
     best = np.argsort(bounds, kind="stable")[:n]
     return [_option(demand, table.labs[k], now, settings) for k in best.tolist() if bounds[k] < np.inf]
 
@@ -276,7 +266,7 @@ class _Search:
         # Within this request's deadline and the accreditation (the window already holds it).
         if start is None or start + terms.duration > min(self.deadline, end_of_day(lab.valid_until) - self.reporting):
             return
-        load = lab_load(self.calendar, lab.lab_id, method, terms.window)
+        load = self.calendar.booked_share(lab.lab_id, method, terms.window)
         static = static_score(km, terms.price_rub, load, lab.lab_id in self.demand.preferred, s)
         completion = start + terms.duration + self.reporting
         score = static + completion_score(self.now, completion, s)

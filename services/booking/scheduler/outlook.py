@@ -17,7 +17,7 @@ import numpy as np
 
 from schemas import planning
 
-from .labindex import DAY_US, MethodTable, Shortlist, day_end_us, micros
+from .labindex import DAY_US, MethodTable, Shortlist, micros
 
 NEVER_FITS = np.iinfo(np.int64).max // 4
 # The numpy bound is rounded differently from the exact score; this margin keeps it a
@@ -27,16 +27,12 @@ BOUND_MARGIN = 1e-6
 
 class Outlook:
     def __init__(self, calendar, table: MethodTable, method: str, weight_load: float, now_us: int) -> None:
-        from .matching import lab_load  # matching imports this module
-
         self.calendar, self.table, self.method, self.weight_load = calendar, table, method, weight_load
         self.since_us = now_us
         self.changes = calendar.changes.setdefault(method, [])
         self.seen_changes = len(self.changes)
-        self._lab_load = lab_load
         self.free_from = np.zeros(len(table), dtype=np.int64)  # 0: nothing known
-        self.load_term = np.array([weight_load * lab_load(calendar, lab.lab_id, method, lab.terms[method].window)
-                                   for lab in table.labs], dtype=np.float64)
+        self.load_term = np.array([self._load_term(lab) for lab in table.labs], dtype=np.float64)
 
     @classmethod
     def of(cls, calendar, table: MethodTable, method: str, weight_load: float, now: datetime) -> "Outlook":
@@ -50,24 +46,24 @@ class Outlook:
         return outlook
 
     def _catch_up(self) -> None:
-        changes, method = self.changes, self.method
+        changes = self.changes
         for lab_id, released in changes[self.seen_changes:]:
             k = self.table.position.get(lab_id)
             if k is not None:
-                lab = self.table.labs[k]
-                self.load_term[k] = self.weight_load * self._lab_load(self.calendar, lab_id, method,
-                                                                      lab.terms[method].window)
+                self.load_term[k] = self._load_term(self.table.labs[k])
                 if released:
                     self.free_from[k] = 0
         self.seen_changes = len(changes)
+
+    def _load_term(self, lab) -> float:
+        return self.weight_load * self.calendar.booked_share(lab.lab_id, self.method, lab.terms[self.method].window)
 
     def bounds(self, short: Shortlist, demand, now_us: int, settings) -> np.ndarray:
         """A lower bound on each lab's score for the request; inf where the lab can't take it."""
         table = self.table
         start = np.maximum(np.maximum(now_us + short.shipping_us, table.window_start), self.free_from)
-        latest_end = np.minimum(table.end_limit, day_end_us(demand.deadline) - settings.reporting_days * DAY_US)
         can = ((demand.samples <= table.max_samples) & (now_us <= short.usable_until)
-               & (start + table.duration <= latest_end))
+               & (start + table.duration <= table.latest_end(demand.deadline, settings)))
         bound = short.base + self.load_term + (settings.weight_completion_per_day / DAY_US) * (start - now_us)
         return np.where(can, bound - BOUND_MARGIN, np.inf)
 
