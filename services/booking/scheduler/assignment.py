@@ -167,23 +167,30 @@ def _hint(model, chosen, hint: list[Result], now: datetime) -> None:
 
 
 def _extract(demands, labs, calendar, now, settings, chosen, solver, repair) -> list[Result] | None:
-    """Re-check every placement against a calendar copy, then try the leftovers one by one."""
-    by_id, after = index_labs(labs).by_id, calendar.copy()
+    """Re-check every placement by booking it, then try the leftovers one by one. Leaves
+    `calendar` as it was."""
+    by_id = index_labs(labs).by_id
     reporting = timedelta(days=settings.reporting_days)
-    results: list[Result | None] = [None] * len(demands)
-    for i, row in enumerate(chosen):
+    placed: list[Result | None] = [None] * len(demands)
+    for i, row in enumerate(chosen):  # scored before any of them is booked
         for o, present, start in row:
             if solver.boolean_value(present):
                 at = now + solver.value(start) * MINUTE
-                a = o.assignment(demands[i].request_id, at, reporting, o.score_at(at, calendar, now, settings))
-                if not book(after, by_id, a):
+                placed[i] = o.assignment(demands[i].request_id, at, reporting, o.score_at(at, calendar, now, settings))
+    results: list[Result | None] = [None] * len(demands)
+    try:
+        for i, a in enumerate(placed):
+            if a is not None:
+                if not book(calendar, by_id, a):
                     return None
                 results[i] = a
-    for i, demand in enumerate(demands):
-        if results[i] is None and not repair:
-            results[i] = Unmatched(demand.request_id, "not_placed_offline")
-        elif results[i] is None:
-            results[i] = match_one(demand, labs, after, now, settings)
-            if isinstance(results[i], Assignment):
-                book(after, by_id, results[i])
-    return results
+        for i, demand in enumerate(demands):
+            if results[i] is None and not repair:
+                results[i] = Unmatched(demand.request_id, "not_placed_offline")
+            elif results[i] is None:
+                results[i] = match_one(demand, labs, calendar, now, settings)
+                if isinstance(results[i], Assignment):
+                    book(calendar, by_id, results[i])
+        return results
+    finally:
+        unbook(calendar, [r for r in results if r is not None])

@@ -76,7 +76,6 @@ class Calendar:
 
     def __init__(self) -> None:
         self._books: dict[tuple[str, str], _Book] = {}
-        self._owned: set[tuple[str, str]] = set()  # books this calendar may change in place
         # Per method, every change as (lab_id, released): matching keeps an outlook per
         # method on this calendar (outlook.py) and catches up from here.
         self.changes: dict[str, list[tuple[str, bool]]] = {}
@@ -85,22 +84,14 @@ class Calendar:
         self._changes: dict[tuple[str, str], int] = {}
         self._fits: dict[tuple[str, str], tuple] = {}
 
-    def copy(self) -> "Calendar":
-        """Copy-on-write: books are shared until either side writes (the batch solver copies
-        a calendar of every reservation per window; copying them all made it quadratic)."""
-        other = Calendar()  # with no outlooks: what they know is about this calendar
-        other._books = dict(self._books)
-        self._owned = set()
-        return other
-
     def _writable(self, lab_id: str, method: str, released: bool = False) -> _Book:
         key = (lab_id, method)
         self._changes[key] = self._changes.get(key, 0) + 1
         self.changes.setdefault(method, []).append((lab_id, released))
-        if key not in self._owned:
-            self._books[key] = _Book(list(self._books.get(key, EMPTY).reservations))
-            self._owned.add(key)
-        return self._books[key]
+        book = self._books.get(key)
+        if book is None:
+            book = self._books[key] = _Book([])
+        return book
 
     def load(self, lab_id: str, method: str, reservation: Reservation) -> None:
         """Put back a stored reservation (the reservation agent's table) without checks."""
