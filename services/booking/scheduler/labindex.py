@@ -36,6 +36,11 @@ def day_end_us(day: date) -> int:
     return micros(datetime.combine(day, time(), timezone.utc)) + DAY_US
 
 
+def test_end_by(deadline: date, settings: "SchedulerSettings") -> int:
+    """The latest test end for a report due by the deadline."""
+    return day_end_us(deadline) - settings.reporting_days * DAY_US
+
+
 @dataclass(frozen=True)
 class MethodTable:
     """Every active lab holding one method, sorted by id, as columns."""
@@ -81,7 +86,7 @@ class MethodTable:
 
     def latest_end(self, deadline: date, settings: "SchedulerSettings") -> np.ndarray:
         """Per lab, the latest test end: window, accreditation and the request's deadline."""
-        return np.minimum(self.end_limit, day_end_us(deadline) - settings.reporting_days * DAY_US)
+        return np.minimum(self.end_limit, test_end_by(deadline, settings))
 
     def positions(self, lab_ids) -> list[int]:
         return [k for k in (self.position.get(i) for i in lab_ids) if k is not None]
