@@ -9,6 +9,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
+
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,10 @@ class Window:
 
     def capped(self, end: datetime) -> "Window":
         return Window(self.slots, self.start, min(self.end, end))
+
+    @cached_property
+    def capacity_hours(self) -> float:
+        return self.slots * (self.end - self.start) / HOUR
 
 
 @dataclass(frozen=True)
@@ -102,10 +109,12 @@ class Calendar:
 
     def peak(self, lab_id: str, method: str, start: datetime, end: datetime) -> int:
         """Most reservations overlapping at any instant of [start, end)."""
+        overlapping = [r for r in self._books.get((lab_id, method), EMPTY).after(start) if r.start < end]
+        if len(overlapping) < 2:
+            return len(overlapping)
         events = []
-        for r in self._books.get((lab_id, method), EMPTY).after(start):
-            if r.start < end:
-                events += [(max(r.start, start), 1), (min(r.end, end), -1)]
+        for r in overlapping:
+            events += [(max(r.start, start), 1), (min(r.end, end), -1)]
         events.sort()  # at equal times -1 sorts first: half-open intervals that touch don't overlap
         running = best = 0
         for _, step in events:
@@ -121,9 +130,11 @@ class Calendar:
         memo = self._fits.get(key)
         # The answer S for a bound B also answers any bound in [B, S]: nothing fitted
         # between B and S. No answer for B means none for any later bound.
-        if memo is not None and memo[:3] == (change, duration, window) and memo[3] <= not_before and (
-                memo[4] is None or not_before <= memo[4]):
-            return memo[4]
+        if memo is not None:
+            change_was, duration_was, window_was, bound, start = memo
+            if (change_was == change and duration_was == duration and (window_was is window or window_was == window)
+                    and bound <= not_before and (start is None or not_before <= start)):
+                return start
         start = self._earliest_fit(key, not_before, duration, window)
         self._fits[key] = (change, duration, window, not_before, start)
         return start
@@ -131,9 +142,10 @@ class Calendar:
     def _earliest_fit(self, key, not_before: datetime, duration: timedelta, window: Window) -> datetime | None:
         lower = max(not_before, window.start)
         book = self._books.get(key, EMPTY)
-        running = book.after(lower)
-        if len(running) < window.slots:  # fewer than the lanes can ever overlap from here on
+        if len(book.ends) - bisect.bisect_right(book.ends, lower) < window.slots:
+            # Fewer reservations run after `lower` than there are lanes: one is free from there on.
             return lower if lower + duration <= window.end else None
+        running = book.after(lower)
         if window.slots == 1:
             return _first_gap(running, lower, duration, window.end)
         # The earliest feasible start is the lower bound or the end of some reservation:
@@ -176,7 +188,7 @@ class Calendar:
 
     def booked_share(self, lab_id: str, method: str, window: Window | None) -> float:
         """The reserved share of a lab+method's advertised capacity (1 when it advertised none)."""
-        capacity_h = window.slots * (window.end - window.start) / timedelta(hours=1) if window else 0
+        capacity_h = window.capacity_hours if window else 0
         return self.reserved_hours(lab_id, method, window) / capacity_h if capacity_h else 1.0
 
     def reserved_hours(self, lab_id: str, method: str, window: Window) -> float:
@@ -184,8 +196,8 @@ class Calendar:
         if book.first_start is None:
             return 0.0
         if window.start <= book.first_start and book.last_end <= window.end:
-            return book.total / timedelta(hours=1)  # nothing to clip (what the reservation agent books)
+            return book.total / HOUR  # nothing to clip (what the reservation agent books)
         total = timedelta()
         for r in book.reservations:
             total += max(timedelta(), min(r.end, window.end) - max(r.start, window.start))
-        return total / timedelta(hours=1)
+        return total / HOUR
