@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import random
 import sys
 import time
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,7 +21,8 @@ from schemas.catalogue import CATALOGUE
 from schemas.regions import REGIONS_BY_CODE, distance_km
 from services.booking.scheduler.assignment import assign_batch, book, solve_joint
 from services.booking.scheduler.calendar import Calendar, Window
-from services.booking.scheduler.matching import Assignment, Demand, LabState, Terms, end_of_day, index_labs, match_one
+from services.booking.scheduler.matching import (Assignment, Demand, LabState, Terms, Unmatched, end_of_day, index_labs,
+                                                 match_one)
 from services.booking.scheduler.settings import SchedulerSettings
 
 from .bound import upper_bound
@@ -88,20 +92,78 @@ def load(instance: dict) -> tuple[datetime, list[LabState], list[Demand], list[d
 
 # ---------- the three contenders ----------
 
-def run_labbook(labs, demands, arrivals, settings, window: timedelta | None = None) -> list:
+def run_labbook(labs, demands, arrivals, settings, workers: int = 1) -> list:
     """As the scheduler runs: the requests arriving within one batching window
-    (settings.batch_window_s unless given) assigned together when it closes."""
-    window = timedelta(seconds=settings.batch_window_s) if window is None else window
+    (settings.batch_window_s) assigned together when it closes.
+
+    With `workers` > 1 the methods are shared out among that many processes, each
+    running every window's requests of its methods. Methods never share capacity (a
+    calendar, an outlook and a joint solve are all per method), so every request gets
+    what one process gives it; only the wall time changes."""
     labs = index_labs(labs)  # once, not per window: its shortlists are reused
-    calendar, results, i = Calendar(), [], 0
-    while i < len(demands):
-        close = arrivals[i] + window
-        j = i
-        while j < len(demands) and arrivals[j] <= close:
+    windows = _windows(arrivals, timedelta(seconds=settings.batch_window_s))
+    if workers <= 1:
+        return _run_windows(labs, demands, windows, settings)
+    global _SHARED  # forked workers inherit it: nothing is pickled on the way in
+    _SHARED = (labs, demands, windows, settings)
+    mine, *theirs = _share_methods(demands, workers)
+    with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+        parts = pool.map_async(_run_share, theirs)
+        by_id = {r.request_id: r for r in _run_windows(labs, demands, windows, settings, mine)}
+        for part in parts.get():
+            by_id.update((row[0], _result(row)) for row in part)
+    return [by_id[d.request_id] for d in demands]
+
+
+def _windows(arrivals: list[datetime], window: timedelta) -> list[tuple[int, int, datetime]]:
+    """(first, past-last, closing time) of each batching window, in arrival order."""
+    out, i = [], 0
+    while i < len(arrivals):
+        close, j = arrivals[i] + window, i
+        while j < len(arrivals) and arrivals[j] <= close:
             j += 1
-        results += assign_batch(demands[i:j], labs, calendar, close, settings, commit=True)
+        out.append((i, j, close))
         i = j
+    return out
+
+
+def _run_windows(labs, demands, windows, settings, methods=None) -> list:
+    calendar, results = Calendar(), []
+    for i, j, close in windows:
+        batch = demands[i:j] if methods is None else [d for d in demands[i:j] if d.method in methods]
+        if batch:
+            results += assign_batch(batch, labs, calendar, close, settings, commit=True)
     return results
+
+
+_SHARED: tuple = ()
+
+
+def _share_methods(demands, workers: int) -> list[set[str]]:
+    """Methods split so each share holds about as many requests (largest first)."""
+    counts = Counter(d.method for d in demands)
+    shares = [(0, k, set()) for k in range(workers)]
+    for method, n in sorted(counts.items(), key=lambda mn: (-mn[1], mn[0])):
+        total, k, methods = min(shares)
+        methods.add(method)
+        shares[k] = (total + n, k, methods)
+    return [methods for _, _, methods in shares]
+
+
+def _run_share(methods: set[str]) -> list[tuple]:
+    labs, demands, windows, settings = _SHARED
+    return [_row(r) for r in _run_windows(labs, demands, windows, settings, methods)]
+
+
+def _row(r) -> tuple:
+    # Plain tuples cross the process boundary several times faster than dataclasses.
+    if isinstance(r, Assignment):
+        return r.request_id, r.lab_id, r.method, r.start, r.end, r.completion, r.score
+    return r.request_id, r.reason
+
+
+def _result(row: tuple):
+    return Assignment(*row) if len(row) == 7 else Unmatched(*row)
 
 
 def run_fcfs(labs, demands, arrivals, settings) -> list:
@@ -146,13 +208,19 @@ def progress(msg: str) -> None:
     print(f"  .. {msg}", file=sys.stderr, flush=True)
 
 
-def bench(scale: int, settings: SchedulerSettings, offline_s: float | None) -> list[dict]:
+def bench(scale: int, settings: SchedulerSettings, offline_s: float | None, workers: int) -> list[dict]:
     instance = generate(scale)
     _, labs, demands, arrivals = load(instance)
     tag, rows = f"{scale}x ({len(demands)} req, {len(labs)} labs)", []
-    progress(f"{tag}: labbook")
-    ours, t = timed(run_labbook, labs, demands, arrivals, settings)
-    rows.append(measure("labbook", ours, demands, labs, t))
+    progress(f"{tag}: labbook ({workers} process{'es' if workers > 1 else ''})")
+    ours, t = timed(run_labbook, labs, demands, arrivals, settings, workers)
+    rows.append(measure("labbook", ours, demands, labs, t) | {"workers": workers})
+    if workers > 1:
+        progress(f"{tag}: labbook (1 process)")
+        alone, t = timed(run_labbook, labs, demands, arrivals, settings)
+        if alone != ours:
+            raise AssertionError("sharing methods out among processes changed an answer")
+        rows.append(measure("labbook-1-process", alone, demands, labs, t))
     progress(f"{tag}: fcfs greedy")
     fcfs, t = timed(run_fcfs, labs, demands, arrivals, settings)
     rows.append(measure("fcfs-greedy", fcfs, demands, labs, t))
@@ -175,10 +243,11 @@ def summary(rows: list[dict]) -> list[str]:
     for inst in dict.fromkeys(r["instance"] for r in rows):
         got = {r["method"].split("-")[0] if r["method"].startswith("upper") else r["method"]: r
                for r in rows if r["instance"] == inst}
-        ours = got["labbook"]
+        ours, alone = got["labbook"], got.get("labbook-1-process")
+        split = f" ({ours['workers']} processes; 1 process {alone['seconds']:.1f} s)" if alone else ""
         lines.append(f"{inst}: labbook/upper-bound {ours['placed'] / got['upper']['placed']:.4f}, "
                      f"labbook/fcfs {ours['placed'] / max(1, got['fcfs-greedy']['placed']):.4f}, "
-                     f"labbook solve {ours['seconds']:.1f} s vs fcfs {got['fcfs-greedy']['seconds']:.1f} s")
+                     f"labbook solve {ours['seconds']:.1f} s{split} vs fcfs {got['fcfs-greedy']['seconds']:.1f} s")
     return lines
 
 
@@ -200,7 +269,7 @@ def plot(rows: list[dict]) -> Path:
     for ax, inst in zip(axes[0], instances):
         mine = [r for r in rows if r["instance"] == inst]
         bars = ax.bar([r["method"] for r in mine], [r["placed"] for r in mine],
-                      color=["C0", "C1", "C2", "C3"][: len(mine)])
+                      color=[f"C{i}" for i in range(len(mine))])
         ax.bar_label(bars, [f"{r['placed']:,}\n{r['seconds']:.1f} s" for r in mine], fontsize=7)
         ax.margins(y=0.15)
         ax.set_title(inst, fontsize=9)
@@ -229,6 +298,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--instance", type=Path, help="run labbook's matcher on this JSON instance")
     parser.add_argument("--out", type=Path, help="where --instance writes one JSON line per request")
     parser.add_argument("--scales", default="1,10,100", help="instance sizes for the full run")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                        help="processes labbook's matcher shares methods out among (default: 2 if the "
+                        "machine has 2 cores); one-process timings are printed beside")
     parser.add_argument("--window", type=float, help="labbook's batching window in seconds "
                         "(default: the scheduler's, SCHEDULER_BATCH_WINDOW_S)")
     args = parser.parse_args(argv)
@@ -238,10 +310,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.instance:
         run_instance(args.instance, args.out or Path("/dev/stdout"), settings)
         return
-    rows = bench(1, settings, offline_s=5)
+    workers = max(1, args.workers)
+    rows = bench(1, settings, offline_s=5, workers=workers)
     if not args.quick:
         for scale in (int(x) for x in args.scales.split(",") if x != "1"):
-            rows += bench(scale, settings, offline_s=None)
+            rows += bench(scale, settings, offline_s=None, workers=workers)
     print(table(rows))
     print("\n".join(summary(rows)))
     print(f"plot: {plot(rows)}")

@@ -1,7 +1,6 @@
 """Property tests on random small instances; every check re-derived here, not borrowed from matching."""
 import math
-import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
