@@ -83,18 +83,18 @@ class Calendar:
 
     def __init__(self) -> None:
         self._books: dict[tuple[str, str], _Book] = {}
-        # Per method, every change as (lab_id, released): matching keeps an outlook per
+        # Per method, the lab of every change: matching keeps an outlook per
         # method on this calendar (outlook.py) and catches up from here.
-        self.changes: dict[str, list[tuple[str, bool]]] = {}
+        self.changes: dict[str, list[str]] = {}
         self.outlooks: dict = {}
         # The last earliest_fit per (lab_id, method), valid until its reservations change.
         self._changes: dict[tuple[str, str], int] = {}
         self._fits: dict[tuple[str, str], tuple] = {}
 
-    def _writable(self, lab_id: str, method: str, released: bool = False) -> _Book:
+    def _writable(self, lab_id: str, method: str) -> _Book:
         key = (lab_id, method)
         self._changes[key] = self._changes.get(key, 0) + 1
-        self.changes.setdefault(method, []).append((lab_id, released))
+        self.changes.setdefault(method, []).append(lab_id)
         book = self._books.get(key)
         if book is None:
             book = self._books[key] = _Book([])
@@ -140,12 +140,13 @@ class Calendar:
         return start
 
     def _earliest_fit(self, key, not_before: datetime, duration: timedelta, window: Window) -> datetime | None:
+        if window.slots < 1:
+            return None
         lower = max(not_before, window.start)
-        book = self._books.get(key, EMPTY)
-        if len(book.ends) - bisect.bisect_right(book.ends, lower) < window.slots:
-            # Fewer reservations run after `lower` than there are lanes: one is free from there on.
+        free = self.lanes_free_from(*key, window.slots)
+        if free is None or free <= lower:
             return lower if lower + duration <= window.end else None
-        running = book.after(lower)
+        running = self._books[key].after(lower)
         if window.slots == 1:
             return _first_gap(running, lower, duration, window.end)
         # The earliest feasible start is the lower bound or the end of some reservation:
@@ -156,6 +157,12 @@ class Calendar:
             if self.peak(*key, start, start + duration) < window.slots:
                 return start
         return None
+
+    def lanes_free_from(self, lab_id: str, method: str, slots: int) -> datetime | None:
+        """From when fewer than `slots` (>= 1) reservations run, so a lane is free for any
+        length (None: from the start). The `slots`-th latest end."""
+        ends = self._books.get((lab_id, method), EMPTY).ends
+        return ends[len(ends) - slots] if len(ends) >= slots else None
 
     def reserve(self, lab_id: str, method: str, key: str, start: datetime,
                 end: datetime, window: Window) -> bool:
@@ -174,16 +181,14 @@ class Calendar:
         book = self._books.get((lab_id, method), EMPTY)
         if key not in book.by_key:
             return False
-        self._writable(lab_id, method, released=True)
+        self._writable(lab_id, method)
         self._books[(lab_id, method)] = _Book([r for r in book.reservations if r.key != key])
         return True
 
     def replace(self, lab_id: str, method: str, reservations: list[Reservation]) -> None:
         """Take a lab+method's reservations as its single writer now has them (the matching
         side's copy of a calendar it does not own)."""
-        kept = {r.key for r in reservations}
-        released = any(r.key not in kept for r in self._books.get((lab_id, method), EMPTY).reservations)
-        self._writable(lab_id, method, released=released)
+        self._writable(lab_id, method)
         self._books[(lab_id, method)] = _Book(list(reservations))
 
     def booked_share(self, lab_id: str, method: str, window: Window | None) -> float:

@@ -6,16 +6,16 @@ scoring each; the few labs it then scores are checked again exactly.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from schemas import planning
-from schemas.regions import EARTH_RADIUS_KM, REGIONS_BY_CODE
+from schemas.regions import REGIONS_BY_CODE, distance_km
 
 if TYPE_CHECKING:
     from .matching import Demand, LabState
@@ -57,8 +57,6 @@ class MethodTable:
     window_end: np.ndarray
     duration: np.ndarray
     slots: np.ndarray  # 0: no capacity advertised
-    lat: np.ndarray
-    lon: np.ndarray
     price: np.ndarray
 
     @classmethod
@@ -77,8 +75,6 @@ class MethodTable:
             window_end,
             duration,
             np.array([t.window.slots if t.window else 0 for t in terms], dtype=np.int64),
-            np.array([lab.lat for lab in labs], dtype=np.float64),
-            np.array([lab.lon for lab in labs], dtype=np.float64),
             np.array([t.price_rub for t in terms], dtype=np.float64))
 
     def __len__(self) -> int:
@@ -109,6 +105,7 @@ class Shortlist:
     origin: str
     shipping: np.ndarray  # whole days in transit, by lab
     shipping_us: np.ndarray
+    fixed: np.ndarray  # the score's distance and price part
     # The score with no load and the test starting the moment the samples arrive, less
     # the completion part that depends on the start: bound = base + w_c * (start - now) days.
     base: np.ndarray
@@ -126,28 +123,29 @@ class Shortlist:
         return Stages(samples, accreditation, live, fits)
 
 
-def shortlist(table: MethodTable, origin: str, settings: "SchedulerSettings") -> Shortlist:
-    region = REGIONS_BY_CODE[origin]
-    km = _distance_km(region.lat, region.lon, table.lat, table.lon)
+def shortlist(table: MethodTable, origin: str, km: np.ndarray, settings: "SchedulerSettings") -> Shortlist:
+    """`km` from the origin to each of the table's labs, as km_from gives it: the shipping
+    days and the fixed part of the score then equal, float for float, what matching
+    derives for one lab."""
     shipping = np.maximum(planning.MIN_SHIPPING_DAYS, np.ceil(km / settings.shipping_km_per_day)).astype(np.int64)
+    # Same operations in the same order as scoring.static_score (IEEE: same floats).
+    fixed = settings.weight_distance_per_100km * km / 100 + settings.weight_price_per_10k_rub * table.price / 10_000
     days = table.duration / DAY_US + settings.reporting_days
-    base = (settings.weight_distance_per_100km * km / 100 + settings.weight_price_per_10k_rub * table.price / 10_000
-            + settings.weight_completion_per_day * days)
     shipping_us = shipping * DAY_US
     usable_until = np.minimum(table.release_limit - shipping_us, table.heartbeat + liveness_us(settings))
-    return Shortlist(origin, shipping, shipping_us, base, usable_until)
+    return Shortlist(origin, shipping, shipping_us, fixed, fixed + settings.weight_completion_per_day * days,
+                     usable_until)
+
+
+@lru_cache(maxsize=1 << 20)
+def km_from(origin: str, lat: float, lon: float) -> float:
+    """Great-circle km from the centre of the origin region."""
+    region = REGIONS_BY_CODE[origin]
+    return distance_km(region.lat, region.lon, lat, lon)
 
 
 def liveness_us(settings: "SchedulerSettings") -> int:
     return round(settings.liveness_hours * 3_600_000_000)
-
-
-def _distance_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    """schemas.regions.distance_km over arrays (matching re-derives it exactly for the labs it scores)."""
-    p1, p2 = math.radians(lat), np.radians(lats)
-    dl = np.radians(lons - lon)
-    h = np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(h))
 
 
 class LabIndex(tuple):
@@ -163,6 +161,7 @@ class LabIndex(tuple):
                 self._by_method.setdefault(method, []).append(lab)
         self._tables: dict[tuple, MethodTable] = {}
         self._shortlists: dict[tuple, Shortlist] = {}
+        self._km: dict[str, dict[str, float]] = {}  # by origin, by lab id
         return self
 
     def holding(self, method: str) -> list["LabState"]:
@@ -180,7 +179,10 @@ class LabIndex(tuple):
                settings.weight_distance_per_100km, settings.weight_price_per_10k_rub,
                settings.weight_completion_per_day)
         if key not in self._shortlists:
-            self._shortlists[key] = shortlist(self.table(method, settings), origin, settings)
+            if origin not in self._km:
+                self._km[origin] = {lab.lab_id: km_from(origin, lab.lat, lab.lon) for lab in self}
+            table, km = self.table(method, settings), self._km[origin]
+            self._shortlists[key] = shortlist(table, origin, np.array([km[i] for i in table.ids]), settings)
         return self._shortlists[key]
 
 

@@ -8,17 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
 
 import numpy as np
 
 from schemas.catalogue import get_method
 from schemas.events import CapacityAdvertised, LabProfile, RequestSubmitted
-from schemas.regions import REGIONS_BY_CODE, distance_km
 from schemas.values import AccreditationStatus
 
 from .calendar import Calendar, Window
-from .labindex import LabIndex, MethodTable, index_labs, micros
+from .labindex import DAY_US, EPOCH, US, LabIndex, MethodTable, index_labs, km_from, micros
 from .outlook import Outlook
 from .scoring import DAY, completion_score, shipping_days, static_score
 from .settings import SchedulerSettings
@@ -128,15 +126,8 @@ class Option:
         return Assignment(request_id, self.lab.lab_id, self.method, start, end, end + reporting, score)
 
 
-@lru_cache(maxsize=1 << 20)
-def _km(origin: str, lat: float, lon: float) -> float:
-    # Suppliers ship from few regions to few labs; the trigonometry dominated screening.
-    region = REGIONS_BY_CODE[origin]
-    return distance_km(region.lat, region.lon, lat, lon)
-
-
 def _option(demand: Demand, lab: LabState, now: datetime, settings: SchedulerSettings) -> Option:
-    km = _km(demand.origin, lab.lat, lab.lon)
+    km = km_from(demand.origin, lab.lat, lab.lon)
     reporting = timedelta(days=settings.reporting_days)
     # The report is issued under the accreditation, so it must still be valid then.
     latest = min(end_of_day(demand.deadline), end_of_day(lab.valid_until)) - reporting
@@ -200,14 +191,17 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     bounded = _bounded(demand, index_labs(labs), calendar, now, settings)
     if bounded is None:
         return Unmatched(demand.request_id, "no_accredited_lab")
-    table, short, outlook, bounds = bounded
+    table, short, outlook, bounds, known = bounded
     search = _Search(demand, table, calendar, now, settings)
     while True:
         k = int(bounds.argmin())
         if bounds[k] == np.inf or (search.best is not None and bounds[k] > search.best.score):
             break
         bounds[k] = np.inf
-        search.score(k, outlook)
+        if known[k]:
+            search.known_start(k, short, outlook)
+        else:
+            search.score(k, outlook)
     if search.best is not None:
         return search.best
     stages = short.stages(table, demand, now, settings)
@@ -215,19 +209,21 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
 
 
 def _bounded(demand: Demand, labs: LabIndex, calendar: Calendar, now: datetime, settings: SchedulerSettings):
-    """(table, shortlist, outlook, a lower bound on each lab's score), or None when no
-    active lab holds the method."""
+    """(table, shortlist, outlook, a lower bound on each lab's score, which labs' start the
+    outlook knows), or None when no active lab holds the method."""
     table = labs.table(demand.method, settings)
     if not len(table):
         return None
     short = labs.shortlist(demand.method, demand.origin, settings)
     outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now)
-    bounds = outlook.bounds(short, demand, micros(now), settings)
+    bounds, known = outlook.bounds(short, demand, micros(now), settings)
     if demand.excluded or demand.declined:
         bounds[table.positions(demand.excluded | demand.declined)] = np.inf
     if demand.preferred:
-        bounds[table.positions(demand.preferred)] -= settings.bonus_preferred
-    return table, short, outlook, bounds
+        preferred = table.positions(demand.preferred)
+        bounds[preferred] -= settings.bonus_preferred
+        known[preferred] = False  # the bonus is in the score: Search.score has it
+    return table, short, outlook, bounds, known
 
 
 def promising(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now: datetime,
@@ -237,7 +233,7 @@ def promising(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     bounded = _bounded(demand, index_labs(labs), calendar, now, settings)
     if bounded is None:
         return []
-    table, _, _, bounds = bounded
+    table, _, _, bounds, _ = bounded
     best = np.argsort(bounds, kind="stable")[:n]
     return [_option(demand, table.labs[k], now, settings) for k in best.tolist() if bounds[k] < np.inf]
 
@@ -252,6 +248,21 @@ class _Search:
         self.deadline = end_of_day(demand.deadline) - self.reporting  # latest test end
         self.best: Assignment | None = None
 
+    def known_start(self, k: int, short, outlook: Outlook) -> None:
+        """What `score` gives for a lab whose start the outlook knows (Outlook.bounds), from
+        its columns in integer microseconds: the same operations on the same values
+        (int / int divides as timedelta / timedelta does)."""
+        lab, now_us, table = self.table.labs[k], micros(self.now), self.table
+        start_us = max(now_us + int(short.shipping_us[k]), int(table.window_start[k]), int(outlook.free_from[k]))
+        completion_us = start_us + int(table.duration[k]) + self.reporting // US
+        score = (float(short.fixed[k]) + float(outlook.load_term[k])
+                 + self.settings.weight_completion_per_day * ((completion_us - now_us) / DAY_US))
+        if self.best is None or (score, lab.lab_id) < (self.best.score, self.best.lab_id):
+            terms = lab.terms[self.demand.method]
+            start = EPOCH + start_us * US
+            self.best = Assignment(self.demand.request_id, lab.lab_id, self.demand.method, start,
+                                   start + terms.duration, start + terms.duration + self.reporting, score)
+
     def score(self, k: int, outlook: Outlook) -> None:
         """What Option.score_at gives, without building an Option for labs that lose."""
         earliest = outlook.learn(k, self.now)
@@ -259,7 +270,7 @@ class _Search:
             return  # no room from the earliest possible arrival on, so none from this one
         lab, s, method = self.table.labs[k], self.settings, self.demand.method
         terms = lab.terms[method]
-        km = _km(self.demand.origin, lab.lat, lab.lon)
+        km = km_from(self.demand.origin, lab.lat, lab.lon)
         release = self.now + shipping_days(km, s) * DAY
         start = earliest if release <= earliest else self.calendar.earliest_fit(
             lab.lab_id, method, release, terms.duration, terms.window)

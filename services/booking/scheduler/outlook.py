@@ -1,13 +1,20 @@
 """How a method's labs look on one calendar: load and the earliest a test could start.
 
-Matching bounds every lab's score at once from this, then scores labs exactly in
-order of their bound until none can beat the best found. The bound needs, per lab:
+Matching bounds every lab's score at once from this, then scores labs in order of
+their bound until none can beat the best found. Per lab it keeps:
 
-- its load, kept exact: recomputed whenever the lab's reservations change;
-- `free_from`, a time no test starts before: the lab's earliest fit from the
-  earliest instant any samples could arrive, found when the lab was last scored.
+- its load, exact: recomputed whenever the lab's reservations change;
+- `lanes_free`, from when fewer reservations run than it has lanes (a test arriving
+  then starts on arrival);
+- `free_from`, a time no test starts before: the lab's earliest fit from the earliest
+  instant any samples could arrive, found when the lab changed or was last scored.
   New reservations only push fits later and a later `now` only delays arrival, so it
-  holds until a reservation of the lab is released (then it is forgotten).
+  stays a lower bound; until the lab changes again (`fit_known`) it is the fit itself
+  for any arrival up to it.
+
+Where the start is known (a lane free on arrival, or the fit known), the score is
+computed from these columns with the same operations as from the calendar, so most
+requests never reach the calendar's datetimes.
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ import numpy as np
 
 from schemas import planning
 
-from .labindex import DAY_US, MethodTable, Shortlist, micros, test_end_by
+from .labindex import DAY_US, NEVER as ALWAYS, MethodTable, Shortlist, micros, test_end_by
 
 NEVER_FITS = np.iinfo(np.int64).max // 4
 # The numpy bound is rounded differently from the exact score; this margin keeps it a
@@ -33,7 +40,9 @@ class Outlook:
         self.changes = calendar.changes.setdefault(method, [])
         self.seen_changes = len(self.changes)
         self.free_from = np.zeros(len(table), dtype=np.int64)  # 0: nothing known
+        self.fit_known = np.zeros(len(table), dtype=np.bool_)  # free_from is the fit, unchanged since
         self.load_term = np.array([self._load_term(lab) for lab in table.labs], dtype=np.float64)
+        self.lanes_free = np.array([self._lanes_free(lab) for lab in table.labs], dtype=np.int64)
 
     @classmethod
     def of(cls, calendar, table: MethodTable, method: str, weight_load: float, now: datetime) -> "Outlook":
@@ -43,28 +52,41 @@ class Outlook:
                 or now_us < outlook.since_us):
             outlook = calendar.outlooks[method] = cls(calendar, table, method, weight_load, now_us)
         outlook.since_us = now_us
-        outlook._catch_up()
+        outlook._catch_up(now)
         return outlook
 
-    def _catch_up(self) -> None:
-        changes = self.changes
-        for lab_id, released in changes[self.seen_changes:]:
+    def _catch_up(self, now: datetime) -> None:
+        """Labs whose reservations changed: their load, lanes and earliest fit afresh (the
+        fit now, while the calendar's memo of it is fresh, saves scoring them in Python)."""
+        changed = dict.fromkeys(self.changes[self.seen_changes:])
+        self.seen_changes = len(self.changes)
+        for lab_id in changed:
             k = self.table.position.get(lab_id)
             if k is not None:
                 self.load_term[k] = self._load_term(self.table.labs[k])
-                if released:
-                    self.free_from[k] = 0
-        self.seen_changes = len(changes)
+                self.lanes_free[k] = self._lanes_free(self.table.labs[k])
+                self.learn(k, now)
 
     def _load_term(self, lab) -> float:
         return self.weight_load * self.calendar.booked_share(lab.lab_id, self.method, lab.terms[self.method].window)
 
-    def bounds(self, short: Shortlist, demand, now_us: int, settings) -> np.ndarray:
-        """A lower bound on each lab's score for the request; inf where the lab can't take it."""
+    def _lanes_free(self, lab) -> int:
+        window = lab.terms[self.method].window
+        if window is None or window.slots < 1:
+            return NEVER_FITS
+        at = self.calendar.lanes_free_from(lab.lab_id, self.method, window.slots)
+        return ALWAYS if at is None else micros(at)
+
+    def bounds(self, short: Shortlist, demand, now_us: int, settings) -> tuple[np.ndarray, np.ndarray]:
+        """Per lab, a lower bound on the request's score (inf where the lab can't take it)
+        and whether the test's start is known to be max(arrival, free_from): a lane is free
+        from the samples' arrival on, or free_from is the lab's earliest fit from before the
+        arrival and nothing changed since (then no test fits between the two).
+        Excluded and preferred labs are the caller's to adjust."""
         table = self.table
         return _bounds(table.max_samples, table.window_start, table.duration, table.end_limit,
-                       short.shipping_us, short.usable_until, short.base, self.free_from, self.load_term,
-                       now_us, demand.samples, test_end_by(demand.deadline, settings),
+                       short.shipping_us, short.usable_until, short.base, self.free_from, self.fit_known,
+                       self.lanes_free, self.load_term, now_us, demand.samples, test_end_by(demand.deadline, settings),
                        settings.weight_completion_per_day / DAY_US)
 
     def learn(self, k: int, now: datetime) -> datetime | None:
@@ -75,6 +97,7 @@ class Outlook:
                                               now + timedelta(days=planning.MIN_SHIPPING_DAYS),
                                               terms.duration, terms.window)
         self.free_from[k] = NEVER_FITS if earliest is None else micros(earliest)
+        self.fit_known[k] = True
         return earliest
 
 
@@ -82,13 +105,15 @@ class Outlook:
 # operations on them took a quarter of all matching time (per-call cost, not arithmetic).
 @numba.njit(cache=True, nogil=True)
 def _bounds(max_samples, window_start, duration, end_limit, shipping_us, usable_until, base,
-            free_from, load_term, now_us, samples, deadline_end, per_us):
-    bound = np.empty(base.shape[0])
+            free_from, fit_known, lanes_free, load_term, now_us, samples, deadline_end, per_us):
+    bound, known = np.empty(base.shape[0]), np.zeros(base.shape[0], dtype=np.bool_)
     for k in range(base.shape[0]):
-        start = max(now_us + shipping_us[k], window_start[k], free_from[k])
+        arrival = max(now_us + shipping_us[k], window_start[k])
+        start = max(arrival, free_from[k])
         if (samples <= max_samples[k] and now_us <= usable_until[k]
                 and start + duration[k] <= min(end_limit[k], deadline_end)):
             bound[k] = base[k] + load_term[k] + per_us * (start - now_us) - BOUND_MARGIN
+            known[k] = arrival >= lanes_free[k] or (fit_known[k] and arrival <= free_from[k])
         else:
             bound[k] = np.inf
-    return bound
+    return bound, known
