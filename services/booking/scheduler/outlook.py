@@ -6,11 +6,10 @@ their bound until none can beat the best found. Per lab it keeps:
 - its load, exact: recomputed whenever the lab's reservations change;
 - `lanes_free`, from when fewer reservations run than it has lanes (a test arriving
   then starts on arrival);
-- `free_from`, a time no test starts before: the lab's earliest fit from the earliest
-  instant any samples could arrive, found when the lab changed or was last scored.
-  New reservations only push fits later and a later `now` only delays arrival, so it
-  stays a lower bound; until the lab changes again (`fit_known`) it is the fit itself
-  for any arrival up to it.
+- `free_from`, the lab's earliest fit from the earliest instant any samples could
+  arrive, found when the lab was first scored and again whenever it changes (0 until
+  then). A later `now` only delays arrival, so it is the start for any arrival up to
+  it, and no test starts before it.
 
 Where the start is known (a lane free on arrival, or the fit known), the score is
 computed from these columns with the same operations as from the calendar, so most
@@ -40,7 +39,6 @@ class Outlook:
         self.changes = calendar.changes.setdefault(method, [])
         self.seen_changes = len(self.changes)
         self.free_from = np.zeros(len(table), dtype=np.int64)  # 0: nothing known
-        self.fit_known = np.zeros(len(table), dtype=np.bool_)  # free_from is the fit, unchanged since
         self.load_term = np.array([self._load_term(lab) for lab in table.labs], dtype=np.float64)
         self.lanes_free = np.array([self._lanes_free(lab) for lab in table.labs], dtype=np.int64)
 
@@ -80,13 +78,12 @@ class Outlook:
     def bounds(self, short: Shortlist, demand, now_us: int, settings) -> tuple[np.ndarray, np.ndarray]:
         """Per lab, a lower bound on the request's score (inf where the lab can't take it)
         and whether the test's start is known to be max(arrival, free_from): a lane is free
-        from the samples' arrival on, or free_from is the lab's earliest fit from before the
-        arrival and nothing changed since (then no test fits between the two).
+        from the samples' arrival on, or the samples arrive by free_from (the earliest fit
+        from before they could arrive, so none between).
         Excluded and preferred labs are the caller's to adjust."""
         table = self.table
         return _bounds(table.max_samples, table.window_start, table.duration, table.end_limit,
-                       short.shipping_us, short.usable_until, short.base, self.free_from, self.fit_known,
-                       self.lanes_free, self.load_term, now_us, demand.samples, test_end_by(demand.deadline, settings),
+                       short.shipping_us, short.usable_until, short.base, self.free_from, self.lanes_free, self.load_term, now_us, demand.samples, test_end_by(demand.deadline, settings),
                        settings.weight_completion_per_day / DAY_US)
 
     def learn(self, k: int, now: datetime) -> datetime | None:
@@ -97,7 +94,6 @@ class Outlook:
                                               now + timedelta(days=planning.MIN_SHIPPING_DAYS),
                                               terms.duration, terms.window)
         self.free_from[k] = NEVER_FITS if earliest is None else micros(earliest)
-        self.fit_known[k] = True
         return earliest
 
 
@@ -105,7 +101,7 @@ class Outlook:
 # operations on them took a quarter of all matching time (per-call cost, not arithmetic).
 @numba.njit(cache=True, nogil=True)
 def _bounds(max_samples, window_start, duration, end_limit, shipping_us, usable_until, base,
-            free_from, fit_known, lanes_free, load_term, now_us, samples, deadline_end, per_us):
+            free_from, lanes_free, load_term, now_us, samples, deadline_end, per_us):
     bound, known = np.empty(base.shape[0]), np.zeros(base.shape[0], dtype=np.bool_)
     for k in range(base.shape[0]):
         arrival = max(now_us + shipping_us[k], window_start[k])
@@ -113,7 +109,7 @@ def _bounds(max_samples, window_start, duration, end_limit, shipping_us, usable_
         if (samples <= max_samples[k] and now_us <= usable_until[k]
                 and start + duration[k] <= min(end_limit[k], deadline_end)):
             bound[k] = base[k] + load_term[k] + per_us * (start - now_us) - BOUND_MARGIN
-            known[k] = arrival >= lanes_free[k] or (fit_known[k] and arrival <= free_from[k])
+            known[k] = arrival >= lanes_free[k] or arrival <= free_from[k]
         else:
             bound[k] = np.inf
     return bound, known

@@ -8,7 +8,7 @@ import pytest
 from schemas.events import CapacityAdvertised, CapacityItem, LabProfile, RequestSubmitted
 from schemas.values import Accreditation, AccreditationStatus, Component, ScopeItem, TestKind
 from services.booking.scheduler.calendar import Calendar
-from services.booking.scheduler.matching import Assignment, Demand, LabState, Unmatched, match_one
+from services.booking.scheduler.matching import Assignment, Demand, LabState, Unmatched, match_exhaustive, match_one
 
 from .factories import METHOD, MOSCOW, NOW, SAMARA, demand, lab, settings, window
 
@@ -126,3 +126,20 @@ def test_demand_from_event():
                              submitted_at=datetime(2026, 3, 1, tzinfo=timezone.utc))
     d = Demand.from_event(event, declined=["lab-d"])
     assert d.origin == "RU-TA" and d.excluded == {"lab-q"} and d.declined == {"lab-d"} and d.samples == 2
+
+
+def test_the_start_is_the_first_free_lane_whichever_way_the_outlook_knows_it():
+    """One lane, a 3-hour test, bookings leaving a 4-hour gap: from the same calendar, a
+    request arriving before the gap starts in it; one arriving in the gap too late to fit
+    waits for the lane, even half an hour before it frees; one arriving later starts on
+    arrival. Each as scoring every lab through the calendar gives it."""
+    day, hour = timedelta(days=1), timedelta(hours=1)
+    cal, win = Calendar(), window()
+    labs = [lab(hours=3, win=win)]
+    cal.reserve("lab-a", METHOD, "a", NOW + day, NOW + day + 2 * hour, win)
+    cal.reserve("lab-a", METHOD, "b", NOW + day + 6 * hour, NOW + day + 10 * hour, win)
+    for now, start in ((NOW, NOW + day + 2 * hour), (NOW + 9.5 * hour, NOW + day + 10 * hour),
+                       (NOW + 11 * hour, NOW + day + 11 * hour)):
+        got = match_one(demand(), labs, cal, now, settings())
+        assert got == match_exhaustive(demand(), labs, cal, now, settings())
+        assert got.start == start
