@@ -67,14 +67,26 @@ class _Book:
 EMPTY = _Book([])
 
 
-def _first_gap(reservations: list[Reservation], lower: datetime, duration: timedelta,
-               end: datetime) -> datetime | None:
-    """One lane: the first stretch of `duration` from `lower` that no reservation touches."""
-    start = lower
-    for r in sorted(reservations, key=lambda r: r.start):
-        if r.start >= start + duration:
-            break
-        start = max(start, r.end)
+def _first_fit(running: list[Reservation], lower: datetime, duration: timedelta, end: datetime,
+               slots: int) -> datetime | None:
+    """The first start >= lower whose whole run [start, start + duration) overlaps fewer
+    than `slots` of `running` and ends by `end`: one sweep over how many run when."""
+    steps: dict[datetime, int] = {}
+    for r in running:
+        at = max(r.start, lower)
+        steps[at] = steps.get(at, 0) + 1
+        steps[r.end] = steps.get(r.end, 0) - 1
+    start, occupied = lower, 0
+    times = sorted(steps)
+    for i, at in enumerate(times):
+        if at >= start + duration:
+            break  # the run ends before the next change: it fits
+        occupied += steps[at]
+        # From `at` to the next change `occupied` run; a full stretch pushes the start past it.
+        if occupied >= slots:
+            start = max(start, times[i + 1]) if i + 1 < len(times) else None
+            if start is None:
+                return None
     return start if start + duration <= end else None
 
 
@@ -146,17 +158,7 @@ class Calendar:
         free = self.lanes_free_from(*key, window.slots)
         if free is None or free <= lower:
             return lower if lower + duration <= window.end else None
-        running = self._books[key].after(lower)
-        if window.slots == 1:
-            return _first_gap(running, lower, duration, window.end)
-        # The earliest feasible start is the lower bound or the end of some reservation:
-        # sliding a feasible start left only adds intervals that end in between.
-        for start in dict.fromkeys([lower] + [r.end for r in running]):
-            if start + duration > window.end:
-                return None
-            if self.peak(*key, start, start + duration) < window.slots:
-                return start
-        return None
+        return _first_fit(self._books[key].after(lower), lower, duration, window.end, window.slots)
 
     def lanes_free_from(self, lab_id: str, method: str, slots: int) -> datetime | None:
         """From when fewer than `slots` (>= 1) reservations run, so a lane is free for any
@@ -172,7 +174,8 @@ class Calendar:
             return (r.start, r.end) == (start, end)
         if start < window.start or end > window.end or end <= start:
             return False
-        if self.peak(lab_id, method, start, end) >= window.slots:
+        free = self.lanes_free_from(lab_id, method, window.slots) if window.slots >= 1 else end
+        if not (free is None or free <= start) and self.peak(lab_id, method, start, end) >= window.slots:
             return False
         self._writable(lab_id, method).add(Reservation(key, start, end))
         return True
