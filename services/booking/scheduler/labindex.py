@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +25,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 US = timedelta(microseconds=1)
 DAY_US = 86_400_000_000
 NEVER = np.iinfo(np.int64).min // 4  # "no heartbeat" / "no window": fails every comparison
+FLOOR_MARGIN = 2e-6  # below the bounds' own margin (outlook.BOUND_MARGIN): other rounding
 
 
 def micros(at: datetime) -> int:
@@ -80,6 +81,10 @@ class MethodTable:
     def __len__(self) -> int:
         return len(self.labs)
 
+    @cached_property
+    def nobody(self) -> np.ndarray:
+        return np.zeros(len(self.labs), dtype=np.bool_)
+
     def latest_end(self, deadline: date, settings: "SchedulerSettings") -> np.ndarray:
         """Per lab, the latest test end: window, accreditation and the request's deadline."""
         return np.minimum(self.end_limit, test_end_by(deadline, settings))
@@ -110,6 +115,11 @@ class Shortlist:
     # the completion part that depends on the start: bound = base + w_c * (start - now) days.
     base: np.ndarray
     usable_until: np.ndarray  # the last `now` the lab is live and accredited long enough
+    # What the compiled search reads (outlook.py), a row per lab in order of `floor`: no
+    # score is below base + w_c * shipping days (loads and waits only add), so a search
+    # stops at the first floor above the best score found. One row is one lab's data
+    # side by side (the search visits labs out of id order: columns missed the cache).
+    rows: np.ndarray
 
     def stages(self, table: MethodTable, demand: "Demand", now: datetime,
                settings: "SchedulerSettings") -> Stages:
@@ -131,10 +141,16 @@ def shortlist(table: MethodTable, origin: str, km: np.ndarray, settings: "Schedu
     # Same operations in the same order as scoring.static_score (IEEE: same floats).
     fixed = settings.weight_distance_per_100km * km / 100 + settings.weight_price_per_10k_rub * table.price / 10_000
     days = table.duration / DAY_US + settings.reporting_days
+    base = fixed + settings.weight_completion_per_day * days
     shipping_us = shipping * DAY_US
     usable_until = np.minimum(table.release_limit - shipping_us, table.heartbeat + liveness_us(settings))
-    return Shortlist(origin, shipping, shipping_us, fixed, fixed + settings.weight_completion_per_day * days,
-                     usable_until)
+    floor = base + settings.weight_completion_per_day * shipping - FLOOR_MARGIN
+    order = np.argsort(floor, kind="stable")
+    # Float64 holds every microsecond instant exactly (< 2**53), so sums and the
+    # completion's division give what integers would.
+    rows = np.column_stack([floor, np.arange(len(table)), shipping_us, usable_until, base, fixed, table.max_samples,
+                            table.window_start, table.duration, table.end_limit]).astype(np.float64)[order]
+    return Shortlist(origin, shipping, shipping_us, fixed, base, usable_until, np.ascontiguousarray(rows))
 
 
 @lru_cache(maxsize=1 << 20)

@@ -16,10 +16,12 @@ from schemas.events import CapacityAdvertised, LabProfile, RequestSubmitted
 from schemas.values import AccreditationStatus
 
 from .calendar import Calendar, Window
-from .labindex import DAY_US, EPOCH, US, LabIndex, MethodTable, index_labs, km_from, micros
+from .labindex import EPOCH, US, MethodTable, index_labs, km_from, micros
 from .outlook import Outlook
 from .scoring import DAY, completion_score, shipping_days, static_score
 from .settings import SchedulerSettings
+
+NO_LABS = np.zeros(0, dtype=np.int64)
 
 
 def end_of_day(day: date) -> datetime:
@@ -183,57 +185,52 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
               settings: SchedulerSettings) -> Assignment | Unmatched:
     """The best lab and slot for one request, or why there is none. Reserves nothing.
 
-    Every lab's score is bounded at once (outlook.py); labs are scored exactly in order
-    of their bound until none can beat the best found. `match_exhaustive` gives the
-    same answer by scoring every lab (the property tests check this)."""
+    The outlook's compiled search (outlook.py) scores the labs whose start it knows, in
+    order of a floor under their score, until the floor passes the best found; the
+    others that may still beat it are scored here through the calendar, lowest bound
+    first. `match_exhaustive` gives the same answer by scoring every lab (the property
+    tests check this)."""
     if settings.weight_load < 0 or settings.weight_completion_per_day < 0:
         return match_exhaustive(demand, labs, calendar, now, settings)  # the bounds need both >= 0
-    bounded = _bounded(demand, index_labs(labs), calendar, now, settings)
-    if bounded is None:
+    labs = index_labs(labs)
+    table = labs.table(demand.method, settings)
+    if not len(table):
         return Unmatched(demand.request_id, "no_accredited_lab")
-    table, short, outlook, bounds, known = bounded
+    short = labs.shortlist(demand.method, demand.origin, settings)
+    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now)
+    barred, preferred = table.nobody, NO_LABS
+    if demand.excluded or demand.declined or demand.preferred:
+        allowed = demand.preferred - demand.excluded - demand.declined
+        barred, preferred = table.nobody.copy(), np.array(table.positions(allowed), dtype=np.int64)
+        barred[table.positions(demand.excluded | demand.declined | demand.preferred)] = True
+    best_k, best_score, best_start, pending, bounds = outlook.search(short, demand, micros(now), settings,
+                                                                     barred, preferred)
     search = _Search(demand, table, calendar, now, settings)
-    while True:
-        k = int(bounds.argmin())
-        if bounds[k] == np.inf or (search.best is not None and bounds[k] > search.best.score):
+    if best_k >= 0:
+        search.take(best_k, best_start, best_score)
+    for k, bound in zip(pending.tolist(), bounds.tolist()):
+        if search.best is not None and bound > search.best.score:
             break
-        bounds[k] = np.inf
-        if known[k]:
-            search.known_start(k, short, outlook)
-        else:
-            search.score(k, outlook)
+        search.score(k, outlook)
     if search.best is not None:
         return search.best
     stages = short.stages(table, demand, now, settings)
     return Unmatched(demand.request_id, _reason(demand, table, stages, calendar, now, settings))
 
 
-def _bounded(demand: Demand, labs: LabIndex, calendar: Calendar, now: datetime, settings: SchedulerSettings):
-    """(table, shortlist, outlook, a lower bound on each lab's score, which labs' start the
-    outlook knows), or None when no active lab holds the method."""
-    table = labs.table(demand.method, settings)
-    if not len(table):
-        return None
-    short = labs.shortlist(demand.method, demand.origin, settings)
-    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now)
-    bounds, known = outlook.bounds(short, demand, micros(now), settings)
-    if demand.excluded or demand.declined:
-        bounds[table.positions(demand.excluded | demand.declined)] = np.inf
-    if demand.preferred:
-        preferred = table.positions(demand.preferred)
-        bounds[preferred] -= settings.bonus_preferred
-        known[preferred] = False  # the bonus is in the score: Search.score has it
-    return table, short, outlook, bounds, known
-
-
 def promising(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now: datetime,
               settings: SchedulerSettings, n: int) -> list[Option]:
     """The n labs with the lowest bound on their score that may take the request (for the
     joint solver: an exact score needs a start, which is what the solver chooses)."""
-    bounded = _bounded(demand, index_labs(labs), calendar, now, settings)
-    if bounded is None:
+    labs = index_labs(labs)
+    table = labs.table(demand.method, settings)
+    if not len(table):
         return []
-    table, _, _, bounds, _ = bounded
+    short = labs.shortlist(demand.method, demand.origin, settings)
+    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now)
+    bounds = outlook.bounds(short, demand, micros(now), settings)
+    bounds[table.positions(demand.excluded | demand.declined)] = np.inf
+    bounds[table.positions(demand.preferred)] -= settings.bonus_preferred
     best = np.argsort(bounds, kind="stable")[:n]
     return [_option(demand, table.labs[k], now, settings) for k in best.tolist() if bounds[k] < np.inf]
 
@@ -248,20 +245,14 @@ class _Search:
         self.deadline = end_of_day(demand.deadline) - self.reporting  # latest test end
         self.best: Assignment | None = None
 
-    def known_start(self, k: int, short, outlook: Outlook) -> None:
-        """What `score` gives for a lab whose start the outlook knows (Outlook.bounds), from
-        its columns in integer microseconds: the same operations on the same values
-        (int / int divides as timedelta / timedelta does)."""
-        lab, now_us, table = self.table.labs[k], micros(self.now), self.table
-        start_us = max(now_us + int(short.shipping_us[k]), int(table.window_start[k]), int(outlook.free_from[k]))
-        completion_us = start_us + int(table.duration[k]) + self.reporting // US
-        score = (float(short.fixed[k]) + float(outlook.load_term[k])
-                 + self.settings.weight_completion_per_day * ((completion_us - now_us) / DAY_US))
+    def take(self, k: int, start_us: int, score: float) -> None:
+        """A lab scored by the outlook's search, starting at start_us."""
+        lab = self.table.labs[k]
         if self.best is None or (score, lab.lab_id) < (self.best.score, self.best.lab_id):
-            terms = lab.terms[self.demand.method]
+            duration = lab.terms[self.demand.method].duration
             start = EPOCH + start_us * US
             self.best = Assignment(self.demand.request_id, lab.lab_id, self.demand.method, start,
-                                   start + terms.duration, start + terms.duration + self.reporting, score)
+                                   start + duration, start + duration + self.reporting, score)
 
     def score(self, k: int, outlook: Outlook) -> None:
         """What Option.score_at gives, without building an Option for labs that lose."""

@@ -32,15 +32,20 @@ NEVER_FITS = np.iinfo(np.int64).max // 4
 BOUND_MARGIN = 1e-6
 
 
+FREE_FROM, LANES_FREE, LOAD_TERM = range(3)  # the columns of Outlook.state
+
+
 class Outlook:
     def __init__(self, calendar, table: MethodTable, method: str, weight_load: float, now_us: int) -> None:
         self.calendar, self.table, self.method, self.weight_load = calendar, table, method, weight_load
         self.since_us = now_us
         self.changes = calendar.changes.setdefault(method, [])
         self.seen_changes = len(self.changes)
-        self.free_from = np.zeros(len(table), dtype=np.int64)  # 0: nothing known
-        self.load_term = np.array([self._load_term(lab) for lab in table.labs], dtype=np.float64)
-        self.lanes_free = np.array([self._lanes_free(lab) for lab in table.labs], dtype=np.int64)
+        # A row per lab (the search reads one lab's at once); instants in float64 microseconds,
+        # exact below 2**53. free_from 0: nothing known yet.
+        self.state = np.zeros((len(table), 3))
+        for k, lab in enumerate(table.labs):
+            self._update(k, lab)
 
     @classmethod
     def of(cls, calendar, table: MethodTable, method: str, weight_load: float, now: datetime) -> "Outlook":
@@ -61,29 +66,33 @@ class Outlook:
         for lab_id in changed:
             k = self.table.position.get(lab_id)
             if k is not None:
-                self.load_term[k] = self._load_term(self.table.labs[k])
-                self.lanes_free[k] = self._lanes_free(self.table.labs[k])
+                self._update(k, self.table.labs[k])
                 self.learn(k, now)
 
-    def _load_term(self, lab) -> float:
-        return self.weight_load * self.calendar.booked_share(lab.lab_id, self.method, lab.terms[self.method].window)
-
-    def _lanes_free(self, lab) -> int:
+    def _update(self, k: int, lab) -> None:
         window = lab.terms[self.method].window
+        share = self.calendar.booked_share(lab.lab_id, self.method, window)
+        self.state[k, LOAD_TERM] = self.weight_load * share
         if window is None or window.slots < 1:
-            return NEVER_FITS
-        at = self.calendar.lanes_free_from(lab.lab_id, self.method, window.slots)
-        return ALWAYS if at is None else micros(at)
+            self.state[k, LANES_FREE] = NEVER_FITS
+        else:
+            at = self.calendar.lanes_free_from(lab.lab_id, self.method, window.slots)
+            self.state[k, LANES_FREE] = ALWAYS if at is None else micros(at)
 
-    def bounds(self, short: Shortlist, demand, now_us: int, settings) -> tuple[np.ndarray, np.ndarray]:
-        """Per lab, a lower bound on the request's score (inf where the lab can't take it)
-        and whether the test's start is known to be max(arrival, free_from): a lane is free
-        from the samples' arrival on, or the samples arrive by free_from (the earliest fit
-        from before they could arrive, so none between).
-        Excluded and preferred labs are the caller's to adjust."""
-        table = self.table
-        return _bounds(table.max_samples, table.window_start, table.duration, table.end_limit,
-                       short.shipping_us, short.usable_until, short.base, self.free_from, self.lanes_free, self.load_term, now_us, demand.samples, test_end_by(demand.deadline, settings),
+    def search(self, short: Shortlist, demand, now_us: int, settings, barred: np.ndarray,
+               preferred: np.ndarray) -> tuple:
+        """The request's best lab among those whose start is known, and the others that may
+        still beat it, by bound (see _search).
+
+        `barred` labs are skipped; `preferred` ones (positions, also barred) all come back
+        as candidates, their bound less the bonus."""
+        return _search(short.rows, self.state, barred, preferred, settings.bonus_preferred, now_us, demand.samples,
+                       test_end_by(demand.deadline, settings), settings.reporting_days * DAY_US,
+                       settings.weight_completion_per_day)
+
+    def bounds(self, short: Shortlist, demand, now_us: int, settings) -> np.ndarray:
+        """A lower bound on each lab's score for the request; inf where the lab can't take it."""
+        return _bounds(short.rows, self.state, now_us, demand.samples, test_end_by(demand.deadline, settings),
                        settings.weight_completion_per_day / DAY_US)
 
     def learn(self, k: int, now: datetime) -> datetime | None:
@@ -93,23 +102,72 @@ class Outlook:
         earliest = self.calendar.earliest_fit(lab.lab_id, self.method,
                                               now + timedelta(days=planning.MIN_SHIPPING_DAYS),
                                               terms.duration, terms.window)
-        self.free_from[k] = NEVER_FITS if earliest is None else micros(earliest)
+        self.state[k, FREE_FROM] = NEVER_FITS if earliest is None else micros(earliest)
         return earliest
 
 
-# Compiled: a request's bounds are one pass over about 850 labs, and numpy's dozen
+# Compiled: one pass over a method's labs (about 850 at 100x) per request; numpy's dozen
 # operations on them took a quarter of all matching time (per-call cost, not arithmetic).
+# A row of Shortlist.rows: floor, lab position k, then these.
+SHIPPING_US, USABLE_UNTIL, BASE, FIXED, MAX_SAMPLES, WINDOW_START, DURATION, END_LIMIT = range(2, 10)
+
+
+@numba.njit(inline="always")
+def _lab(row, state, now_us, samples, deadline_end, per_us):
+    """(a lower bound on the lab's score, the earliest start it allows, whether that is the
+    start): inf where a calendar-free constraint fails or no start ends in time."""
+    arrival = max(now_us + row[SHIPPING_US], row[WINDOW_START])
+    start = max(arrival, state[FREE_FROM])
+    if (samples > row[MAX_SAMPLES] or now_us > row[USABLE_UNTIL]
+            or start + row[DURATION] > min(row[END_LIMIT], deadline_end)):
+        return np.inf, start, False
+    # The start is known where a lane is free from the arrival on, or the samples arrive
+    # by free_from (the earliest fit from before they could arrive, so none between).
+    known = arrival >= state[LANES_FREE] or arrival <= state[FREE_FROM]
+    return row[BASE] + state[LOAD_TERM] + per_us * (start - now_us) - BOUND_MARGIN, start, known
+
+
 @numba.njit(cache=True, nogil=True)
-def _bounds(max_samples, window_start, duration, end_limit, shipping_us, usable_until, base,
-            free_from, lanes_free, load_term, now_us, samples, deadline_end, per_us):
-    bound, known = np.empty(base.shape[0]), np.zeros(base.shape[0], dtype=np.bool_)
-    for k in range(base.shape[0]):
-        arrival = max(now_us + shipping_us[k], window_start[k])
-        start = max(arrival, free_from[k])
-        if (samples <= max_samples[k] and now_us <= usable_until[k]
-                and start + duration[k] <= min(end_limit[k], deadline_end)):
-            bound[k] = base[k] + load_term[k] + per_us * (start - now_us) - BOUND_MARGIN
-            known[k] = arrival >= lanes_free[k] or arrival <= free_from[k]
+def _search(rows, state, barred, preferred, bonus, now_us, samples, deadline_end, reporting_us, per_day):
+    """Labs in order of their floor until it passes the best score found: (best lab or -1,
+    its score, its start, other candidates with their bound, lowest first)."""
+    per_us = per_day / DAY_US
+    best_k, best, best_start = -1, np.inf, 0.0
+    pending_k, pending_bound, m = np.empty(rows.shape[0], np.int64), np.empty(rows.shape[0]), 0
+    by_k = np.empty(rows.shape[0] if preferred.shape[0] else 0, np.int64)  # row of each lab
+    for j in range(by_k.shape[0]):
+        by_k[int(rows[j, 1])] = j
+    for k in preferred:  # the bonus takes them out of the floor's order; Search.score has it
+        bound = _lab(rows[by_k[k]], state[k], now_us, samples, deadline_end, per_us)[0]
+        if bound < np.inf:
+            pending_k[m], pending_bound[m], m = k, bound - bonus, m + 1
+    for j in range(rows.shape[0]):
+        row = rows[j]
+        if row[0] > best:
+            break
+        k = int(row[1])
+        if barred[k]:
+            continue
+        bound, start, known = _lab(row, state[k], now_us, samples, deadline_end, per_us)
+        if bound > best or bound == np.inf:
+            continue
+        if known:
+            # Search.score's operations on the same values (exact integers in float64;
+            # their division rounds as timedelta / timedelta does): the same float.
+            score = row[FIXED] + state[k, LOAD_TERM] + per_day * ((start + row[DURATION] + reporting_us - now_us) / DAY_US)
+            if score < best or (score == best and k < best_k):  # ties to the lower lab id
+                best_k, best, best_start = k, score, start
         else:
-            bound[k] = np.inf
-    return bound, known
+            pending_k[m], pending_bound[m], m = k, bound, m + 1
+    keep = np.nonzero(pending_bound[:m] <= best)[0]
+    ranked = keep[np.argsort(pending_bound[keep])]
+    return best_k, best, int(best_start), pending_k[ranked], pending_bound[ranked]
+
+
+@numba.njit(cache=True, nogil=True)
+def _bounds(rows, state, now_us, samples, deadline_end, per_us):
+    bounds = np.empty(rows.shape[0])
+    for j in range(rows.shape[0]):
+        k = int(rows[j, 1])
+        bounds[k] = _lab(rows[j], state[k], now_us, samples, deadline_end, per_us)[0]
+    return bounds
