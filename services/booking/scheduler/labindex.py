@@ -32,6 +32,7 @@ def micros(at: datetime) -> int:
     return (at - EPOCH) // US
 
 
+@lru_cache(maxsize=4096)  # deadlines repeat; this runs once per request
 def day_end_us(day: date) -> int:
     """End of the day, UTC (a deadline or valid-until date covers the whole day)."""
     return micros(datetime.combine(day, time(), timezone.utc)) + DAY_US
