@@ -23,6 +23,7 @@ from services.booking.scheduler.assignment import assign_batch, book, solve_join
 from services.booking.scheduler.calendar import Calendar, Window
 from services.booking.scheduler.matching import (Assignment, Demand, LabState, Terms, Unmatched, end_of_day, index_labs,
                                                  match_one)
+from services.booking.scheduler.runtime import tune_gc
 from services.booking.scheduler.settings import SchedulerSettings
 
 from .bound import upper_bound
@@ -327,4 +328,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    tune_gc()  # the process runs the matcher as a scheduler worker does
     main()
