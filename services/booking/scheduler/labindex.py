@@ -179,6 +179,7 @@ class LabIndex(tuple):
         self._tables: dict[tuple, MethodTable] = {}
         self._shortlists: dict[tuple, Shortlist] = {}
         self._km: dict[str, dict[str, float]] = {}  # by origin, by lab id
+        self._views: dict[tuple, tuple] = {}
         return self
 
     def holding(self, method: str) -> list["LabState"]:
@@ -190,6 +191,16 @@ class LabIndex(tuple):
             active = [lab for lab in self.holding(method) if lab.active]
             self._tables[key] = MethodTable.build(active, method, settings.reporting_days)
         return self._tables[key]
+
+    def view(self, method: str, origin: str, settings: "SchedulerSettings") -> tuple[MethodTable, Shortlist]:
+        """The method's table and its shortlist from the origin: once per request, so the
+        last answer per (method, origin) is kept for the settings object that asked
+        (SchedulerSettings is frozen)."""
+        last = self._views.get((method, origin))
+        if last is None or last[0] is not settings:
+            last = self._views[(method, origin)] = (
+                settings, self.table(method, settings), self.shortlist(method, origin, settings))
+        return last[1], last[2]
 
     def shortlist(self, method: str, origin: str, settings: "SchedulerSettings") -> Shortlist:
         key = (method, origin, settings.reporting_days, settings.shipping_km_per_day, settings.liveness_hours,

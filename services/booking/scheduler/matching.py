@@ -192,18 +192,17 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     tests check this)."""
     if settings.weight_load < 0 or settings.weight_completion_per_day < 0:
         return match_exhaustive(demand, labs, calendar, now, settings)  # the bounds need both >= 0
-    labs = index_labs(labs)
-    table = labs.table(demand.method, settings)
+    table, short = index_labs(labs).view(demand.method, demand.origin, settings)
     if not len(table):
         return Unmatched(demand.request_id, "no_accredited_lab")
-    short = labs.shortlist(demand.method, demand.origin, settings)
-    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now)
+    now_us = micros(now)
+    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now, now_us)
     barred, preferred = table.nobody, NO_LABS
     if demand.excluded or demand.declined or demand.preferred:
         allowed = demand.preferred - demand.excluded - demand.declined
         barred, preferred = table.nobody.copy(), np.array(table.positions(allowed), dtype=np.int64)
         barred[table.positions(demand.excluded | demand.declined | demand.preferred)] = True
-    best_k, best_score, best_start, pending, bounds = outlook.search(short, demand, micros(now), settings,
+    best_k, best_score, best_start, pending, bounds = outlook.search(short, demand, now_us, settings,
                                                                      barred, preferred)
     search = _Search(demand, table, calendar, now, settings)
     if best_k >= 0:
@@ -222,13 +221,12 @@ def promising(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
               settings: SchedulerSettings, n: int) -> list[Option]:
     """The n labs with the lowest bound on their score that may take the request (for the
     joint solver: an exact score needs a start, which is what the solver chooses)."""
-    labs = index_labs(labs)
-    table = labs.table(demand.method, settings)
+    table, short = index_labs(labs).view(demand.method, demand.origin, settings)
     if not len(table):
         return []
-    short = labs.shortlist(demand.method, demand.origin, settings)
-    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now)
-    bounds = outlook.bounds(short, demand, micros(now), settings)
+    now_us = micros(now)
+    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now, now_us)
+    bounds = outlook.bounds(short, demand, now_us, settings)
     bounds[table.positions(demand.excluded | demand.declined)] = np.inf
     bounds[table.positions(demand.preferred)] -= settings.bonus_preferred
     best = np.argsort(bounds, kind="stable")[:n]

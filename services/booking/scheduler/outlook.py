@@ -48,8 +48,8 @@ class Outlook:
             self._update(k, lab)
 
     @classmethod
-    def of(cls, calendar, table: MethodTable, method: str, weight_load: float, now: datetime) -> "Outlook":
-        now_us = micros(now)
+    def of(cls, calendar, table: MethodTable, method: str, weight_load: float, now: datetime,
+           now_us: int) -> "Outlook":
         outlook = calendar.outlooks.get(method)
         if (outlook is None or outlook.table is not table or outlook.weight_load != weight_load
                 or now_us < outlook.since_us):

@@ -11,7 +11,8 @@ from services.common.settings import ServiceSettings
 
 
 class SchedulerSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="SCHEDULER_", extra="ignore")
+    # Frozen: matching caches what it derives from a settings object by its identity.
+    model_config = SettingsConfigDict(env_prefix="SCHEDULER_", extra="ignore", frozen=True)
 
     host: str = "127.0.0.1"  # Faust's web server binds every interface unless told
     port: int = 6066
