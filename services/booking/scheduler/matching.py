@@ -240,7 +240,6 @@ class _Search:
                  settings: SchedulerSettings) -> None:
         self.demand, self.table, self.calendar, self.now, self.settings = demand, table, calendar, now, settings
         self.reporting = timedelta(days=settings.reporting_days)
-        self.deadline = end_of_day(demand.deadline) - self.reporting  # latest test end
         self.best: Assignment | None = None
 
     def take(self, k: int, start_us: int, score: float) -> None:
@@ -264,7 +263,8 @@ class _Search:
         start = earliest if release <= earliest else self.calendar.earliest_fit(
             lab.lab_id, method, release, terms.duration, terms.window)
         # Within this request's deadline and the accreditation (the window already holds it).
-        if start is None or start + terms.duration > min(self.deadline, end_of_day(lab.valid_until) - self.reporting):
+        latest_end = min(end_of_day(self.demand.deadline), end_of_day(lab.valid_until)) - self.reporting
+        if start is None or start + terms.duration > latest_end:
             return
         load = self.calendar.booked_share(lab.lab_id, method, terms.window)
         static = static_score(km, terms.price_rub, load, lab.lab_id in self.demand.preferred, s)

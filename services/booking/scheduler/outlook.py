@@ -32,6 +32,7 @@ NEVER_FITS = np.iinfo(np.int64).max // 4
 BOUND_MARGIN = 1e-6
 
 
+FIRST_ARRIVAL = timedelta(days=planning.MIN_SHIPPING_DAYS)  # no samples arrive sooner
 FREE_FROM, LANES_FREE, LOAD_TERM = range(3)  # the columns of Outlook.state
 
 
@@ -100,7 +101,7 @@ class Outlook:
         lab = self.table.labs[k]
         terms = lab.terms[self.method]
         earliest = self.calendar.earliest_fit(lab.lab_id, self.method,
-                                              now + timedelta(days=planning.MIN_SHIPPING_DAYS),
+                                              now + FIRST_ARRIVAL,
                                               terms.duration, terms.window)
         self.state[k, FREE_FROM] = NEVER_FITS if earliest is None else micros(earliest)
         return earliest
