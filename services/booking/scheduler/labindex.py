@@ -60,9 +60,10 @@ class MethodTable:
     duration: np.ndarray
     slots: np.ndarray  # 0: no capacity advertised
     price: np.ndarray
+    in_index: np.ndarray  # each lab's position in the LabIndex
 
     @classmethod
-    def build(cls, labs: list, method: str, reporting_days: int) -> "MethodTable":
+    def build(cls, labs: list, method: str, reporting_days: int, in_index: np.ndarray) -> "MethodTable":
         reporting = reporting_days * DAY_US
         terms = [lab.terms[method] for lab in labs]
         acc_end = np.array([day_end_us(lab.valid_until) for lab in labs], dtype=np.int64)
@@ -77,7 +78,8 @@ class MethodTable:
             window_end,
             duration,
             np.array([t.window.slots if t.window else 0 for t in terms], dtype=np.int64),
-            np.array([t.price_rub for t in terms], dtype=np.float64))
+            np.array([t.price_rub for t in terms], dtype=np.float64),
+            in_index)
 
     def __len__(self) -> int:
         return len(self.labs)
@@ -146,7 +148,7 @@ def shortlist(table: MethodTable, origin: str, km: np.ndarray, settings: "Schedu
     shipping_us = shipping * DAY_US
     usable_until = np.minimum(table.release_limit - shipping_us, table.heartbeat + liveness_us(settings))
     floor = base + settings.weight_completion_per_day * shipping - FLOOR_MARGIN
-    order = np.argsort(floor, kind="stable")
+    order = np.argsort(floor)  # the search breaks ties between equal scores itself
     # Float64 holds every microsecond instant exactly (< 2**53), so sums and the
     # completion's division give what integers would.
     rows = np.column_stack([floor, np.arange(len(table)), shipping_us, usable_until, base, fixed, table.max_samples,
@@ -172,13 +174,14 @@ class LabIndex(tuple):
     def __new__(cls, labs: Iterable["LabState"]) -> "LabIndex":
         self = super().__new__(cls, sorted(labs, key=lambda lab: lab.lab_id))
         self.by_id = {lab.lab_id: lab for lab in self}
+        self.position = {lab.lab_id: i for i, lab in enumerate(self)}
         self._by_method: dict[str, list] = {}
         for lab in self:
             for method in lab.terms:
                 self._by_method.setdefault(method, []).append(lab)
         self._tables: dict[tuple, MethodTable] = {}
         self._shortlists: dict[tuple, Shortlist] = {}
-        self._km: dict[str, dict[str, float]] = {}  # by origin, by lab id
+        self._km: dict[str, np.ndarray] = {}  # by origin
         self._views: dict[tuple, tuple] = {}
         return self
 
@@ -189,7 +192,8 @@ class LabIndex(tuple):
         key = (method, settings.reporting_days)
         if key not in self._tables:
             active = [lab for lab in self.holding(method) if lab.active]
-            self._tables[key] = MethodTable.build(active, method, settings.reporting_days)
+            self._tables[key] = MethodTable.build(active, method, settings.reporting_days,
+                                                  np.array([self.position[lab.lab_id] for lab in active], dtype=np.int64))
         return self._tables[key]
 
     def view(self, method: str, origin: str, settings: "SchedulerSettings") -> tuple[MethodTable, Shortlist]:
@@ -207,10 +211,10 @@ class LabIndex(tuple):
                settings.weight_distance_per_100km, settings.weight_price_per_10k_rub,
                settings.weight_completion_per_day)
         if key not in self._shortlists:
-            if origin not in self._km:
-                self._km[origin] = {lab.lab_id: km_from(origin, lab.lat, lab.lon) for lab in self}
-            table, km = self.table(method, settings), self._km[origin]
-            self._shortlists[key] = shortlist(table, origin, np.array([km[i] for i in table.ids]), settings)
+            if origin not in self._km:  # every lab's, in the index's order
+                self._km[origin] = np.array([km_from(origin, lab.lat, lab.lon) for lab in self])
+            table = self.table(method, settings)
+            self._shortlists[key] = shortlist(table, origin, self._km[origin][table.in_index], settings)
         return self._shortlists[key]
 
 
