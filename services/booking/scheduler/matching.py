@@ -284,9 +284,8 @@ def _reason(demand: Demand, table: MethodTable, stages, calendar: Calendar, now:
         if not mask.any():
             return reason
     # The search saw every allowed lab fail, so only a barred lab can still have a free slot.
-    barred = demand.excluded | demand.declined
-    fitting = [table.ids[k] for k in map(int, stages.fits_window.nonzero()[0])
-               if table.ids[k] in barred
+    fitting = [table.ids[k] for k in sorted(table.positions(demand.excluded | demand.declined))
+               if stages.fits_window[k]
                and earliest_start(_option(demand, table.labs[k], now, settings), calendar) is not None]
     if not fitting:
         return "no_capacity_before_deadline"
