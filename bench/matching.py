@@ -252,12 +252,17 @@ def summary(rows: list[dict]) -> list[str]:
     return lines
 
 
+def label(row: dict) -> str:
+    workers = row.get("workers", 1)
+    return f"{row['method']}-{workers}-processes" if workers > 1 else row["method"]
+
+
 def table(rows: list[dict]) -> str:
     lines = [f"{'instance':<32} {'method':<19} {'placed':>7} {'ship km':>12} {'late d':>7} {'seconds':>8}"]
     for r in rows:
         km = "-" if r["km"] is None else f"{r['km']:,.0f}"
         late = "-" if r["late_days"] is None else f"{r['late_days']:.1f}"
-        lines.append(f"{r['instance']:<32} {r['method']:<19} {r['placed']:>7} {km:>12} {late:>7} {r['seconds']:>8.2f}")
+        lines.append(f"{r['instance']:<32} {label(r):<19} {r['placed']:>7} {km:>12} {late:>7} {r['seconds']:>8.2f}")
     return "\n".join(lines)
 
 
@@ -269,7 +274,7 @@ def plot(rows: list[dict]) -> Path:
     fig, axes = plt.subplots(1, len(instances), figsize=(5 * len(instances), 4), squeeze=False)
     for ax, inst in zip(axes[0], instances):
         mine = [r for r in rows if r["instance"] == inst]
-        bars = ax.bar([r["method"] for r in mine], [r["placed"] for r in mine],
+        bars = ax.bar([label(r) for r in mine], [r["placed"] for r in mine],
                       color=[f"C{i}" for i in range(len(mine))])
         ax.bar_label(bars, [f"{r['placed']:,}\n{r['seconds']:.1f} s" for r in mine], fontsize=7)
         ax.margins(y=0.15)

@@ -1,8 +1,8 @@
 """Labs indexed by method, as numpy columns, and per (method, origin) as seen from there.
 
-This is what lets matching check a constraint or bound a score for all of a
-method's labs at once (about 850 per method in the 100x benchmark) instead of
-scoring each; the few labs it then scores are checked again exactly.
+This is what lets matching check the constraints and bound the score of a
+method's labs (about 850 per method in the 100x benchmark) in one compiled pass
+(outlook.py) instead of scoring each through the calendar.
 """
 from __future__ import annotations
 
