@@ -108,11 +108,14 @@ def run_labbook(labs, demands, arrivals, settings, workers: int = 1) -> list:
     global _SHARED  # forked workers inherit it: nothing is pickled on the way in
     _SHARED = (labs, demands, windows, settings)
     mine, *theirs = _share_methods(demands, workers)
-    with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
-        parts = pool.map_async(_run_share, theirs)
-        by_id = {r.request_id: r for r in _run_windows(labs, demands, windows, settings, mine)}
-        for part in parts.get():
-            by_id.update((row[0], _result(row)) for row in part)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            parts = pool.map_async(_run_share, theirs)
+            by_id = {r.request_id: r for r in _run_windows(labs, demands, windows, settings, mine)}
+            for part in parts.get():
+                by_id.update((row[0], _result(row)) for row in part)
+    finally:
+        _SHARED = ()
     return [by_id[d.request_id] for d in demands]
 
 

@@ -103,7 +103,8 @@ class Calendar:
         self._changes: dict[tuple[str, str], int] = {}
         self._fits: dict[tuple[str, str], tuple] = {}
 
-    def _writable(self, lab_id: str, method: str) -> _Book:
+    def _changed(self, lab_id: str, method: str) -> _Book:
+        """Note a change of the lab+method's reservations; its book, to change."""
         key = (lab_id, method)
         self._changes[key] = self._changes.get(key, 0) + 1
         self.changes.setdefault(method, []).append(lab_id)
@@ -114,7 +115,7 @@ class Calendar:
 
     def load(self, lab_id: str, method: str, reservation: Reservation) -> None:
         """Put back a stored reservation (the reservation agent's table) without checks."""
-        self._writable(lab_id, method).add(reservation)
+        self._changed(lab_id, method).add(reservation)
 
     def reservations(self, lab_id: str, method: str) -> tuple[Reservation, ...]:
         return tuple(self._books.get((lab_id, method), EMPTY).reservations)
@@ -177,21 +178,21 @@ class Calendar:
         free = self.lanes_free_from(lab_id, method, window.slots) if window.slots >= 1 else end
         if not (free is None or free <= start) and self.peak(lab_id, method, start, end) >= window.slots:
             return False
-        self._writable(lab_id, method).add(Reservation(key, start, end))
+        self._changed(lab_id, method).add(Reservation(key, start, end))
         return True
 
     def release(self, lab_id: str, method: str, key: str) -> bool:
         book = self._books.get((lab_id, method), EMPTY)
         if key not in book.by_key:
             return False
-        self._writable(lab_id, method)
+        self._changed(lab_id, method)
         self._books[(lab_id, method)] = _Book([r for r in book.reservations if r.key != key])
         return True
 
     def replace(self, lab_id: str, method: str, reservations: list[Reservation]) -> None:
         """Take a lab+method's reservations as its single writer now has them (the matching
         side's copy of a calendar it does not own)."""
-        self._writable(lab_id, method)
+        self._changed(lab_id, method)
         self._books[(lab_id, method)] = _Book(list(reservations))
 
     def booked_share(self, lab_id: str, method: str, window: Window | None) -> float:

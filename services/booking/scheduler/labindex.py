@@ -86,6 +86,7 @@ class MethodTable:
 
     @cached_property
     def nobody(self) -> np.ndarray:
+        """No lab barred, one flag per lab (shared: copy it to bar some)."""
         return np.zeros(len(self.labs), dtype=np.bool_)
 
     def latest_end(self, deadline: date, settings: "SchedulerSettings") -> np.ndarray:

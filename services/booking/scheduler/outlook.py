@@ -11,9 +11,9 @@ their bound until none can beat the best found. Per lab it keeps:
   then). A later `now` only delays arrival, so it is the start for any arrival up to
   it, and no test starts before it.
 
-Where the start is known (a lane free on arrival, or the fit known), the score is
-computed from these columns with the same operations as from the calendar, so most
-requests never reach the calendar's datetimes.
+Where the start is known (a lane free on arrival, or the samples arriving by
+free_from), the score is computed from these with the same operations as through
+the calendar, so most requests never reach the calendar's datetimes.
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from schemas import planning
 from .labindex import DAY_US, NEVER as ALWAYS, MethodTable, Shortlist, micros, test_end_by
 
 NEVER_FITS = np.iinfo(np.int64).max // 4
-# The numpy bound is rounded differently from the exact score; this margin keeps it a
-# lower bound (a score unit is about a day, so 1e-6 is a tenth of a second).
+# A bound is rounded differently from the exact score; this margin keeps it a lower
+# bound (a score unit is about a day, so 1e-6 is a tenth of a second).
 BOUND_MARGIN = 1e-6
 
 
