@@ -16,16 +16,42 @@ COLUMNS = ("id, org_id, method_code, test_kind, component, samples, deadline, sh
            " planned_start, planned_end, created_at, updated_at")
 
 
-async def insert_request(conn: asyncpg.Connection, request_id: UUID, org_id: str, body: SubmitRequest,
-                         status: str, at: datetime) -> None:
+def new_request(request_id: UUID, org_id: str, body: SubmitRequest, status: str, at: datetime) -> dict:
+    """A submitted request's row as fetch_request returns it (COLUMNS)."""
+    return {"id": request_id, "org_id": org_id, "method_code": body.method_code, "test_kind": body.test_kind.value,
+            "component": body.component.model_dump(mode="json"), "samples": body.samples, "deadline": body.deadline,
+            "ship_from_region": body.ship_from_region, "preferred_lab_ids": list(body.preferred_lab_ids),
+            "excluded_lab_ids": list(body.excluded_lab_ids), "notes": body.notes, "status": status,
+            "status_seq": 1, "lab_id": None, "planned_start": None, "planned_end": None,
+            "created_at": at, "updated_at": at}
+
+
+async def insert_submission(conn: asyncpg.Connection, row: dict, first: StatusChanged, events: list[tuple],
+                            kept: tuple | None) -> None:
+    """A new request (new_request), its first status, its outbox rows (outbox_row) and,
+    under an Idempotency-Key, `kept` = (key, body_sha256, status, response): one statement,
+    so one round trip, atomic on its own. Raises asyncpg.UniqueViolationError when a
+    concurrent request stored the key first (then nothing is written)."""
+    key, body_sha256, status, response = kept or (None, None, None, None)
+    event_ids, topics, keys, values = zip(*events)
     await conn.execute(
-        "INSERT INTO booking.requests (id, org_id, method_code, test_kind, component, samples, deadline,"
-        " ship_from_region, preferred_lab_ids, excluded_lab_ids, notes, status, status_seq,"
+        "WITH request AS (INSERT INTO booking.requests (id, org_id, method_code, test_kind, component, samples,"
+        " deadline, ship_from_region, preferred_lab_ids, excluded_lab_ids, notes, status, status_seq,"
         " created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)",
-        request_id, org_id, body.method_code, body.test_kind.value, body.component.model_dump_json(),
-        body.samples, body.deadline, body.ship_from_region, body.preferred_lab_ids,
-        body.excluded_lab_ids, body.notes, status, at,
+        " VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)),"
+        " history AS (INSERT INTO booking.status_history (request_id, seq, status, at, reason, lab_id, event)"
+        " VALUES ($1, $13, $12, $14, NULL, NULL, $15)),"
+        " outbox AS (INSERT INTO booking.outbox (event_id, topic, key, value)"
+        " SELECT e, t, k, v FROM unnest($16::uuid[], $17::text[], $18::text[], $19::bytea[])"
+        " WITH ORDINALITY AS u (e, t, k, v, n) ORDER BY n),"
+        " kept AS (INSERT INTO booking.idempotency_keys (org_id, key, body_sha256, status, response)"
+        " SELECT $2, $20, $21, $22, $23::jsonb WHERE $20::text IS NOT NULL)"
+        " SELECT 1",
+        row["id"], row["org_id"], row["method_code"], row["test_kind"], json.dumps(row["component"]),
+        row["samples"], row["deadline"], row["ship_from_region"], row["preferred_lab_ids"],
+        row["excluded_lab_ids"], row["notes"], row["status"], row["status_seq"], row["created_at"],
+        first.model_dump_json(), list(event_ids), list(topics), list(keys), list(values),
+        key, body_sha256, status, None if response is None else json.dumps(response),
     )
 
 

@@ -16,12 +16,23 @@ CONNECT_TIMEOUT_S = 5.0
 async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     log.info("connecting to PostgreSQL at %s", redact(url))
     try:
-        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, timeout=CONNECT_TIMEOUT_S)
+        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, timeout=CONNECT_TIMEOUT_S,
+                                         reset=_reset)
         await pool.fetchval("SELECT 1")
     except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         reason = str(exc) or type(exc).__name__
         raise StartupError("DATABASE_URL", f"cannot connect to PostgreSQL at {redact(url)}: {reason}") from None
     return pool
+
+
+async def _reset(conn: asyncpg.Connection) -> None:
+    """A connection coming back to the pool. asyncpg's default also clears session state
+    (a round trip on every release: about a tenth of a submit's cost, bench/api.py);
+    labbook keeps none outside a transaction (advisory locks are transaction-scoped or
+    released in `finally`, no LISTEN, no SET), so only an unfinished transaction is
+    rolled back."""
+    if conn.is_in_transaction():
+        await conn.reset()
 
 
 async def db_alive(pool: asyncpg.Pool, timeout: float = 2.0) -> bool:

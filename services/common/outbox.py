@@ -31,12 +31,16 @@ MAX_BACKOFF_S = 30.0
 
 
 async def write_event(conn: asyncpg.Connection, schema: str, envelope: Envelope, topic: Topic, key: str) -> None:
+    await conn.execute(f'INSERT INTO "{schema}".outbox (event_id, topic, key, value) VALUES ($1, $2, $3, $4)',
+                       *outbox_row(envelope, topic, key))
+
+
+def outbox_row(envelope: Envelope, topic: Topic, key: str) -> tuple:
+    """(event_id, topic, key, value) of an outbox row, for callers that write it within a
+    larger statement."""
     if envelope.type not in topic.events:  # a misrouted event would be invisible to its consumers
         raise ValueError(f"{envelope.type} does not belong on {topic.name}")
-    await conn.execute(
-        f'INSERT INTO "{schema}".outbox (event_id, topic, key, value) VALUES ($1, $2, $3, $4)',
-        envelope.event_id, topic.name, key, envelope.to_bytes(),
-    )
+    return envelope.event_id, topic.name, key, envelope.to_bytes()
 
 
 class OutboxRelay:
