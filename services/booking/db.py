@@ -121,22 +121,6 @@ async def update_status(conn: asyncpg.Connection, request_id: UUID, status: str,
     )
 
 
-async def fetch_idempotent(conn: asyncpg.Connection, org_id: str, key: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT body_sha256, status, response FROM booking.idempotency_keys WHERE org_id = $1 AND key = $2",
-        org_id, key,
-    )
-
-
-async def insert_idempotent(conn: asyncpg.Connection, org_id: str, key: str, body_sha256: str,
-                            status: int, response: dict) -> None:
-    """Raises asyncpg.UniqueViolationError when a concurrent request stored the key first."""
-    await conn.execute(
-        "INSERT INTO booking.idempotency_keys (org_id, key, body_sha256, status, response)"
-        " VALUES ($1, $2, $3, $4, $5::jsonb)", org_id, key, body_sha256, status, json.dumps(response),
-    )
-
-
 def _request(row: asyncpg.Record) -> dict:
     data = dict(row)
     data["component"] = json.loads(data["component"])

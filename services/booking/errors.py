@@ -15,8 +15,3 @@ def not_found() -> ApiError:
 
 def invalid(exc: ValidationError) -> ApiError:
     return common.invalid(exc, "the request body is not valid")
-
-
-def idempotency_key_reused() -> ApiError:
-    return ApiError(422, "idempotency_key_reused",
-                    "this Idempotency-Key was already used with a different body")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from schemas.booking_api import QueueView, RequestPage, RequestView, UnmetDemand
+from services.common import idempotency
 from services.common.openapi import ApiSpec, Operation, spec_routes
 
 from . import dashboard, views
@@ -19,7 +20,7 @@ def setup_routes(app: web.Application, settings: BookingSettings | None = None) 
     add = lambda handler, **op: spec.route(app, handler, Operation(**op))  # noqa: E731
     add(views.submit_request, method="POST", path="/v1/requests", summary="Submit a test request",
         roles=("supplier",), request=SubmitRequest, response=RequestView, status=201, errors=(400, 404),
-        headers={"Idempotency-Key": "a retry with the same key and body answers the first result"},
+        headers=idempotency.HEADER,
         tag="requests")
     add(views.list_requests, method="GET", path="/v1/requests", summary="List requests (suppliers: their own)",
         roles=READERS, query=ListQuery, response=RequestPage, errors=(400, 404), tag="requests")

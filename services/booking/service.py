@@ -5,7 +5,6 @@ requests, staff everything; anything else looks exactly like a missing id.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -18,6 +17,7 @@ from schemas.states import IllegalTransition, RequestStatus, check_transition
 from schemas.tokens import Principal
 from schemas.topics import REQUESTS, STATUS
 from schemas.values import Role
+from services.common import idempotency
 from services.common.outbox import outbox_row, write_event
 
 from . import db, errors
@@ -26,21 +26,6 @@ from .domain import SubmitRequest, encode_cursor
 SCHEMA = "booking"
 PRODUCER = "booking-api"
 SEES_ALL = frozenset({Role.STAFF, Role.ADMIN})
-
-
-def body_hash(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
-async def replay(pool: asyncpg.Pool, who: Principal, key: str, raw: bytes) -> tuple[int, dict] | None:
-    """The first answer to this Idempotency-Key, or None if the key is new."""
-    async with pool.acquire() as conn:
-        stored = await db.fetch_idempotent(conn, who.org, key)
-    if stored is None:
-        return None
-    if stored["body_sha256"] != body_hash(raw):
-        raise errors.idempotency_key_reused()
-    return stored["status"], _loads(stored["response"])
 
 
 async def submit(pool: asyncpg.Pool, who: Principal, body: SubmitRequest, *,
@@ -60,10 +45,10 @@ async def submit(pool: asyncpg.Pool, who: Principal, body: SubmitRequest, *,
     try:
         async with pool.acquire() as conn:
             await db.insert_submission(conn, row, first, events,
-                                       None if key is None else (key, body_hash(raw), 201, answer))
+                                       None if key is None else (key, idempotency.body_hash(raw), 201, answer))
     except asyncpg.UniqueViolationError:
         # A concurrent call with the same key committed first: answer what it answered.
-        if key is None or (stored := await replay(pool, who, key, raw)) is None:
+        if key is None or (stored := await idempotency.replay(pool, SCHEMA, who.org, key, raw)) is None:
             raise
         return stored
     return 201, answer

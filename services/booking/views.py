@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from schemas.events import StatusChanged
 from schemas.tokens import Principal
 from schemas.values import Role
+from services.common import idempotency
 from services.common.auth import principal, require_role
 from services.common.bodies import json_body
 from services.common.http import PG_POOL, SETTINGS, ApiError
@@ -23,15 +24,14 @@ from .domain import CancelBody, ListQuery, decode_cursor, validate_submission
 
 READERS = (Role.SUPPLIER, Role.STAFF, Role.ADMIN)
 STAFF = (Role.STAFF, Role.ADMIN)
-MAX_KEY_LENGTH = 200
 
 
 async def submit_request(request: web.Request) -> web.Response:
     who = require_role(principal(request), Role.SUPPLIER)
     raw = await request.read()
-    key = _idempotency_key(request)
+    key = idempotency.key_of(request)
     pool = request.app[PG_POOL]
-    if key is not None and (stored := await service.replay(pool, who, key, raw)) is not None:
+    if key is not None and (stored := await idempotency.replay(pool, service.SCHEMA, who.org, key, raw)) is not None:
         return web.json_response(stored[1], status=stored[0])
     body = _validated(lambda: validate_submission(json_body(raw)))
     status, answer = await service.submit(pool, who, body, key=key, raw=raw)
@@ -116,13 +116,6 @@ async def hello(request: web.Request) -> web.Response:
 
 def _reader(request: web.Request) -> Principal:
     return require_role(principal(request), *READERS)
-
-
-def _idempotency_key(request: web.Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise ApiError(400, "bad_idempotency_key", f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} characters")
-    return key
 
 
 def _validated(build):

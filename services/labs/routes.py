@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.common import idempotency
 from services.common.openapi import ApiSpec, Operation, spec_routes
 
 from . import views
@@ -19,6 +20,7 @@ def setup_routes(app: web.Application) -> ApiSpec:
     add = lambda handler, **op: spec.route(app, handler, Operation(**op))  # noqa: E731
     add(views.register_lab, method="POST", path="/v1/labs", summary="Register an accredited lab", roles=STAFF,
         request=RegisterLab, response=LabView, status=201, errors=(400, 404, 409), tag="labs",
+        headers=idempotency.HEADER,
         description="`id` is optional (generated when absent). 409: the id or the register record is taken.")
     add(views.list_labs, method="GET", path="/v1/labs", summary="List labs", roles=STAFF, query=ListQuery,
         response=LabPage, errors=(400, 404), tag="labs")

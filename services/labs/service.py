@@ -17,6 +17,7 @@ from schemas.events import CapacityAdvertised, CapacityItem, LabProfile
 from schemas.tokens import Principal
 from schemas.topics import CAPACITY, LABS, Topic
 from schemas.values import Accreditation, AccreditationStatus, Role, ScopeItem
+from services.common import idempotency
 from services.common.outbox import write_event
 
 from . import db, errors
@@ -37,7 +38,10 @@ async def emit(conn: asyncpg.Connection, topic: Topic, key: str, event: Event,
     await write_event(conn, SCHEMA, envelope, topic, key)
 
 
-async def register(pool: asyncpg.Pool, body: RegisterLab) -> dict:
+async def register(pool: asyncpg.Pool, body: RegisterLab, *,
+                   kept: tuple[str, str, bytes] | None = None) -> tuple[int, dict]:
+    """(201, the lab); with `kept` = (organisation, Idempotency-Key, raw body) the answer
+    is stored under the key in the same transaction."""
     lab_id, now = body.id or f"lab-{uuid.uuid4().hex[:12]}", utcnow()
     lab = {**body.model_dump(mode="json", exclude={"accreditation", "id"}), "id": lab_id,
            "certificate_no": body.accreditation.certificate_no,
@@ -48,11 +52,17 @@ async def register(pool: asyncpg.Pool, body: RegisterLab) -> dict:
             await db.insert_lab(conn, lab, now)
             row = await db.fetch_lab(conn, lab_id)
             await emit(conn, LABS, lab_id, profile(row))
+            if kept is not None:
+                await idempotency.keep(conn, SCHEMA, *kept, 201, present(row))
     except asyncpg.UniqueViolationError as exc:
+        # A concurrent call with the same key may have committed first (then its lab's
+        # id or certificate, or the key itself, collided): answer what it answered.
+        if kept is not None and (stored := await idempotency.replay(pool, SCHEMA, *kept)) is not None:
+            return stored
         if exc.constraint_name == "labs_certificate_no":
             raise errors.duplicate_certificate(body.accreditation.certificate_no) from None
         raise errors.duplicate_lab_id(lab_id) from None
-    return present(row)
+    return 201, present(row)
 
 
 async def get(pool: asyncpg.Pool, who: Principal, lab_id: str) -> dict:

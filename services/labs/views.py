@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from schemas.catalogue import find_methods
 from schemas.tokens import Principal
 from schemas.values import Role
+from services.common import idempotency
 from services.common.auth import principal, require_role
 from services.common.bodies import json_body, malformed_json
 from services.common.http import PG_POOL
@@ -31,10 +32,14 @@ ANY_LAB_CALLER = (Role.LAB, Role.STAFF, Role.ADMIN)
 
 
 async def register_lab(request: web.Request) -> web.Response:
-    require_role(principal(request), *STAFF)
+    who = require_role(principal(request), *STAFF)
+    key, pool = idempotency.key_of(request), request.app[PG_POOL]
+    raw = await request.read()
+    if key is not None and (stored := await idempotency.replay(pool, service.SCHEMA, who.org, key, raw)):
+        return web.json_response(stored[1], status=stored[0])
     body = await _body(request, RegisterLab)
-    answer = await service.register(request.app[PG_POOL], body)
-    return _published(request, answer, status=201)
+    status, answer = await service.register(pool, body, kept=None if key is None else (who.org, key, raw))
+    return _published(request, answer, status=status)
 
 
 async def list_labs(request: web.Request) -> web.Response:

@@ -1,4 +1,6 @@
 """The lab registry: staff register and change labs; every change is a LabProfile."""
+import asyncio
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -113,3 +115,37 @@ async def test_methods_are_public_whole_and_filterable(labs):
     assert body["items"] and all("9227" in m["standard"] for m in body["items"])
     status, body = await labs.call("GET", "/v1/methods?category=tyres", {})
     assert body["items"] and all("tyres" in m["categories"] for m in body["items"])
+
+
+def keyed(labs, key: str, org: str = "org-cluster-staff") -> dict:
+    return {**labs.auth("staff", org), "Idempotency-Key": key}  # keys belong to one organisation
+
+
+async def test_a_retried_registration_with_its_key_answers_the_first_response(labs):
+    body, key = lab_body(), uuid.uuid4().hex
+    first = await labs.call("POST", "/v1/labs", keyed(labs, key), body)
+    again = await labs.call("POST", "/v1/labs", keyed(labs, key), body)
+    assert first[0] == again[0] == 201 and again[1] == first[1]
+    lab_id = first[1]["id"]
+    assert await labs.pool.fetchval("SELECT count(*) FROM labs.labs WHERE id = $1", lab_id) == 1
+    assert await labs.pool.fetchval("SELECT count(*) FROM labs.outbox WHERE key = $1 AND topic = $2",
+                                    lab_id, LABS.name) == 1
+    # Without the key the same body is a second registration of one register record.
+    status, answer = await labs.call("POST", "/v1/labs", labs.auth("staff"), body)
+    assert status == 409 and answer["error"]["code"] == "duplicate_certificate"
+
+
+async def test_a_key_reused_with_another_body_is_422(labs):
+    key = uuid.uuid4().hex
+    assert (await labs.call("POST", "/v1/labs", keyed(labs, key), lab_body()))[0] == 201
+    status, answer = await labs.call("POST", "/v1/labs", keyed(labs, key), lab_body())
+    assert status == 422 and answer["error"]["code"] == "idempotency_key_reused"
+
+
+async def test_concurrent_identical_registrations_with_one_key_register_one_lab(labs):
+    body, key = lab_body(), uuid.uuid4().hex
+    answers = await asyncio.gather(*(labs.call("POST", "/v1/labs", keyed(labs, key), body) for _ in range(8)))
+    assert {status for status, _ in answers} == {201}, answers
+    assert len({answer["id"] for _, answer in answers}) == 1
+    assert await labs.pool.fetchval("SELECT count(*) FROM labs.labs WHERE certificate_no = $1",
+                                    body["accreditation"]["certificate_no"]) == 1
