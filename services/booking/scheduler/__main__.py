@@ -10,6 +10,7 @@ from services.common.settings import load_settings
 from services.common.startup import StartupError, fail, setup_logging
 
 from .app import SERVICE, create_worker
+from .outlook import compile_search
 from .runtime import tune_gc
 from .settings import SchedulerSettings
 
@@ -22,6 +23,7 @@ def main() -> None:
         fail(SERVICE, StartupError("KAFKA_BOOTSTRAP", f"no Kafka broker answered at {settings.kafka_bootstrap}"))
     settings.home.mkdir(parents=True, exist_ok=True)  # Faust makes its datadir, not the parents
     app = create_worker(settings)
+    compile_search()
     tune_gc()
     Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
 

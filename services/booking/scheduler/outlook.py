@@ -172,3 +172,12 @@ def _bounds(rows, state, now_us, samples, deadline_end, per_us):
         k = int(rows[j, 1])
         bounds[k] = _lab(rows[j], state[k], now_us, samples, deadline_end, per_us)[0]
     return bounds
+
+
+def compile_search() -> None:
+    """Compile (or load from numba's cache) the search before the first request needs it:
+    a cold compile takes about 2 s, which a worker should spend at start, not mid-event."""
+    rows, state = np.zeros((1, END_LIMIT + 1)), np.zeros((1, 3))
+    _search(rows, state, np.zeros(1, dtype=np.bool_), np.zeros(0, dtype=np.int64), 0.0, 0, 1, 0, 0, 1.0)
+    _bounds(rows, state, 0, 1, 0, 1.0)
+

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from schemas.topics import DLQ, OFFERS, RESERVATIONS, STATUS
 from services.common.kafka import ensure_topics, kafka_alive
+
+from .support import Bus
 
 
 @pytest.fixture(scope="session")
@@ -12,3 +15,11 @@ async def kafka(settings) -> str:
         pytest.fail(f"no Kafka broker at {settings.kafka_bootstrap}: run `make test`, which starts it")
     await ensure_topics(settings.kafka_bootstrap)
     return settings.kafka_bootstrap
+
+
+@pytest.fixture
+async def bus(kafka):
+    bus = Bus(kafka, (STATUS.name, OFFERS.name, RESERVATIONS.name, DLQ.name))
+    await bus.start()
+    yield bus
+    await bus.stop()

@@ -11,7 +11,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas import events as ev
 from schemas.envelope import Envelope, MessageRejected, decode
-from schemas.topics import LABS, PARTITIONS, RESERVATIONS
+from schemas.states import check_transition
+from schemas.topics import LAB_RESPONSES, LABS, PARTITIONS, REQUESTS, RESERVATIONS
 from tests.support.processes import free_port, python_module, spawn
 
 SAMARA = (53.2077, 50.1355)
@@ -178,3 +179,21 @@ async def add_lab(bus: Bus, lab_id: str, method: str, *, slots: int = 1, status:
 
 
 RESERVATIONS_TOPIC = RESERVATIONS.name
+
+
+def assert_timeline(statuses: list[ev.StatusChanged]) -> list[str]:
+    """Seq 2, 3, ... without gaps, every step legal, starting after booking's SUBMITTED."""
+    previous = "SUBMITTED"
+    for seq, s in enumerate(statuses, start=2):
+        assert s.seq == seq and str(s.previous) == previous, statuses
+        check_transition(previous, s.status)
+        previous = s.status
+    return [str(s.status) for s in statuses]
+
+
+async def submit(bus: Bus, req: ev.RequestSubmitted) -> None:
+    await bus.publish(REQUESTS.name, str(req.request_id), req)
+
+
+async def respond(bus: Bus, event: ev.Event) -> None:
+    await bus.publish(LAB_RESPONSES.name, str(event.request_id), event)

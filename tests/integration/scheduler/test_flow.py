@@ -1,52 +1,32 @@
 """The scheduler worker on the real broker: request -> offer -> accept -> scheduled,
-and the ways back to MATCHING (decline, expiry, suspension, new capacity)."""
+and the ways back to MATCHING (decline, suspension, new capacity; expiry and a
+killed worker are in test_own_workers.py)."""
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
 import pytest
 
 from schemas import events as ev
-from schemas.states import check_transition
-from schemas.topics import DLQ, LAB_RESPONSES, LABS, OFFERS, REQUESTS, RESERVATIONS, STATUS
+from schemas.topics import LABS, REQUESTS, RESERVATIONS
 
-from .support import Bus, add_lab, lab_profile, method_code, request, scheduler, wait_ready
-
-
-@pytest.fixture
-async def bus(kafka):
-    bus = Bus(kafka, (STATUS.name, OFFERS.name, RESERVATIONS.name, DLQ.name))
-    await bus.start()
-    yield bus
-    await bus.stop()
+from .support import (Bus, add_lab, assert_timeline, lab_profile, method_code, request, respond, scheduler, submit,
+                      wait_ready)
 
 
-@pytest.fixture
-async def worker(bus, tmp_path):
-    async with scheduler(bus, tmp_path, offer_ttl_s=3600) as children:
-        child, log = children[0]
-        await wait_ready(bus, child, log)
+@pytest.fixture(scope="module")
+async def worker(kafka, tmp_path_factory):
+    """One worker for the tests that need an ordinary one: each uses methods and labs of
+    its own, so they never compete, and starting a worker per test took 4.5 s each."""
+    probe = Bus(kafka, (RESERVATIONS.name,))
+    async with scheduler(probe, tmp_path_factory.mktemp("scheduler"), offer_ttl_s=3600) as children:
+        await probe.start()
+        try:
+            await wait_ready(probe, *children[0])
+        finally:
+            await probe.stop()
         yield children
-
-
-def assert_timeline(statuses: list[ev.StatusChanged]) -> list[str]:
-    """Seq 2, 3, ... without gaps, every step legal, starting after booking's SUBMITTED."""
-    previous = "SUBMITTED"
-    for seq, s in enumerate(statuses, start=2):
-        assert s.seq == seq and str(s.previous) == previous, statuses
-        check_transition(previous, s.status)
-        previous = s.status
-    return [str(s.status) for s in statuses]
-
-
-async def submit(bus: Bus, req: ev.RequestSubmitted) -> None:
-    await bus.publish(REQUESTS.name, str(req.request_id), req)
-
-
-async def respond(bus: Bus, event: ev.Event) -> None:
-    await bus.publish(LAB_RESPONSES.name, str(event.request_id), event)
 
 
 async def test_request_is_offered_accepted_and_scheduled(bus, worker):
@@ -181,50 +161,3 @@ async def test_malformed_message_is_dead_lettered_and_the_agent_goes_on(bus, wor
     req = request(method)
     await submit(bus, req)
     await bus.wait_status(req.request_id, "OFFERED")
-
-
-async def test_expired_offer_excludes_the_lab(bus, tmp_path):
-    async with scheduler(bus, tmp_path, offer_ttl_s=2) as children:
-        child, log = children[0]
-        await wait_ready(bus, child, log)
-        method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
-        await add_lab(bus, lab, method)
-        req = request(method)
-        await submit(bus, req)
-        offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
-        statuses = await bus.wait_status(req.request_id, "UNMATCHED", timeout=30)
-        assert assert_timeline(statuses) == ["MATCHING", "OFFERED", "MATCHING", "UNMATCHED"]
-        assert statuses[2].reason == "offer_expired"
-        assert statuses[-1].reason == "all_candidates_declined"
-        withdrawn = await bus.wait(ev.OfferWithdrawn, request_id=req.request_id)
-        assert withdrawn[0].offer_id == offer.offer_id and withdrawn[0].reason == "offer_expired"
-        await bus.wait(ev.ReleaseSlot, request_id=req.request_id)
-
-
-async def test_a_killed_workers_successor_resumes_from_the_tables(bus, tmp_path):
-    import os
-    import signal
-
-    app_id = f"test-scheduler-{uuid.uuid4().hex[:8]}"
-    method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
-    req = request(method)
-    async with scheduler(bus, tmp_path / "first", app_id=app_id, cleanup=False, offer_ttl_s=3600) as children:
-        child, log = children[0]
-        await wait_ready(bus, child, log)
-        await add_lab(bus, lab, method)
-        await submit(bus, req)
-        offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
-        await asyncio.sleep(4)  # past the commit interval, so the successor starts after these
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait(10)
-    async with scheduler(bus, tmp_path / "second", app_id=app_id, offer_ttl_s=3600) as children:
-        child, log = children[0]
-        await wait_ready(bus, child, log)
-        await respond(bus, ev.OfferAccepted(offer_id=offer.offer_id, request_id=req.request_id, lab_id=lab))
-        statuses = await bus.wait_status(req.request_id, "SCHEDULED")
-        assert assert_timeline(statuses) == ["MATCHING", "OFFERED", "ACCEPTED", "SCHEDULED"]
-        # The lab's calendar came back too: its one slot is still held by this request.
-        other = request(method)
-        await submit(bus, other)
-        second = (await bus.wait(ev.OfferMade, request_id=other.request_id))[0]
-        assert second.planned_start >= offer.planned_end

@@ -1,0 +1,57 @@
+"""Scheduler workers of their own: an offer expiring on a short time-to-live, and a
+killed worker's successor resuming from the tables. Apart from test_flow.py, whose
+shared worker would take these requests too (each app consumes every partition)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+
+from schemas import events as ev
+
+from .support import add_lab, assert_timeline, method_code, request, respond, scheduler, submit, wait_ready
+
+
+async def test_expired_offer_excludes_the_lab(bus, tmp_path):
+    async with scheduler(bus, tmp_path, offer_ttl_s=2) as children:
+        child, log = children[0]
+        await wait_ready(bus, child, log)
+        method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
+        await add_lab(bus, lab, method)
+        req = request(method)
+        await submit(bus, req)
+        offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
+        statuses = await bus.wait_status(req.request_id, "UNMATCHED", timeout=30)
+        assert assert_timeline(statuses) == ["MATCHING", "OFFERED", "MATCHING", "UNMATCHED"]
+        assert statuses[2].reason == "offer_expired"
+        assert statuses[-1].reason == "all_candidates_declined"
+        withdrawn = await bus.wait(ev.OfferWithdrawn, request_id=req.request_id)
+        assert withdrawn[0].offer_id == offer.offer_id and withdrawn[0].reason == "offer_expired"
+        await bus.wait(ev.ReleaseSlot, request_id=req.request_id)
+
+
+async def test_a_killed_workers_successor_resumes_from_the_tables(bus, tmp_path):
+    app_id = f"test-scheduler-{uuid.uuid4().hex[:8]}"
+    method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
+    req = request(method)
+    async with scheduler(bus, tmp_path / "first", app_id=app_id, cleanup=False, offer_ttl_s=3600) as children:
+        child, log = children[0]
+        await wait_ready(bus, child, log)
+        await add_lab(bus, lab, method)
+        await submit(bus, req)
+        offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
+        await asyncio.sleep(4)  # past the commit interval, so the successor starts after these
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait(10)
+    async with scheduler(bus, tmp_path / "second", app_id=app_id, offer_ttl_s=3600) as children:
+        child, log = children[0]
+        await wait_ready(bus, child, log)
+        await respond(bus, ev.OfferAccepted(offer_id=offer.offer_id, request_id=req.request_id, lab_id=lab))
+        statuses = await bus.wait_status(req.request_id, "SCHEDULED")
+        assert assert_timeline(statuses) == ["MATCHING", "OFFERED", "ACCEPTED", "SCHEDULED"]
+        # The lab's calendar came back too: its one slot is still held by this request.
+        other = request(method)
+        await submit(bus, other)
+        second = (await bus.wait(ev.OfferMade, request_id=other.request_id))[0]
+        assert second.planned_start >= offer.planned_end
