@@ -5,7 +5,6 @@ requests, staff everything; anything else looks exactly like a missing id.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -137,7 +136,3 @@ def _json(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
-
-
-def _loads(value):
-    return json.loads(value) if isinstance(value, str) else value

@@ -180,4 +180,3 @@ def compile_search() -> None:
     rows, state = np.zeros((1, END_LIMIT + 1)), np.zeros((1, 3))
     _search(rows, state, np.zeros(1, dtype=np.bool_), np.zeros(0, dtype=np.int64), 0.0, 0, 1, 0, 0, 1.0)
     _bounds(rows, state, 0, 1, 0, 1.0)
-
