@@ -197,3 +197,13 @@ async def submit(bus: Bus, req: ev.RequestSubmitted) -> None:
 
 async def respond(bus: Bus, event: ev.Event) -> None:
     await bus.publish(LAB_RESPONSES.name, str(event.request_id), event)
+
+
+async def offered(bus: Bus) -> tuple[str, str, ev.RequestSubmitted, ev.OfferMade]:
+    """A lab for a method of its own and a request for it, up to its offer:
+    (method, lab, request, offer)."""
+    method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
+    await add_lab(bus, lab, method)
+    req = request(method)
+    await submit(bus, req)
+    return method, lab, req, (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]

@@ -11,8 +11,8 @@ import pytest
 from schemas import events as ev
 from schemas.topics import LABS, REQUESTS, RESERVATIONS
 
-from .support import (Bus, add_lab, assert_timeline, lab_profile, method_code, request, respond, scheduler, submit,
-                      wait_ready)
+from .support import (Bus, add_lab, assert_timeline, lab_profile, method_code, offered, request, respond, scheduler,
+                      submit, wait_ready)
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +55,7 @@ async def test_request_is_offered_accepted_and_scheduled(bus, worker):
 
 
 async def test_lab_proposed_start_is_used_when_free(bus, worker):
-    method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
-    await add_lab(bus, lab, method)
-    req = request(method)
-    await submit(bus, req)
-    offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
+    _, lab, req, offer = await offered(bus)
     proposed = offer.planned_start + timedelta(days=2)
     await respond(bus, ev.OfferAccepted(offer_id=offer.offer_id, request_id=req.request_id, lab_id=lab,
                                         planned_start=proposed))
@@ -88,11 +84,7 @@ async def test_decline_rematches_to_the_other_lab(bus, worker):
 
 
 async def test_cancel_releases_the_slot_and_stops(bus, worker):
-    method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
-    await add_lab(bus, lab, method)
-    req = request(method)
-    await submit(bus, req)
-    offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
+    method, lab, req, offer = await offered(bus)
     await bus.publish(REQUESTS.name, str(req.request_id),
                       ev.RequestCancelled(request_id=req.request_id, org_id=req.org_id))
     withdrawn = await bus.wait(ev.OfferWithdrawn, request_id=req.request_id)
@@ -109,11 +101,7 @@ async def test_cancel_releases_the_slot_and_stops(bus, worker):
 
 
 async def test_cancel_after_acceptance_reaches_the_lab_as_job_cancelled(bus, worker):
-    method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
-    await add_lab(bus, lab, method)
-    req = request(method)
-    await submit(bus, req)
-    offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
+    _, lab, req, offer = await offered(bus)
     await respond(bus, ev.OfferAccepted(offer_id=offer.offer_id, request_id=req.request_id, lab_id=lab))
     await bus.wait_status(req.request_id, "SCHEDULED")
     await bus.publish(REQUESTS.name, str(req.request_id),

@@ -10,18 +10,14 @@ import uuid
 
 from schemas import events as ev
 
-from .support import add_lab, assert_timeline, method_code, request, respond, scheduler, submit, wait_ready
+from .support import add_lab, assert_timeline, method_code, offered, request, respond, scheduler, submit, wait_ready
 
 
 async def test_expired_offer_excludes_the_lab(bus, tmp_path):
     async with scheduler(bus, tmp_path, offer_ttl_s=2) as children:
         child, log = children[0]
         await wait_ready(bus, child, log)
-        method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
-        await add_lab(bus, lab, method)
-        req = request(method)
-        await submit(bus, req)
-        offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
+        _, _, req, offer = await offered(bus)
         statuses = await bus.wait_status(req.request_id, "UNMATCHED", timeout=30)
         assert assert_timeline(statuses) == ["MATCHING", "OFFERED", "MATCHING", "UNMATCHED"]
         assert statuses[2].reason == "offer_expired"

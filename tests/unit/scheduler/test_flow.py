@@ -35,6 +35,11 @@ def grant_for(out) -> ev.SlotGranted:
                           method_code=r.method_code, start=r.start, end=r.end)
 
 
+def acceptance(offer: ev.OfferMade) -> ev.OfferAccepted:
+    """The lab's plain yes to an offer (no proposed start)."""
+    return ev.OfferAccepted(offer_id=offer.offer_id, request_id=offer.request_id, lab_id=offer.lab_id)
+
+
 def offered(c: flow.Ctx):
     out = []
     state = flow.submitted(None, submitted(), 0, c, out)
@@ -90,8 +95,7 @@ def test_accept_without_a_proposal_schedules_at_once():
     c = ctx()
     state, out = offered(c)
     offer = of(out, ev.OfferMade)[0]
-    flow.accepted(state, ev.OfferAccepted(offer_id=offer.offer_id, request_id=offer.request_id,
-                                          lab_id=offer.lab_id), c, out)
+    flow.accepted(state, acceptance(offer), c, out)
     steps = of(out, ev.StatusChanged)
     assert [s.status for s in steps] == ["MATCHING", "OFFERED", "ACCEPTED", "SCHEDULED"]
     assert [s.seq for s in steps] == [2, 3, 4, 5]
@@ -117,8 +121,7 @@ def test_cancel_releases_withdraws_and_silences():
     assert {type(m.event).__name__ for m in after} == {"ReleaseSlot", "OfferWithdrawn"}
     offer = of(out, ev.OfferMade)[0]
     late = []
-    flow.accepted(state, ev.OfferAccepted(offer_id=offer.offer_id, request_id=offer.request_id,
-                                          lab_id=offer.lab_id), c, late)
+    flow.accepted(state, acceptance(offer), c, late)
     assert late == []
 
 
@@ -126,8 +129,7 @@ def test_cancel_after_the_lab_accepted_tells_the_lab_the_job_is_off():
     c = ctx()
     state, out = offered(c)
     offer = of(out, ev.OfferMade)[0]
-    flow.accepted(state, ev.OfferAccepted(offer_id=offer.offer_id, request_id=offer.request_id,
-                                          lab_id=offer.lab_id), c, out)
+    flow.accepted(state, acceptance(offer), c, out)
     assert state["status"] == "SCHEDULED"
     after = []
     flow.cancelled(state, ev.RequestCancelled(request_id=offer.request_id, org_id="org-1"), 0, c, after)
