@@ -89,7 +89,7 @@ def _pools(table) -> np.ndarray:
 
 def _capacity(table, unit_of, first_us):
     """cap(unit, t): jobs the unit's labs can end by t (microseconds)."""
-    ends = np.minimum(table.window_end, table.report_limit).tolist()  # no job of the lab ends later
+    ends = table.end_limit.tolist()  # no job of the lab ends later
     starts = np.maximum(table.window_start, first_us).tolist()
     per_unit = defaultdict(list)
     for k, u in enumerate(unit_of.tolist()):

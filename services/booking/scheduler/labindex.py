@@ -52,11 +52,9 @@ class MethodTable:
     position: dict[str, int]
     max_samples: np.ndarray
     release_limit: np.ndarray  # latest sample arrival so the report is out while accredited
-    report_limit: np.ndarray  # latest test end so the report is out while accredited
-    end_limit: np.ndarray  # latest test end: window and accreditation
+    end_limit: np.ndarray  # latest test end: window, and the report out while accredited
     heartbeat: np.ndarray
     window_start: np.ndarray
-    window_end: np.ndarray
     duration: np.ndarray
     slots: np.ndarray  # 0: no capacity advertised
     price: np.ndarray
@@ -72,10 +70,9 @@ class MethodTable:
         return cls(
             labs, [lab.lab_id for lab in labs], {lab.lab_id: k for k, lab in enumerate(labs)},
             np.array([t.max_samples for t in terms], dtype=np.int64),
-            acc_end - duration - reporting, acc_end - reporting, np.minimum(window_end, acc_end - reporting),
+            acc_end - duration - reporting, np.minimum(window_end, acc_end - reporting),
             np.array([micros(lab.heartbeat_at) if lab.heartbeat_at else NEVER for lab in labs], dtype=np.int64),
             np.array([micros(t.window.start) if t.window else 0 for t in terms], dtype=np.int64),
-            window_end,
             duration,
             np.array([t.window.slots if t.window else 0 for t in terms], dtype=np.int64),
             np.array([t.price_rub for t in terms], dtype=np.float64),
