@@ -110,16 +110,9 @@ class Shortlist:
 
     origin: str
     shipping: np.ndarray  # whole days in transit, by lab
-    shipping_us: np.ndarray
-    fixed: np.ndarray  # the score's distance and price part
-    # The score with no load and the test starting the moment the samples arrive, less
-    # the completion part that depends on the start: bound = base + w_c * (start - now) days.
-    base: np.ndarray
-    usable_until: np.ndarray  # the last `now` the lab is live and accredited long enough
-    # What the compiled search reads (outlook.py), a row per lab in order of `floor`: no
-    # score is below base + w_c * shipping days (loads and waits only add), so a search
-    # stops at the first floor above the best score found. One row is one lab's data
-    # side by side (the search visits labs out of id order: columns missed the cache).
+    # What the compiled search reads (outlook.py), a row per lab in order of `floor`
+    # (columns in outlook.py): one lab's data side by side, since the search visits labs
+    # out of id order and columns missed the cache.
     rows: np.ndarray
 
     def stages(self, table: MethodTable, demand: "Demand", now: datetime,
@@ -139,19 +132,24 @@ def shortlist(table: MethodTable, origin: str, km: np.ndarray, settings: "Schedu
     days and the fixed part of the score then equal, float for float, what matching
     derives for one lab."""
     shipping = np.maximum(planning.MIN_SHIPPING_DAYS, np.ceil(km / settings.shipping_km_per_day)).astype(np.int64)
-    # Same operations in the same order as scoring.static_score (IEEE: same floats).
+    # The score's distance and price part: the same operations in the same order as
+    # scoring.static_score (IEEE: same floats).
     fixed = settings.weight_distance_per_100km * km / 100 + settings.weight_price_per_10k_rub * table.price / 10_000
-    days = table.duration / DAY_US + settings.reporting_days
-    base = fixed + settings.weight_completion_per_day * days
+    # The score with no load and the test starting the moment the samples arrive, less
+    # the completion part that depends on the start: bound = base + w_c * (start - now) days.
+    base = fixed + settings.weight_completion_per_day * (table.duration / DAY_US + settings.reporting_days)
     shipping_us = shipping * DAY_US
+    # The last `now` the lab is live and accredited long enough for these samples.
     usable_until = np.minimum(table.release_limit - shipping_us, table.heartbeat + liveness_us(settings))
+    # No score is below base + w_c * shipping days (loads and waits only add), so a search
+    # stops at the first floor above the best score found.
     floor = base + settings.weight_completion_per_day * shipping - FLOOR_MARGIN
     order = np.argsort(floor)  # the search breaks ties between equal scores itself
     # Float64 holds every microsecond instant exactly (< 2**53), so sums and the
     # completion's division give what integers would.
     rows = np.column_stack([floor, np.arange(len(table)), shipping_us, usable_until, base, fixed, table.max_samples,
                             table.window_start, table.duration, table.end_limit]).astype(np.float64)[order]
-    return Shortlist(origin, shipping, shipping_us, fixed, base, usable_until, np.ascontiguousarray(rows))
+    return Shortlist(origin, shipping, np.ascontiguousarray(rows))
 
 
 @lru_cache(maxsize=1 << 20)
