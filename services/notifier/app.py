@@ -1,30 +1,80 @@
 """Notifier: subscriptions, email, webhooks and the in-app feed."""
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
 
-from services.common.http import base_app, kafka_ctx, postgres_ctx
-from services.common.openapi import ApiSpec, spec_routes
+from services.common.http import METRICS, PG_POOL, SETTINGS, base_app, kafka_ctx, postgres_ctx
+from services.common.outbox import OUTBOX_RELAY, outbox_ctx
+from services.common.tasks import stop_task
 
+from . import ingest
+from .channels import EmailChannel, WebhookChannel
+from .consumer import events_consumer_ctx
+from .dispatch import DISPATCHER, Dispatcher
+from .metrics import NotifierMetrics
+from .routes import setup_routes
 from .settings import NotifierSettings
+
+log = logging.getLogger(__name__)
 
 SERVICE = "notifier"
 SCHEMA = "notifier"
 MIGRATIONS = Path(__file__).parent / "migrations"
-API_SPEC = web.AppKey("notifier_api_spec", ApiSpec)
-
-
-def api_spec() -> ApiSpec:
-    """The notifier's document; its /v1 routes are registered through it as they come."""
-    return ApiSpec("labbook notifier API", "1", "Subscriptions, email, webhooks and the in-app feed.")
 
 
 def create_app(settings: NotifierSettings) -> web.Application:
     app = base_app(SERVICE, settings)
     app.cleanup_ctx.append(postgres_ctx(SCHEMA, MIGRATIONS))
     app.cleanup_ctx.append(kafka_ctx)
-    app[API_SPEC] = spec = api_spec()
-    spec_routes(app, spec)
+    app.cleanup_ctx.append(outbox_ctx(SCHEMA))  # dead letters of failed deliveries
+    app.cleanup_ctx.append(dispatcher_ctx)
+    app.cleanup_ctx.append(events_consumer_ctx(on_delivery=lambda a: a[DISPATCHER].wake()))
+    setup_routes(app)
     return app
+
+
+def channels(settings: NotifierSettings) -> tuple[WebhookChannel, EmailChannel]:
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    webhooks = WebhookChannel(timeout_s=settings.webhook_timeout_s, allow_private=settings.allow_private_targets,
+                              connections=settings.concurrency)
+    email = EmailChannel(host=settings.smtp_host, port=settings.smtp_port, timeout_s=settings.smtp_timeout_s,
+                         connections=min(settings.concurrency, 8), username=settings.smtp_username,
+                         password=password, starttls=settings.smtp_starttls)
+    return webhooks, email
+
+
+async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Send while the app runs; at shutdown, let the sends in flight record their outcome."""
+    settings: NotifierSettings = app[SETTINGS]
+    webhooks, email = channels(settings)
+    metrics = NotifierMetrics(app[METRICS])
+    relay = app[OUTBOX_RELAY]
+    dispatcher = app[DISPATCHER] = Dispatcher(app[PG_POOL], settings, webhooks, email, metrics,
+                                              on_outbox=relay.wake)
+    tasks = [asyncio.create_task(dispatcher.run(), name="notifier-dispatch"),
+             asyncio.create_task(metrics.run(app[PG_POOL]), name="notifier-metrics"),
+             asyncio.create_task(_lapse_sweep(app[PG_POOL], settings), name="notifier-lapsing")]
+    yield
+    for task in tasks:
+        await stop_task(task)
+    await dispatcher.stop()
+    await webhooks.close()
+    await email.close()
+
+
+async def _lapse_sweep(pool, settings: NotifierSettings) -> None:
+    """Accreditations come within the notice window by time passing, not only by new profiles."""
+    while True:
+        try:
+            if raised := await ingest.sweep_lapsing(pool, settings.lapse_days):
+                log.info("told staff of %d accreditations about to lapse", raised)
+        except (OSError, asyncio.TimeoutError) as exc:
+            log.warning("cannot look for lapsing accreditations: %s", exc)
+        except Exception:
+            log.exception("lapsing accreditations sweep failed")
+        await asyncio.sleep(settings.lapse_check_s)

@@ -1,0 +1,29 @@
+"""A consumed message that cannot be applied goes to labbook.dlq.v1, with why and whence."""
+from __future__ import annotations
+
+import base64
+import logging
+
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+
+from schemas.envelope import Envelope
+from schemas.events import DeadLetter
+from schemas.topics import DLQ
+
+log = logging.getLogger(__name__)
+
+MAX_REASON = 2000
+
+
+def letter_for(message: ConsumerRecord, reason: str, consumer: str) -> DeadLetter:
+    return DeadLetter(
+        reason=reason[:MAX_REASON], consumer=consumer, topic=message.topic, partition=message.partition,
+        offset=message.offset, key_b64=base64.b64encode(message.key).decode() if message.key else None,
+        original_b64=base64.b64encode(message.value or b"").decode())
+
+
+async def dead_letter(producer: AIOKafkaProducer, message: ConsumerRecord, reason: str, *, consumer: str,
+                      producer_name: str) -> None:
+    log.warning("dead-lettering %s[%d]@%d: %s", message.topic, message.partition, message.offset, reason)
+    envelope = Envelope.wrap(letter_for(message, reason, consumer), producer=producer_name)
+    await producer.send_and_wait(DLQ.name, envelope.to_bytes(), key=message.key)

@@ -1,0 +1,63 @@
+"""What a claimed delivery says: its MessageContext, webhook body and email."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from email.message import EmailMessage
+
+import asyncpg
+
+from schemas.notifications import Kind, Language
+
+from .context import MessageContext
+from .mail import build_message
+
+# Facts a notice stores under the names MessageContext uses.
+FACT_FIELDS = ("status", "seq", "reason", "lab_id", "planned_start", "planned_end", "offer_id", "expires_at",
+               "certificate_no", "valid_until", "subscription_id", "subscription_target")
+
+
+def loads(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def context_of(row: asyncpg.Record, request_url: str) -> MessageContext:
+    facts, envelope = loads(row["facts"]), loads(row["envelope"])
+    component = loads(row["component"]) or {}
+    values = {k: facts[k] for k in FACT_FIELDS if k in facts}
+    request_id = row["request_id"]
+    values.setdefault("planned_start", row["request_start"])
+    values.setdefault("planned_end", row["request_end"])
+    return MessageContext(
+        kind=Kind(row["kind"]), event_id=row["event_id"], delivery_id=row["id"],
+        occurred_at=envelope["occurred_at"], request_id=request_id,
+        request_url=request_url.format(id=request_id) if request_id else None,
+        component_name=component.get("name"), part_number=component.get("part_number"),
+        category=component.get("category"), method_code=row["method_code"], samples=row["samples"],
+        deadline=row["deadline"], ship_from_region=row["ship_from_region"], lab_name=row["lab_name"],
+        lab_city=row["lab_city"], **values)
+
+
+def waiting_for_details(row: asyncpg.Record) -> bool:
+    """A request's notice whose RequestSubmitted has not been consumed yet."""
+    return row["request_id"] is not None and row["method_code"] is None
+
+
+def webhook_body(row: asyncpg.Record) -> bytes:
+    """The event envelope, the notice's kind, and the request's current status and seq,
+    so a receiver can drop an event that arrives after a newer one."""
+    body = dict(loads(row["envelope"]))
+    body["kind"] = row["kind"]
+    body["request"] = None if row["request_id"] is None else {
+        "id": str(row["request_id"]), "status": row["request_status"], "seq": row["request_seq"]}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_default).encode()
+
+
+def email_of(row: asyncpg.Record, ctx: MessageContext, sender: str) -> EmailMessage:
+    return build_message(ctx, Language(row["language"]), sender=sender, to=row["target"])
+
+
+def _default(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)

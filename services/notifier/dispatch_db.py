@@ -1,0 +1,126 @@
+"""The dispatcher's SQL: claim due deliveries, read what they need, record how they went."""
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+OPEN = ("pending", "retrying", "sending")
+
+# Due now, or claimed by a process that died (its lease passed). Per subscription and
+# request, deliveries go out in the order their events were consumed: one waits
+# while an earlier one is still open.
+CANDIDATES = """
+SELECT d.id, d.target FROM notifier.deliveries d
+WHERE ((d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now())
+       OR (d.status = 'sending' AND d.lease_until < now()))
+  AND NOT (d.target = ANY($2::text[]))
+  AND NOT EXISTS (SELECT 1 FROM notifier.deliveries e
+                  WHERE e.subscription_id = d.subscription_id AND e.request_id = d.request_id
+                    AND e.seq < d.seq AND e.status IN ('pending', 'retrying', 'sending'))
+ORDER BY d.next_attempt_at, d.seq LIMIT $1 FOR UPDATE OF d SKIP LOCKED
+"""
+
+CLAIMED = """
+SELECT d.id, d.seq, d.subscription_id, d.owner_org, d.channel, d.target, d.kind, d.event_id, d.request_id,
+       d.envelope, d.facts, d.source, d.attempts, d.attempts_before, d.created_at,
+       s.language, s.status AS subscription_status, s.owner_role,
+       r.org_id AS request_org, r.method_code, r.component, r.samples, r.deadline, r.ship_from_region,
+       r.status AS request_status, r.status_seq AS request_seq, r.planned_start AS request_start,
+       r.planned_end AS request_end, r.lab_id AS request_lab,
+       l.id AS lab_id, l.name AS lab_name, l.city AS lab_city
+FROM notifier.deliveries d
+JOIN notifier.subscriptions s ON s.id = d.subscription_id
+LEFT JOIN notifier.requests r ON r.id = d.request_id
+LEFT JOIN notifier.labs l ON l.id = coalesce(d.facts->>'lab_id', r.lab_id)
+WHERE d.id = ANY($1::uuid[])
+ORDER BY d.seq
+"""
+
+
+async def candidates(conn: asyncpg.Connection, limit: int, busy_targets: list[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(CANDIDATES, limit, busy_targets)
+
+
+async def claim(conn: asyncpg.Connection, ids: list[UUID], lease_s: float) -> list[asyncpg.Record]:
+    """Mark the deliveries as being sent (one more attempt) and return what sending needs."""
+    await conn.execute(
+        "UPDATE notifier.deliveries SET status = 'sending', attempts = attempts + 1,"
+        " lease_until = now() + make_interval(secs => $2) WHERE id = ANY($1::uuid[])", ids, lease_s)
+    return await conn.fetch(CLAIMED, ids)
+
+
+async def secrets(conn: asyncpg.Connection, subscription_ids: list[UUID]) -> dict[UUID, list[str]]:
+    """Each subscription's valid signing secrets, newest first."""
+    rows = await conn.fetch(
+        "SELECT subscription_id, secret FROM notifier.subscription_secrets WHERE subscription_id = ANY($1::uuid[])"
+        " AND (expires_at IS NULL OR expires_at > now()) ORDER BY id DESC", subscription_ids)
+    out: dict[UUID, list[str]] = {}
+    for r in rows:
+        out.setdefault(r["subscription_id"], []).append(r["secret"])
+    return out
+
+
+async def add_attempt(conn: asyncpg.Connection, delivery_id: UUID, attempt: int, started_at, latency_ms: float,
+                      outcome: str, status_code: int | None, reply: str | None, error: str | None) -> None:
+    await conn.execute(
+        "INSERT INTO notifier.delivery_attempts (delivery_id, attempt, started_at, latency_ms, outcome,"
+        " status_code, reply, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        delivery_id, attempt, started_at, latency_ms, outcome, status_code, reply, error)
+
+
+async def delivered(conn: asyncpg.Connection, delivery_id: UUID, subscription_id: UUID) -> None:
+    await conn.execute("UPDATE notifier.deliveries SET status = 'delivered', delivered_at = now(), lease_until = NULL,"
+                       " last_error = NULL WHERE id = $1", delivery_id)
+    await conn.execute("UPDATE notifier.subscriptions SET failing_since = NULL WHERE id = $1"
+                       " AND failing_since IS NOT NULL", subscription_id)
+
+
+async def retry_at(conn: asyncpg.Connection, delivery_id: UUID, delay_s: float, error: str) -> None:
+    await conn.execute(
+        "UPDATE notifier.deliveries SET status = 'retrying', lease_until = NULL, last_error = $3,"
+        " next_attempt_at = now() + make_interval(secs => $2) WHERE id = $1", delivery_id, delay_s, error)
+
+
+async def postpone(conn: asyncpg.Connection, delivery_id: UUID, delay_s: float) -> None:
+    """Not an attempt (the request's details are still on their way): the claim is undone."""
+    await conn.execute(
+        "UPDATE notifier.deliveries SET status = 'pending', attempts = attempts - 1, lease_until = NULL,"
+        " next_attempt_at = now() + make_interval(secs => $2) WHERE id = $1", delivery_id, delay_s)
+
+
+async def failed(conn: asyncpg.Connection, delivery_id: UUID, error: str) -> None:
+    await conn.execute("UPDATE notifier.deliveries SET status = 'failed', failed_at = now(), lease_until = NULL,"
+                       " last_error = $2 WHERE id = $1", delivery_id, error)
+
+
+async def failing_for(conn: asyncpg.Connection, subscription_id: UUID) -> float:
+    """Mark the subscription failing (if it was not) and return for how many seconds it has been."""
+    return await conn.fetchval(
+        "UPDATE notifier.subscriptions SET failing_since = coalesce(failing_since, now()) WHERE id = $1"
+        " RETURNING extract(epoch FROM now() - failing_since)::float8", subscription_id) or 0.0
+
+
+async def disable(conn: asyncpg.Connection, subscription_id: UUID, reason: str) -> asyncpg.Record | None:
+    """Disable an active subscription and fail its open deliveries; None if it was not active."""
+    row = await conn.fetchrow(
+        "UPDATE notifier.subscriptions SET status = 'disabled', disabled_reason = $2, updated_at = now()"
+        " WHERE id = $1 AND status = 'active' RETURNING id, owner_role, owner_org, target", subscription_id, reason)
+    if row is not None:
+        await fail_open(conn, subscription_id, f"subscription disabled: {reason}")
+    return row
+
+
+async def fail_open(conn: asyncpg.Connection, subscription_id: UUID, error: str) -> None:
+    """Open deliveries of a subscription that will not send any more (a send in flight records itself)."""
+    await conn.execute(
+        "UPDATE notifier.deliveries SET status = 'failed', failed_at = now(), last_error = $2"
+        " WHERE subscription_id = $1 AND status IN ('pending', 'retrying')", subscription_id, error)
+
+
+async def queue_stats(conn: asyncpg.Connection) -> asyncpg.Record:
+    return await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE status = 'retrying') AS retrying,"
+        " count(*) FILTER (WHERE status = 'pending') AS pending,"
+        " coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_s"
+        " FROM notifier.deliveries WHERE status IN ('pending', 'retrying', 'sending')")

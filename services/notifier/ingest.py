@@ -1,0 +1,116 @@
+"""One consumed event, applied in one transaction: read models, feed, deliveries.
+
+The event id is recorded first, so a redelivered message changes nothing; the
+in-app notifications and the delivery rows commit with it, so each is written
+exactly once. Sending happens later (dispatch.py), from those rows.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date
+from uuid import UUID, uuid5
+
+import asyncpg
+
+from schemas import events as ev
+from schemas.envelope import Envelope, Event, utcnow
+from schemas.notifications import AccreditationLapsing
+from schemas.values import AccreditationStatus
+
+from . import db, routing
+from .routing import Notice
+
+CONSUMER = "notifier-events"
+PRODUCER = "notifier"
+# Ids derived from what they stand for, so whoever derives them twice gets the same row.
+NAMESPACE = UUID("6f1c1b8e-2b4e-4c55-9a43-3d6cf1d3a7a2")
+
+
+def derived_id(*parts: object) -> UUID:
+    return uuid5(NAMESPACE, ":".join("" if p is None else str(p) for p in parts))
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an event came from, for the dead letter of a delivery that failed for good."""
+    topic: str
+    partition: int
+    offset: int
+    key: str | None = None
+
+
+INTERNAL = Source("notifier", -1, -1)
+
+
+async def apply(conn: asyncpg.Connection, envelope: Envelope, event: Event, source: Source, *,
+                lapse_days: int) -> bool:
+    """Apply one event inside the caller's transaction; False if it was applied before."""
+    if not await db.mark_applied(conn, envelope.event_id, CONSUMER):
+        return False
+    await _read_models(conn, event)
+    await record(conn, envelope, routing.route(event), source)
+    if isinstance(event, ev.LabProfile):
+        await _lapsing(conn, event.lab_id, event.accreditation.certificate_no, event.accreditation.valid_until,
+                       event.accreditation.status, lapse_days)
+    return True
+
+
+async def _read_models(conn: asyncpg.Connection, event: Event) -> None:
+    if isinstance(event, ev.StatusChanged):
+        await db.status_changed(conn, event)
+    elif isinstance(event, ev.RequestSubmitted):
+        await db.request_submitted(conn, event)
+    elif isinstance(event, ev.LabProfile):
+        await db.lab_profile(conn, event)
+
+
+async def record(conn: asyncpg.Connection, envelope: Envelope, notices: list[Notice], source: Source) -> int:
+    """The feed entry of each notice and a delivery per subscription that wants it."""
+    body = envelope.model_dump_json()
+    where = json.dumps(asdict(source))
+    deliveries = 0
+    for notice in notices:
+        audience = notice.audience
+        facts = json.dumps(notice.facts)
+        await db.add_notification(conn, derived_id(envelope.event_id, notice.kind, audience.role, audience.org),
+                                  audience, notice.kind.value, envelope.event_id, notice.request_id, notice.facts)
+        rows = [(derived_id(envelope.event_id, s["id"], notice.kind), s["id"], s["owner_org"], s["channel"],
+                 s["target"], notice.kind.value, envelope.event_id, notice.request_id, body, facts, where)
+                for s in await db.subscribers(conn, audience, notice.kind.value)]
+        await db.add_deliveries(conn, rows)
+        deliveries += len(rows)
+    return deliveries
+
+
+async def _lapsing(conn: asyncpg.Connection, lab_id: str, certificate_no: str, valid_until: date,
+                   status: AccreditationStatus | str, lapse_days: int) -> None:
+    days_left = (valid_until - utcnow().date()).days
+    if AccreditationStatus(status) == AccreditationStatus.ACTIVE and 0 <= days_left <= lapse_days:
+        await raise_lapsing(conn, lab_id, certificate_no, valid_until)
+
+
+async def raise_lapsing(conn: asyncpg.Connection, lab_id: str, certificate_no: str, valid_until: date) -> bool:
+    """Tell staff once per lab and end date (a renewed accreditation is a new end date)."""
+    event = AccreditationLapsing(lab_id=lab_id, certificate_no=certificate_no, valid_until=valid_until)
+    envelope = internal_envelope(event, derived_id("lapsing", lab_id, valid_until))
+    if not await db.mark_applied(conn, envelope.event_id, CONSUMER):
+        return False
+    await record(conn, envelope, [routing.lapsing(lab_id, certificate_no, valid_until)], INTERNAL)
+    return True
+
+
+def internal_envelope(event: Event, event_id: UUID) -> Envelope:
+    return Envelope(event_id=event_id, type=event.type_name(), version=event.VERSION, occurred_at=utcnow(),
+                    producer=PRODUCER, payload=event.model_dump(mode="json"))
+
+
+async def sweep_lapsing(pool: asyncpg.Pool, lapse_days: int) -> int:
+    """Staff notices for accreditations that came within lapse_days since their profile arrived."""
+    raised = 0
+    async with pool.acquire() as conn:
+        labs = await db.lapsing_labs(conn, lapse_days)
+        for lab in labs:
+            async with conn.transaction():
+                raised += await raise_lapsing(conn, lab["id"], lab["certificate_no"], lab["valid_until"])
+    return raised
