@@ -11,8 +11,8 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
-from .envelope import Event
 from .states import RequestStatus
+from .values import Frozen
 
 
 class Channel(StrEnum):
@@ -73,17 +73,17 @@ def parse_kind(text: str) -> Kind:
         raise ValueError(f"unknown event {text!r}; use one of: {known} (or a status name such as OFFERED)") from None
 
 
-# Notices the notifier raises itself (no Kafka topic carries them): their envelopes
-# are what a webhook receives for these kinds.
+# Notices the notifier raises itself: no Kafka topic carries them, so they are not
+# registered event types; their envelopes are what a webhook receives for these kinds.
 
 
-class AccreditationLapsing(Event):
+class AccreditationLapsing(Frozen):
     lab_id: str
     certificate_no: str
     valid_until: date
 
 
-class SubscriptionDisabled(Event):
+class SubscriptionDisabled(Frozen):
     subscription_id: UUID
     target: str
     reason: str

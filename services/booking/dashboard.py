@@ -20,16 +20,13 @@ from pathlib import Path
 from aiohttp import web
 
 from schemas.catalogue import CATALOGUE
+from schemas.reasons import REASON_LABELS
 from schemas.regions import REGIONS_BY_CODE
 from schemas.states import RequestStatus
 
 TEMPLATE = Path(__file__).parent / "templates" / "dashboard.html"
-# Readable names of the reasons the scheduler gives for UNMATCHED (services/booking/scheduler).
-REASONS = {
-    "no_accredited_lab": ["No accredited lab", "Нет аккредитованной лаборатории"],
-    "no_capacity_before_deadline": ["No capacity before the deadline", "Нет мощностей до срока"],
-    "no_capacity_advertised": ["No capacity advertised", "Нет заявленных мощностей"],
-}
+# Readable names of the reasons the scheduler gives for UNMATCHED: code -> [en, ru].
+REASONS = {str(code): list(labels) for code, labels in REASON_LABELS.items()}
 
 
 @cache

@@ -1,4 +1,4 @@
-"""`labbook`: run the local stack, issue tokens, export schemas."""
+"""`labbook`: run the local stack, issue tokens, export schemas, read the mail it caught."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +14,8 @@ from services.common.auth import revoke
 from services.common.kafka import ensure_topics
 from services.common.settings import ServiceSettings, load_settings
 from services.common.startup import StartupError
+from services.notifier import mailcatcher
+from services.notifier.mailcatcher_settings import MailCatcherSettings
 
 from . import agent, stack
 
@@ -25,7 +27,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         return 0
     for proc in stack.PROCESSES:
         stack.start(proc)
-    print("waiting for every service to answer /healthz ...")
+    print("waiting for every service to answer /healthz (the mail catcher: its SMTP port) ...")
     ok = stack.wait_healthy(stack.PROCESSES)
     print("\nlabbook is up:" if ok else "\nlabbook is not fully up:")
     for proc in stack.PROCESSES:
@@ -45,7 +47,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     for proc in stack.PROCESSES:
         pid, code = stack.running_pid(proc), stack.health(proc)
         state = f"running (pid {pid})" if pid else "stopped"
-        print(f"{proc.name}: {state}, /healthz {code or 'no answer'} at {proc.url()}")
+        print(f"{proc.name}: {state}, {proc.describe(code)} at {proc.url()}")
         rc = rc or (0 if code == 200 else 3)
     return rc
 
@@ -89,6 +91,57 @@ def cmd_topics_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mail_dir(args: argparse.Namespace) -> Path:
+    return args.dir or load_settings(MailCatcherSettings, "labbook").mail_dir()
+
+
+def cmd_mail_list(args: argparse.Namespace) -> int:
+    directory = _mail_dir(args)
+    messages = mailcatcher.list_messages(directory) if directory.is_dir() else []
+    if not messages:
+        print(f"no mail caught in {directory}")
+        return 0
+    rows = [("ID", "DATE (UTC)", "TO", "SUBJECT"), *(
+        (m.id, m.date.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"), ", ".join(m.to), m.subject)
+        for m in messages)]  # list_messages is oldest first, so the newest is last
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[3]]))
+    return 0
+
+
+def cmd_mail_show(args: argparse.Namespace) -> int:
+    directory = _mail_dir(args)
+    try:
+        message = mailcatcher.read_message(directory, args.id)
+    except KeyError:
+        print(f"labbook: no message {args.id} in {directory} (see `labbook mail list`)", file=sys.stderr)
+        return 1
+    for name in ("X-Labbook-Envelope-From", "X-Labbook-Envelope-To", "Date", "From", "To", "Cc",
+                 "Reply-To", "Subject", "Message-ID"):
+        if message[name] is not None:
+            print(f"{name}: {message[name]}")
+    body = message.get_body(preferencelist=("plain", "html"))
+    print("\n" + (body.get_content().rstrip() if body is not None else "(no text part)") + "\n")
+    attachments = list(message.iter_attachments())
+    print(f"attachments: {len(attachments) or 'none'}")
+    for part in attachments:
+        size = len(part.get_payload(decode=True) or b"")
+        print(f"  {part.get_filename() or '(unnamed)'}  {part.get_content_type()}  {size} bytes")
+    return 0
+
+
+def _add_mail_parser(sub) -> None:
+    mail = sub.add_parser("mail", help="mail caught by the local stack's mail catcher").add_subparsers(
+        dest="action", required=True)
+    m_list = mail.add_parser("list", help="every caught message, newest last")
+    m_show = mail.add_parser("show", help="one message: headers, text, attachments")
+    m_show.add_argument("id", help="the message id that `labbook mail list` prints")
+    for command, func in ((m_list, cmd_mail_list), (m_show, cmd_mail_show)):
+        command.add_argument("--dir", type=Path, help="the catcher's directory (default: $LABBOOK_HOME/mail)")
+        command.set_defaults(func=func)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labbook", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -119,6 +172,7 @@ def parser() -> argparse.ArgumentParser:
     topics = sub.add_parser("topics", help="Kafka topics").add_subparsers(dest="action", required=True)
     topics.add_parser("create", help="create the registry's topics").set_defaults(func=cmd_topics_create)
 
+    _add_mail_parser(sub)
     agent.add_parser(sub)
     return p
 

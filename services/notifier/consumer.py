@@ -127,8 +127,12 @@ async def _await_assignment(consumer: AIOKafkaConsumer) -> None:
             log.warning("%s has no partitions after %.0f s; going on", ingest.CONSUMER, ASSIGNMENT_WAIT_S)
             return
         await asyncio.sleep(0.05)
-    for tp in consumer.assignment():
-        await consumer.position(tp)
+    # Pin where a new group starts: otherwise a crash before its first commit would
+    # restart at the (then later) end and skip what arrived in between.
+    positions = {tp: await consumer.position(tp) for tp in consumer.assignment()}
+    unset = {tp: offset for tp, offset in positions.items() if await consumer.committed(tp) is None}
+    if unset:
+        await consumer.commit(unset)
 
 
 async def _running(task: asyncio.Task) -> bool:

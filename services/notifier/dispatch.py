@@ -18,6 +18,7 @@ import logging
 import time
 from collections import Counter
 from datetime import datetime
+from uuid import uuid4
 
 import asyncpg
 from aiohttp import web
@@ -65,6 +66,11 @@ class Dispatcher:
             except RETRYABLE as exc:
                 if not backoff:
                     log.warning("dispatcher cannot claim deliveries, will retry: %s", exc or type(exc).__name__)
+                backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.5)
+                await asyncio.sleep(backoff)
+                continue
+            except Exception:  # a bug must not silently end sending: log it, keep trying
+                log.exception("dispatcher failed to claim deliveries")
                 backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.5)
                 await asyncio.sleep(backoff)
                 continue
@@ -189,7 +195,7 @@ class Dispatcher:
             return
         log.warning("subscription %s to %s disabled: %s", sub["id"], sub["target"], reason)
         event = SubscriptionDisabled(subscription_id=sub["id"], target=sub["target"], reason=reason)
-        envelope = Envelope.wrap(event, producer=ingest.PRODUCER)
+        envelope = ingest.internal_envelope(event, uuid4())
         notice = routing.subscription_disabled(sub["owner_role"], sub["owner_org"], sub["id"], sub["target"], reason)
         await ingest.record(conn, envelope, [notice], ingest.INTERNAL)
         self.wake()

@@ -12,6 +12,7 @@ from datetime import date
 from uuid import UUID, uuid5
 
 import asyncpg
+from pydantic import BaseModel
 
 from schemas import events as ev
 from schemas.envelope import Envelope, Event, utcnow
@@ -100,9 +101,10 @@ async def raise_lapsing(conn: asyncpg.Connection, lab_id: str, certificate_no: s
     return True
 
 
-def internal_envelope(event: Event, event_id: UUID) -> Envelope:
-    return Envelope(event_id=event_id, type=event.type_name(), version=event.VERSION, occurred_at=utcnow(),
-                    producer=PRODUCER, payload=event.model_dump(mode="json"))
+def internal_envelope(notice: BaseModel, event_id: UUID) -> Envelope:
+    """The envelope of a notice the notifier raised itself (never on Kafka)."""
+    return Envelope(event_id=event_id, type=type(notice).__name__, version=1, occurred_at=utcnow(),
+                    producer=PRODUCER, payload=notice.model_dump(mode="json"))
 
 
 async def sweep_lapsing(pool: asyncpg.Pool, lapse_days: int) -> int:

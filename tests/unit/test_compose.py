@@ -19,12 +19,15 @@ import yaml
 from services.cli import main as cli_main
 from services.cli.stack import PROCESSES
 from services.common.settings import ROOT, ServiceSettings, env_name
+from services.notifier.mailcatcher_settings import MailCatcherSettings
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = "deploy/Dockerfile"
 
 INFRA = {"kafka", "postgres", "mailpit"}
-APP = {proc.name: proc for proc in PROCESSES}
+# Processes of `labbook up` that compose replaces with an image: our SMTP catcher is mailpit there.
+SUBSTITUTES = {"mailcatcher": "mailpit"}
+APP = {proc.name: proc for proc in PROCESSES if proc.name not in SUBSTITUTES}
 EXPECTED_SERVICES = {"kafka", "postgres", "mailpit", "topics", "booking-api", "scheduler", "labs-api", "notifier"}
 # What the host may reach: the three APIs and mailpit's web UI and SMTP port.
 EXPECTED_PUBLISHED = {8081, 8082, 8083, 8025, 1025}
@@ -103,9 +106,18 @@ def test_every_process_of_the_stack_is_a_compose_service(services):
     """`labbook up` and `docker compose up` run the same processes with the same modules."""
     app_services = set(services) - INFRA - {"topics"}
     assert app_services == set(APP), "compose app services and services.cli.stack.PROCESSES differ"
-    for proc in PROCESSES:
+    for proc in APP.values():
         assert proc.name in services, f"{proc.name} is in PROCESSES but not in compose"
         assert module_of(services[proc.name]) == proc.module
+    assert set(SUBSTITUTES) == {proc.name for proc in PROCESSES} - set(APP)
+    for substitute in SUBSTITUTES.values():
+        assert substitute in services, f"compose has no {substitute}"
+
+
+def test_mailpit_listens_where_the_local_catcher_does(services):
+    """Mail goes to port 1025 whichever stack runs: the catcher locally, mailpit in compose."""
+    port = MailCatcherSettings.model_fields["port"].default
+    assert (port, port) in published_ports(services[SUBSTITUTES["mailcatcher"]])
 
 
 @pytest.mark.parametrize("name", sorted(APP))
