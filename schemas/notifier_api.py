@@ -82,7 +82,8 @@ class DeliveryView(_Body):
     kind: str
     event_id: UUID
     request_id: UUID | None
-    status: str = Field(description="pending, sending, retrying, delivered or failed")
+    status: str = Field(description="held (after an earlier one of the same request), pending, sending,"
+                                    " retrying, delivered or failed")
     next_attempt_at: datetime | None
     last_error: str | None
     created_at: datetime

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.common.http import METRICS, PG_POOL, SETTINGS, base_app, kafka_ctx, postgres_ctx
+from services.common.http import HEALTH_CHECKS, METRICS, PG_POOL, SETTINGS, base_app, kafka_ctx, postgres_ctx
 from services.common.outbox import OUTBOX_RELAY, outbox_ctx
 from services.common.tasks import stop_task
 
@@ -17,6 +17,7 @@ from .channels import EmailChannel, WebhookChannel
 from .consumer import events_consumer_ctx
 from .dispatch import DISPATCHER, Dispatcher
 from .metrics import NotifierMetrics
+from .recorder import Recorder
 from .routes import setup_routes
 from .settings import NotifierSettings
 
@@ -51,20 +52,27 @@ def channels(settings: NotifierSettings) -> tuple[WebhookChannel, EmailChannel]:
 async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     """Send while the app runs; at shutdown, let the sends in flight record their outcome."""
     settings: NotifierSettings = app[SETTINGS]
-    webhooks, email = channels(settings)
+    pool, webhooks, email = app[PG_POOL], *channels(settings)
     metrics = NotifierMetrics(app[METRICS])
-    relay = app[OUTBOX_RELAY]
-    dispatcher = app[DISPATCHER] = Dispatcher(app[PG_POOL], settings, webhooks, email, metrics,
-                                              on_outbox=relay.wake)
+    recorder = Recorder(pool, settings, metrics, on_outbox=app[OUTBOX_RELAY].wake)
+    dispatcher = app[DISPATCHER] = Dispatcher(pool, settings, webhooks, email, recorder)
+    recorder.on_change = dispatcher.wake  # released or new deliveries may be due
     tasks = [asyncio.create_task(dispatcher.run(), name="notifier-dispatch"),
-             asyncio.create_task(metrics.run(app[PG_POOL]), name="notifier-metrics"),
-             asyncio.create_task(_lapse_sweep(app[PG_POOL], settings), name="notifier-lapsing")]
+             asyncio.create_task(recorder.run(), name="notifier-recorder"),
+             asyncio.create_task(metrics.run(pool), name="notifier-metrics"),
+             asyncio.create_task(_lapse_sweep(pool, settings), name="notifier-lapsing")]
+    app[HEALTH_CHECKS]["dispatcher"] = lambda: _running(tasks[:2])
     yield
-    for task in tasks:
-        await stop_task(task)
+    await stop_task(tasks[0])
     await dispatcher.stop()
+    for task in tasks[1:]:
+        await stop_task(task)
     await webhooks.close()
     await email.close()
+
+
+async def _running(tasks: list[asyncio.Task]) -> bool:
+    return not any(t.done() for t in tasks)
 
 
 async def _lapse_sweep(pool, settings: NotifierSettings) -> None:

@@ -49,8 +49,8 @@ class EventsConsumer:
         while True:
             batches = await self.consumer.getmany(timeout_ms=1000, max_records=500)
             for tp, messages in batches.items():
-                for message in messages:
-                    await self._retrying(self.handle, message)
+                decoded = [await self._retrying(self._decoded, m) for m in messages]  # dead-letters once
+                await self._retrying(self.apply_batch, [d for d in decoded if d is not None])
                 await self._retrying(self._commit, tp, messages[-1].offset + 1)
             if batches:
                 self.on_delivery()  # new delivery rows may be waiting
@@ -59,16 +59,36 @@ class EventsConsumer:
         await self.consumer.commit({tp: offset})
         self.committed[tp] = offset
 
-    async def handle(self, message: ConsumerRecord) -> None:
+    async def apply_batch(self, decoded: list[tuple]) -> None:
+        """One transaction for the batch (a commit per event cost more than the event);
+        if any event's data is refused, each is applied on its own instead."""
+        if not decoded:
+            return
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                cache: dict = {}
+                applied = [await ingest.apply(conn, envelope, event, source, lapse_days=self.lapse_days,
+                                              cache=cache) for envelope, event, source, _ in decoded]
+        except BAD_DATA:
+            for item in decoded:
+                await self._apply_one(*item)
+            return
+        self.applied += sum(applied)
+
+    async def _decoded(self, message: ConsumerRecord):
+        """(envelope, event, source, message), or None once dead-lettered."""
         try:
             envelope, event = decode(message.value)
             if envelope.type not in BY_NAME[message.topic].events:
                 raise MessageRejected(f"{envelope.type} does not belong on {message.topic}")
         except MessageRejected as exc:
             await self._dead_letter(message, str(exc))
-            return
+            return None
         source = Source(message.topic, message.partition, message.offset,
                         message.key.decode(errors="replace") if message.key else None)
+        return envelope, event, source, message
+
+    async def _apply_one(self, envelope, event, source: Source, message: ConsumerRecord) -> None:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 applied = await ingest.apply(conn, envelope, event, source, lapse_days=self.lapse_days)
@@ -80,12 +100,11 @@ class EventsConsumer:
     async def _dead_letter(self, message: ConsumerRecord, reason: str) -> None:
         await dead_letter(self.producer, message, reason, consumer=ingest.CONSUMER, producer_name=ingest.PRODUCER)
 
-    async def _retrying(self, step, *args) -> None:
+    async def _retrying(self, step, *args):
         backoff = 0.0
         while True:
             try:
-                await step(*args)
-                return
+                return await step(*args)
             except RETRYABLE as exc:
                 if not backoff:
                     log.warning("%s cannot go on, will retry: %s", ingest.CONSUMER, exc or type(exc).__name__)

@@ -86,10 +86,14 @@ async def subscribers(conn: asyncpg.Connection, audience: Audience, kind: str) -
 
 async def add_deliveries(conn: asyncpg.Connection, rows: list[tuple]) -> None:
     """(id, subscription_id, owner_org, channel, target, kind, event_id, request_id, envelope, facts,
-    source) rows; an id already there (a redelivered event) is skipped."""
+    source) rows; an id already there (a redelivered event) is skipped. A delivery waits
+    ('held') while an earlier one of its subscription and request is still open."""
     if not rows:
         return
     await conn.executemany(
         "INSERT INTO notifier.deliveries (id, subscription_id, owner_org, channel, target, kind, event_id,"
-        " request_id, envelope, facts, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb,"
-        " $11::jsonb) ON CONFLICT (id) DO NOTHING", rows)
+        " request_id, envelope, facts, source, status) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb,"
+        " $10::jsonb, $11::jsonb, CASE WHEN EXISTS (SELECT 1 FROM notifier.deliveries e"
+        "   WHERE e.subscription_id = $2 AND e.request_id = $8"
+        "   AND e.status IN ('held', 'pending', 'retrying', 'sending')) THEN 'held' ELSE 'pending' END"
+        " ON CONFLICT (id) DO NOTHING", rows)

@@ -21,7 +21,7 @@ COLUMNS = ("d.id, d.seq, d.subscription_id, d.channel, d.target, d.kind, d.event
            " d.next_attempt_at, d.last_error, d.created_at, d.delivered_at, d.failed_at")
 # $1: the caller's org, or NULL for staff (every delivery); $2: the caller's role.
 VISIBLE = "($1::text IS NULL OR (s.owner_role = $2 AND s.owner_org = $1))"
-OPEN = ("pending", "retrying", "sending")
+OPEN = ("held", "pending", "retrying", "sending")
 
 
 def _scope(who: Principal) -> tuple:

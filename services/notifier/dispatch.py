@@ -1,11 +1,11 @@
-"""Sending: claim due deliveries, send each once, record how every attempt went.
+"""Sending: claim due deliveries, send each once, hand the outcome to the recorder.
 
 A delivery is claimed ('sending', one more attempt, a lease) and that claim is
 committed before anything is sent, so a redelivered Kafka message or a second
-replica never sends it again. Its outcome is recorded afterwards; if the process
-dies in between, the lease runs out and the delivery is sent again under the same
-`webhook-id` / `Message-ID` — the one duplicate that HTTP and SMTP themselves
-allow (the answer was lost after the target accepted).
+replica never sends it again. Its outcome is recorded afterwards (recorder.py); if
+the process dies in between, the lease runs out and the delivery is sent again
+under the same `webhook-id` / `Message-ID`: the one duplicate that HTTP and SMTP
+themselves allow (the answer was lost after the target accepted).
 
 Concurrency is bounded in total and per target, so one slow or dead target only
 ever holds its own few slots.
@@ -13,43 +13,35 @@ ever holds its own few slots.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import time
 from collections import Counter
-from datetime import datetime
-from uuid import uuid4
 
 import asyncpg
 from aiohttp import web
-from aiokafka.errors import KafkaError
 
-from schemas.envelope import Envelope, utcnow
-from schemas.events import DeadLetter
-from schemas.notifications import Channel, SubscriptionDisabled
-from schemas.topics import DLQ
-from services.common.outbox import write_event
+from schemas.envelope import utcnow
+from schemas.notifications import Channel
 
-from . import compose, dispatch_db as q, ingest, routing
+from . import compose, dispatch_db as q
 from .channels import EmailChannel, WebhookChannel
-from .metrics import NotifierMetrics
-from .outcomes import Outcome, Result, retry_delay
+from .outcomes import Outcome, Result
+from .recorder import Attempt, Recorder
 from .settings import NotifierSettings
 
 log = logging.getLogger(__name__)
 
-RETRYABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError)
-DELIVERIES = "notifier-deliveries"
+RETRYABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 POSTPONE_S = 1.0
 MAX_BACKOFF_S = 10.0
+ORPHAN_CHECK_S = 5.0
 
 
 class Dispatcher:
     def __init__(self, pool: asyncpg.Pool, settings: NotifierSettings, webhooks: WebhookChannel,
-                 email: EmailChannel, metrics: NotifierMetrics, on_outbox=lambda: None) -> None:
+                 email: EmailChannel, recorder: Recorder) -> None:
         self.pool, self.settings, self.webhooks, self.email = pool, settings, webhooks, email
-        self.metrics, self.on_outbox = metrics, on_outbox
-        self.schedule = settings.retry_delays()
+        self.recorder = recorder
         self.in_flight: Counter[str] = Counter()  # per target
         self.tasks: set[asyncio.Task] = set()
         self._wakeup = asyncio.Event()
@@ -58,9 +50,12 @@ class Dispatcher:
         self._wakeup.set()
 
     async def run(self) -> None:
-        backoff = 0.0
+        backoff, orphans_at = 0.0, 0.0
         while True:
             try:
+                if time.monotonic() - orphans_at > ORPHAN_CHECK_S:
+                    orphans_at = time.monotonic()
+                    await self._release_orphans()
                 claimed = await self.claim()
                 backoff = 0.0
             except RETRYABLE as exc:
@@ -83,6 +78,12 @@ class Dispatcher:
         """Let the sends in flight finish and record (bounded by their timeouts)."""
         if self.tasks:
             await asyncio.wait(self.tasks)
+        await self.recorder.flush()
+
+    async def _release_orphans(self) -> None:
+        async with self.pool.acquire() as conn:
+            if released := await q.release_orphans(conn):
+                log.info("released %d held deliveries whose predecessor had ended", released)
 
     async def _idle(self) -> None:
         try:
@@ -134,15 +135,15 @@ class Dispatcher:
 
     async def _attempt(self, row: asyncpg.Record, secrets: list[str]) -> None:
         if row["subscription_status"] != "active":
-            return await self._record(row, Outcome(Result.FAILED, error=f"subscription {row['subscription_status']}"),
-                                      utcnow(), 0.0)
+            outcome = Outcome(Result.FAILED, error=f"subscription {row['subscription_status']}")
+            return self.recorder.add(Attempt(row, outcome, utcnow(), 0.0))
         age = (utcnow() - row["created_at"]).total_seconds()
         if compose.waiting_for_details(row) and age < self.settings.details_wait_s:
             async with self.pool.acquire() as conn:
                 return await q.postpone(conn, row["id"], POSTPONE_S)
         started, clock = utcnow(), time.perf_counter()
         outcome = await self._send(row, secrets)
-        await self._record(row, outcome, started, (time.perf_counter() - clock) * 1000)
+        self.recorder.add(Attempt(row, outcome, started, (time.perf_counter() - clock) * 1000))
 
     async def _send(self, row: asyncpg.Record, secrets: list[str]) -> Outcome:
         try:
@@ -155,62 +156,6 @@ class Dispatcher:
         except (ValueError, TypeError, KeyError) as exc:  # bad stored data: retrying cannot help
             return Outcome(Result.FAILED, error=f"cannot compose the message: {exc}")
         return await self.email.send(message, self.settings.mail_from, row["target"])
-
-    async def _record(self, row: asyncpg.Record, outcome: Outcome, started: datetime, latency_ms: float) -> None:
-        attempt, result = row["attempts"], outcome.result
-        delay = retry_delay(attempt, self.schedule) if result == Result.RETRY else None
-        if result == Result.RETRY and delay is None:
-            outcome = Outcome(Result.FAILED, outcome.status_code, outcome.reply,
-                              f"gave up after {attempt} attempts: {outcome.describe()}")
-            result = Result.FAILED
-        async with self.pool.acquire() as conn, conn.transaction():
-            await q.add_attempt(conn, row["id"], row["attempts_before"] + attempt, started, latency_ms,
-                                result.value, outcome.status_code, outcome.reply, outcome.error)
-            if result == Result.DELIVERED:
-                await q.delivered(conn, row["id"], row["subscription_id"])
-            elif result == Result.RETRY:
-                await q.retry_at(conn, row["id"], delay, outcome.describe())
-                await self._failing(conn, row)
-            else:
-                await q.failed(conn, row["id"], outcome.describe())
-                if result == Result.DISABLED:
-                    await self._disable(conn, row["subscription_id"], outcome.error or "disabled by the target")
-                else:
-                    await self._dead_letter(conn, row, outcome)
-                    await self._failing(conn, row)
-        self.metrics.attempt(row["channel"], result.value, latency_ms)
-
-    async def _failing(self, conn: asyncpg.Connection, row: asyncpg.Record) -> None:
-        if row["subscription_status"] != "active":
-            return
-        seconds = await q.failing_for(conn, row["subscription_id"])
-        if seconds >= self.settings.disable_after_failing_s:
-            days = self.settings.disable_after_failing_s / 86_400
-            await self._disable(conn, row["subscription_id"], f"every delivery failed for {days:g} days")
-
-    async def _disable(self, conn: asyncpg.Connection, subscription_id, reason: str) -> None:
-        """Disable the subscription and tell its owner (in-app, and through its other subscriptions)."""
-        sub = await q.disable(conn, subscription_id, reason)
-        if sub is None:
-            return
-        log.warning("subscription %s to %s disabled: %s", sub["id"], sub["target"], reason)
-        event = SubscriptionDisabled(subscription_id=sub["id"], target=sub["target"], reason=reason)
-        envelope = ingest.internal_envelope(event, uuid4())
-        notice = routing.subscription_disabled(sub["owner_role"], sub["owner_org"], sub["id"], sub["target"], reason)
-        await ingest.record(conn, envelope, [notice], ingest.INTERNAL)
-        self.wake()
-
-    async def _dead_letter(self, conn: asyncpg.Connection, row: asyncpg.Record, outcome: Outcome) -> None:
-        source = compose.loads(row["source"])
-        envelope = compose.loads(row["envelope"])
-        letter = DeadLetter(
-            reason=f"delivery {row['id']} ({row['channel']} to {row['target']}) failed: {outcome.describe()}"[:2000],
-            consumer=DELIVERIES, topic=source["topic"], partition=source["partition"], offset=source["offset"],
-            key_b64=base64.b64encode(source["key"].encode()).decode() if source.get("key") else None,
-            original_b64=base64.b64encode(Envelope.model_validate(envelope).to_bytes()).decode())
-        await write_event(conn, "notifier", Envelope.wrap(letter, producer=ingest.PRODUCER), DLQ,
-                          source.get("key") or str(row["id"]))
-        self.on_outbox()
 
 
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)

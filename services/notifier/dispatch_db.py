@@ -5,19 +5,15 @@ from uuid import UUID
 
 import asyncpg
 
-OPEN = ("pending", "retrying", "sending")
+OPEN = ("held", "pending", "retrying", "sending")
 
-# Due now, or claimed by a process that died (its lease passed). Per subscription and
-# request, deliveries go out in the order their events were consumed: one waits
-# while an earlier one is still open.
+# Due now, or claimed by a process that died (its lease passed); 'held' rows wait for
+# an earlier delivery of the same subscription and request (release_next).
 CANDIDATES = """
 SELECT d.id, d.target FROM notifier.deliveries d
-WHERE ((d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now())
-       OR (d.status = 'sending' AND d.lease_until < now()))
+WHERE d.status IN ('pending', 'retrying', 'sending')
+  AND (d.status <> 'sending' OR d.lease_until < now()) AND d.next_attempt_at <= now()
   AND NOT (d.target = ANY($2::text[]))
-  AND NOT EXISTS (SELECT 1 FROM notifier.deliveries e
-                  WHERE e.subscription_id = d.subscription_id AND e.request_id = d.request_id
-                    AND e.seq < d.seq AND e.status IN ('pending', 'retrying', 'sending'))
 ORDER BY d.next_attempt_at, d.seq LIMIT $1 FOR UPDATE OF d SKIP LOCKED
 """
 
@@ -61,19 +57,22 @@ async def secrets(conn: asyncpg.Connection, subscription_ids: list[UUID]) -> dic
     return out
 
 
-async def add_attempt(conn: asyncpg.Connection, delivery_id: UUID, attempt: int, started_at, latency_ms: float,
-                      outcome: str, status_code: int | None, reply: str | None, error: str | None) -> None:
-    await conn.execute(
-        "INSERT INTO notifier.delivery_attempts (delivery_id, attempt, started_at, latency_ms, outcome,"
-        " status_code, reply, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        delivery_id, attempt, started_at, latency_ms, outcome, status_code, reply, error)
+async def add_attempts(conn: asyncpg.Connection, rows: list[tuple]) -> None:
+    """(delivery_id, attempt, started_at, latency_ms, outcome, status_code, reply, error) rows."""
+    if rows:
+        await conn.execute(
+            "INSERT INTO notifier.delivery_attempts (delivery_id, attempt, started_at, latency_ms, outcome,"
+            " status_code, reply, error) SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[],"
+            " $4::float8[], $5::text[], $6::int[], $7::text[], $8::text[])", *map(list, zip(*rows)))
 
 
-async def delivered(conn: asyncpg.Connection, delivery_id: UUID, subscription_id: UUID) -> None:
+async def delivered_many(conn: asyncpg.Connection, ids: list[UUID], subscription_ids: list[UUID]) -> None:
+    if not ids:
+        return
     await conn.execute("UPDATE notifier.deliveries SET status = 'delivered', delivered_at = now(), lease_until = NULL,"
-                       " last_error = NULL WHERE id = $1", delivery_id)
-    await conn.execute("UPDATE notifier.subscriptions SET failing_since = NULL WHERE id = $1"
-                       " AND failing_since IS NOT NULL", subscription_id)
+                       " last_error = NULL WHERE id = ANY($1::uuid[])", ids)
+    await conn.execute("UPDATE notifier.subscriptions SET failing_since = NULL WHERE id = ANY($1::uuid[])"
+                       " AND failing_since IS NOT NULL", subscription_ids)
 
 
 async def retry_at(conn: asyncpg.Connection, delivery_id: UUID, delay_s: float, error: str) -> None:
@@ -92,6 +91,30 @@ async def postpone(conn: asyncpg.Connection, delivery_id: UUID, delay_s: float) 
 async def failed(conn: asyncpg.Connection, delivery_id: UUID, error: str) -> None:
     await conn.execute("UPDATE notifier.deliveries SET status = 'failed', failed_at = now(), lease_until = NULL,"
                        " last_error = $2 WHERE id = $1", delivery_id, error)
+
+
+async def release_next(conn: asyncpg.Connection, finished: list[tuple[UUID, UUID]]) -> None:
+    """The next held delivery of each (subscription, request) whose delivery just ended."""
+    if not finished:
+        return
+    subs, requests = zip(*finished)
+    await conn.execute(
+        "UPDATE notifier.deliveries SET status = 'pending', next_attempt_at = now() WHERE id IN ("
+        " SELECT DISTINCT ON (d.subscription_id, d.request_id) d.id FROM notifier.deliveries d"
+        " JOIN unnest($1::uuid[], $2::uuid[]) AS f (sub, req) ON d.subscription_id = f.sub AND d.request_id = f.req"
+        " WHERE d.status IN ('held', 'pending', 'retrying', 'sending')"
+        " ORDER BY d.subscription_id, d.request_id, d.seq) AND status = 'held'", list(subs), list(requests))
+
+
+async def release_orphans(conn: asyncpg.Connection) -> int:
+    """Held deliveries with nothing open before them (their predecessor ended while they were
+    being written): a safety net run now and then, so nothing stays held."""
+    result = await conn.execute(
+        "UPDATE notifier.deliveries h SET status = 'pending', next_attempt_at = now() WHERE h.status = 'held'"
+        " AND NOT EXISTS (SELECT 1 FROM notifier.deliveries e WHERE e.subscription_id = h.subscription_id"
+        " AND e.request_id = h.request_id AND e.seq < h.seq"
+        " AND e.status IN ('held', 'pending', 'retrying', 'sending'))")
+    return int(result.split()[-1])
 
 
 async def failing_for(conn: asyncpg.Connection, subscription_id: UUID) -> float:
@@ -115,12 +138,12 @@ async def fail_open(conn: asyncpg.Connection, subscription_id: UUID, error: str)
     """Open deliveries of a subscription that will not send any more (a send in flight records itself)."""
     await conn.execute(
         "UPDATE notifier.deliveries SET status = 'failed', failed_at = now(), last_error = $2"
-        " WHERE subscription_id = $1 AND status IN ('pending', 'retrying')", subscription_id, error)
+        " WHERE subscription_id = $1 AND status IN ('held', 'pending', 'retrying')", subscription_id, error)
 
 
 async def queue_stats(conn: asyncpg.Connection) -> asyncpg.Record:
     return await conn.fetchrow(
         "SELECT count(*) FILTER (WHERE status = 'retrying') AS retrying,"
-        " count(*) FILTER (WHERE status = 'pending') AS pending,"
+        " count(*) FILTER (WHERE status IN ('pending', 'held')) AS pending,"
         " coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_s"
-        " FROM notifier.deliveries WHERE status IN ('pending', 'retrying', 'sending')")
+        " FROM notifier.deliveries WHERE status IN ('held', 'pending', 'retrying', 'sending')")

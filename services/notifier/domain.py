@@ -19,9 +19,6 @@ from schemas.notifications import Channel, Language, parse_kind
 
 from . import targets
 
-DELIVERY_STATUSES = ("pending", "sending", "retrying", "delivered", "failed")
-
-
 class SubscriptionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -80,7 +77,7 @@ class NotificationsQuery(PageQuery):
 
 
 class DeliveriesQuery(PageQuery):
-    status: Literal["pending", "sending", "retrying", "delivered", "failed"] | None = None
+    status: Literal["held", "pending", "sending", "retrying", "delivered", "failed"] | None = None
     subscription_id: UUID | None = None
 
     @field_validator("status", mode="before")

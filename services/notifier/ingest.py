@@ -45,12 +45,13 @@ INTERNAL = Source("notifier", -1, -1)
 
 
 async def apply(conn: asyncpg.Connection, envelope: Envelope, event: Event, source: Source, *,
-                lapse_days: int) -> bool:
-    """Apply one event inside the caller's transaction; False if it was applied before."""
+                lapse_days: int, cache: dict | None = None) -> bool:
+    """Apply one event inside the caller's transaction; False if it was applied before.
+    `cache` keeps the subscribers found per audience and kind across one transaction."""
     if not await db.mark_applied(conn, envelope.event_id, CONSUMER):
         return False
     await _read_models(conn, event)
-    await record(conn, envelope, routing.route(event), source)
+    await record(conn, envelope, routing.route(event), source, cache)
     if isinstance(event, ev.LabProfile):
         await _lapsing(conn, event.lab_id, event.accreditation.certificate_no, event.accreditation.valid_until,
                        event.accreditation.status, lapse_days)
@@ -66,8 +67,10 @@ async def _read_models(conn: asyncpg.Connection, event: Event) -> None:
         await db.lab_profile(conn, event)
 
 
-async def record(conn: asyncpg.Connection, envelope: Envelope, notices: list[Notice], source: Source) -> int:
+async def record(conn: asyncpg.Connection, envelope: Envelope, notices: list[Notice], source: Source,
+                 cache: dict | None = None) -> int:
     """The feed entry of each notice and a delivery per subscription that wants it."""
+    cache = {} if cache is None else cache
     body = envelope.model_dump_json()
     where = json.dumps(asdict(source))
     deliveries = 0
@@ -78,10 +81,16 @@ async def record(conn: asyncpg.Connection, envelope: Envelope, notices: list[Not
                                   audience, notice.kind.value, envelope.event_id, notice.request_id, notice.facts)
         rows = [(derived_id(envelope.event_id, s["id"], notice.kind), s["id"], s["owner_org"], s["channel"],
                  s["target"], notice.kind.value, envelope.event_id, notice.request_id, body, facts, where)
-                for s in await db.subscribers(conn, audience, notice.kind.value)]
+                for s in await _subscribers(conn, audience, notice.kind.value, cache)]
         await db.add_deliveries(conn, rows)
         deliveries += len(rows)
     return deliveries
+
+
+async def _subscribers(conn: asyncpg.Connection, audience, kind: str, cache: dict) -> list:
+    if (audience, kind) not in cache:
+        cache[audience, kind] = await db.subscribers(conn, audience, kind)
+    return cache[audience, kind]
 
 
 async def _lapsing(conn: asyncpg.Connection, lab_id: str, certificate_no: str, valid_until: date,

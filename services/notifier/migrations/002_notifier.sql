@@ -80,9 +80,11 @@ CREATE TABLE notifier.notification_reads (
 
 -- One row per (event, subscription): its id is derived from both, so a redelivered
 -- event can never create a second delivery. Claimed ('sending') before each attempt.
+-- Per subscription and request they go out in the order the events were consumed: a
+-- delivery created while an earlier one is still open is 'held' until that one ends.
 CREATE TABLE notifier.deliveries (
     id                uuid PRIMARY KEY,
-    seq               bigserial UNIQUE,  -- creation order: per subscription and request, sent in this order
+    seq               bigserial UNIQUE,  -- creation order
     subscription_id   uuid NOT NULL REFERENCES notifier.subscriptions (id),
     owner_org         text NOT NULL,
     channel           text NOT NULL,
@@ -94,7 +96,7 @@ CREATE TABLE notifier.deliveries (
     facts             jsonb NOT NULL,  -- what the message says besides the read models
     source            jsonb NOT NULL,  -- topic, partition, offset, key: for the dead letter
     status            text NOT NULL DEFAULT 'pending'
-                      CHECK (status IN ('pending', 'sending', 'retrying', 'delivered', 'failed')),
+                      CHECK (status IN ('held', 'pending', 'sending', 'retrying', 'delivered', 'failed')),
     attempts          int NOT NULL DEFAULT 0,  -- since it was (re)queued: the retry schedule's position
     attempts_before   int NOT NULL DEFAULT 0,  -- made before the last redelivery, so the log numbers on
     next_attempt_at   timestamptz NOT NULL DEFAULT now(),
@@ -104,11 +106,12 @@ CREATE TABLE notifier.deliveries (
     delivered_at      timestamptz,
     failed_at         timestamptz
 );
-CREATE INDEX deliveries_due ON notifier.deliveries (next_attempt_at)
+CREATE INDEX deliveries_due ON notifier.deliveries (next_attempt_at, seq)
     WHERE status IN ('pending', 'retrying', 'sending');
 CREATE INDEX deliveries_open_per_request ON notifier.deliveries (subscription_id, request_id, seq)
-    WHERE status IN ('pending', 'retrying', 'sending');
+    WHERE status IN ('held', 'pending', 'retrying', 'sending');
 CREATE INDEX deliveries_owner ON notifier.deliveries (owner_org, seq DESC);
+CREATE INDEX deliveries_subscription ON notifier.deliveries (subscription_id, seq DESC);
 CREATE INDEX deliveries_failed ON notifier.deliveries (failed_at) WHERE status = 'failed';
 
 -- Every attempt, as it ended: nobody has to guess why a notification did not arrive.

@@ -125,3 +125,58 @@ async def test_a_lab_hears_of_its_offers_and_a_supplier_of_its_requests_only(not
     assert json.loads(to_supplier.body)["kind"] == "request.offered"
     assert UUID(json.loads(to_supplier.body)["payload"]["request_id"]) == req.request_id
     assert receiver.requests("/rival") == []
+
+
+async def test_a_requests_notices_arrive_in_order_even_when_the_first_is_retried(notifier, receiver):
+    supplier = org("acme")
+    headers = notifier.auth("supplier", supplier)
+    receiver.script("/ordered", [500, 200])
+    await notifier.subscribe(headers, "webhook", receiver.url("/ordered"))
+    req = submitted(supplier)
+    await notifier.publish(TOPICS["requests"], str(req.request_id), req)
+    steps = [("SUBMITTED", None), ("MATCHING", "SUBMITTED"), ("UNMATCHED", "MATCHING")]
+    for seq, (to, previous) in enumerate(steps, start=1):
+        await notifier.publish(TOPICS["status"], str(req.request_id), status(req, seq, to, previous))
+    got = await receiver.wait_for("/ordered", 4)
+    delivered = [json.loads(r.body)["payload"]["status"] for r in got if r.status == 200]
+    assert [json.loads(got[0].body)["payload"]["status"], got[0].status] == ["SUBMITTED", 500]
+    assert delivered == ["SUBMITTED", "MATCHING", "UNMATCHED"]
+
+
+async def test_malformed_messages_are_dead_lettered_and_the_rest_delivered(notifier, receiver, settings):
+    supplier = org("acme")
+    headers = notifier.auth("supplier", supplier)
+    await notifier.subscribe(headers, "webhook", receiver.url("/after-poison"))
+    req = submitted(supplier)
+    key = str(req.request_id).encode()
+    async with kafka_tail(settings.kafka_bootstrap, DLQ) as dlq:
+        poison = [b"{not json", b'{"event_id": "x"}', offer(req, "lab-1").model_dump_json().encode()]
+        for value in poison:
+            await notifier.producer.send_and_wait(TOPICS["status"], value, key=key)
+        await notifier.publish(TOPICS["status"], str(req.request_id), offer(req, "lab-1"))
+        await notifier.publish(TOPICS["status"], str(req.request_id), status(req, 1, "SUBMITTED", None))
+        [good] = await receiver.wait_for("/after-poison", 1)
+        letters = await collect(dlq, lambda e, d: isinstance(d, DeadLetter) and d.key_b64 and
+                                base64.b64decode(d.key_b64) == key, count=4)
+    assert json.loads(good.body)["kind"] == "request.submitted"
+    reasons = [letter[3].reason for letter in letters]
+    assert len(reasons) == 4 and "not JSON" in reasons[0] and "invalid envelope" in reasons[1]
+    assert f"OfferMade does not belong on {TOPICS['status']}" in reasons[3]
+    assert all(letter[3].topic == TOPICS["status"] and letter[3].consumer == "notifier-events" for letter in letters)
+
+
+async def test_a_slow_target_does_not_hold_up_the_others(notifier, receiver):
+    """Per-target concurrency (4): 8 sends to a target taking 3 s each need two rounds,
+    while every send to the fast target goes out in the meantime."""
+    supplier = org("acme")
+    headers = notifier.auth("supplier", supplier)
+    receiver.script("/slow", [200], delay=3)
+    await notifier.subscribe(headers, "webhook", receiver.url("/slow"))
+    await notifier.subscribe(headers, "webhook", receiver.url("/fast"))
+    for _ in range(8):
+        req = submitted(supplier)
+        await notifier.publish(TOPICS["requests"], str(req.request_id), req)
+        await notifier.publish(TOPICS["status"], str(req.request_id), status(req, 1, "SUBMITTED", None))
+    await receiver.wait_for("/fast", 8)
+    assert len(receiver.requests("/slow")) <= 4  # the first round is still being answered
+    await receiver.wait_for("/slow", 8)
