@@ -44,7 +44,7 @@ def channels(settings: NotifierSettings) -> tuple[WebhookChannel, EmailChannel]:
     webhooks = WebhookChannel(timeout_s=settings.webhook_timeout_s, allow_private=settings.allow_private_targets,
                               connections=settings.concurrency)
     email = EmailChannel(host=settings.smtp_host, port=settings.smtp_port, timeout_s=settings.smtp_timeout_s,
-                         connections=min(settings.concurrency, 8), username=settings.smtp_username,
+                         connections=min(settings.concurrency, settings.smtp_connections), username=settings.smtp_username,
                          password=password, starttls=settings.smtp_starttls)
     return webhooks, email
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from email.message import EmailMessage
+from email.message import Message
 
 import asyncpg
 
@@ -53,7 +53,7 @@ def webhook_body(row: asyncpg.Record) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_default).encode()
 
 
-def email_of(row: asyncpg.Record, ctx: MessageContext, sender: str) -> EmailMessage:
+def email_of(row: asyncpg.Record, ctx: MessageContext, sender: str) -> Message:
     return build_message(ctx, Language(row["language"]), sender=sender, to=row["target"])
 
 

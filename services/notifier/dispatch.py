@@ -97,20 +97,11 @@ class Dispatcher:
         free = self.settings.concurrency - len(self.tasks)
         if free <= 0:
             return []
-        limit, per_target = self.settings.per_target_concurrency, Counter(self.in_flight)
-        busy = [t for t, n in per_target.items() if n >= limit]
-        async with self.pool.acquire() as conn, conn.transaction():
-            picked = []
-            for row in await q.candidates(conn, min(self.settings.dispatch_batch, free * 4), busy):
-                if len(picked) < free and per_target[row["target"]] < limit:
-                    per_target[row["target"]] += 1
-                    picked.append(row["id"])
-            if not picked:
-                return []
-            rows = await q.claim(conn, picked, self.settings.lease_s)
-            hooks = [r["subscription_id"] for r in rows if r["channel"] == Channel.WEBHOOK]
-            secrets = await q.secrets(conn, hooks) if hooks else {}
-        return [(r, secrets.get(r["subscription_id"], [])) for r in rows]
+        async with self.pool.acquire() as conn:
+            rows = await q.claim(conn, free=free, window=min(self.settings.dispatch_batch, free * 4),
+                                 in_flight=dict(self.in_flight), per_target=self.settings.per_target_concurrency,
+                                 lease_s=self.settings.lease_s)
+        return [(r, list(r["secrets"])) for r in rows]
 
     def _start(self, row: asyncpg.Record, secrets: list[str]) -> None:
         self.in_flight[row["target"]] += 1

@@ -7,54 +7,50 @@ import asyncpg
 
 OPEN = ("held", "pending", "retrying", "sending")
 
-# Due now, or claimed by a process that died (its lease passed); 'held' rows wait for
-# an earlier delivery of the same subscription and request (release_next).
-CANDIDATES = """
-SELECT d.id, d.target FROM notifier.deliveries d
-WHERE d.status IN ('pending', 'retrying', 'sending')
-  AND (d.status <> 'sending' OR d.lease_until < now()) AND d.next_attempt_at <= now()
-  AND NOT (d.target = ANY($2::text[]))
-ORDER BY d.next_attempt_at, d.seq LIMIT $1 FOR UPDATE OF d SKIP LOCKED
-"""
-
-CLAIMED = """
+# One statement (one round trip, atomic on its own): the due deliveries, or those
+# claimed by a process that died (lease passed), as many per target as it has free
+# slots, marked 'sending' with one more attempt, and what sending them needs. 'held'
+# rows wait for an earlier delivery of the same subscription and request (release_next).
+# $1 candidates to look at, $2 targets with no free slot, $3/$4 targets in flight and
+# how many, $5 per-target limit, $6 free slots, $7 lease seconds.
+CLAIM = """
+WITH candidates AS (
+  SELECT d.id, d.seq, d.target FROM notifier.deliveries d
+  WHERE d.status IN ('pending', 'retrying', 'sending') AND (d.status <> 'sending' OR d.lease_until < now())
+    AND d.next_attempt_at <= now() AND NOT (d.target = ANY($2::text[]))
+  ORDER BY d.next_attempt_at, d.seq LIMIT $1 FOR UPDATE OF d SKIP LOCKED),
+ranked AS (
+  SELECT c.id, c.seq, c.target, row_number() OVER (PARTITION BY c.target ORDER BY c.seq) AS n FROM candidates c),
+picked AS (
+  SELECT r.id FROM ranked r LEFT JOIN unnest($3::text[], $4::int[]) AS busy (target, n) ON busy.target = r.target
+  WHERE r.n <= $5 - coalesce(busy.n, 0) ORDER BY r.seq LIMIT $6),
+claimed AS (
+  UPDATE notifier.deliveries d SET status = 'sending', attempts = d.attempts + 1,
+         lease_until = now() + make_interval(secs => $7)
+  FROM picked WHERE d.id = picked.id RETURNING d.*)
 SELECT d.id, d.seq, d.subscription_id, d.owner_org, d.channel, d.target, d.kind, d.event_id, d.request_id,
        d.envelope, d.facts, d.source, d.attempts, d.attempts_before, d.created_at,
        s.language, s.status AS subscription_status, s.owner_role,
        r.org_id AS request_org, r.method_code, r.component, r.samples, r.deadline, r.ship_from_region,
        r.status AS request_status, r.status_seq AS request_seq, r.planned_start AS request_start,
        r.planned_end AS request_end, r.lab_id AS request_lab,
-       l.id AS lab_id, l.name AS lab_name, l.city AS lab_city
-FROM notifier.deliveries d
+       l.id AS lab_id, l.name AS lab_name, l.city AS lab_city,
+       (SELECT coalesce(array_agg(x.secret ORDER BY x.id DESC), '{}') FROM notifier.subscription_secrets x
+        WHERE x.subscription_id = d.subscription_id AND (x.expires_at IS NULL OR x.expires_at > now())) AS secrets
+FROM claimed d
 JOIN notifier.subscriptions s ON s.id = d.subscription_id
 LEFT JOIN notifier.requests r ON r.id = d.request_id
 LEFT JOIN notifier.labs l ON l.id = coalesce(d.facts->>'lab_id', r.lab_id)
-WHERE d.id = ANY($1::uuid[])
 ORDER BY d.seq
 """
 
 
-async def candidates(conn: asyncpg.Connection, limit: int, busy_targets: list[str]) -> list[asyncpg.Record]:
-    return await conn.fetch(CANDIDATES, limit, busy_targets)
-
-
-async def claim(conn: asyncpg.Connection, ids: list[UUID], lease_s: float) -> list[asyncpg.Record]:
-    """Mark the deliveries as being sent (one more attempt) and return what sending needs."""
-    await conn.execute(
-        "UPDATE notifier.deliveries SET status = 'sending', attempts = attempts + 1,"
-        " lease_until = now() + make_interval(secs => $2) WHERE id = ANY($1::uuid[])", ids, lease_s)
-    return await conn.fetch(CLAIMED, ids)
-
-
-async def secrets(conn: asyncpg.Connection, subscription_ids: list[UUID]) -> dict[UUID, list[str]]:
-    """Each subscription's valid signing secrets, newest first."""
-    rows = await conn.fetch(
-        "SELECT subscription_id, secret FROM notifier.subscription_secrets WHERE subscription_id = ANY($1::uuid[])"
-        " AND (expires_at IS NULL OR expires_at > now()) ORDER BY id DESC", subscription_ids)
-    out: dict[UUID, list[str]] = {}
-    for r in rows:
-        out.setdefault(r["subscription_id"], []).append(r["secret"])
-    return out
+async def claim(conn: asyncpg.Connection, *, free: int, window: int, in_flight: dict[str, int], per_target: int,
+                lease_s: float) -> list[asyncpg.Record]:
+    """Claim up to `free` due deliveries, at most `per_target` in flight per target."""
+    full = [t for t, n in in_flight.items() if n >= per_target]
+    return await conn.fetch(CLAIM, window, full, list(in_flight), list(in_flight.values()), per_target, free,
+                            lease_s)
 
 
 async def add_attempts(conn: asyncpg.Connection, rows: list[tuple]) -> None:

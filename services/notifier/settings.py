@@ -41,6 +41,7 @@ class NotifierSettings(ServiceSettings):
     smtp_starttls: bool = False
     smtp_timeout_s: float = Field(10.0, gt=0)
     mail_from: str = "labbook <notifications@labbook.local>"
+    smtp_connections: int = Field(8, ge=1, le=100)  # kept open to the SMTP server (at most `concurrency`)
     # Webhooks: private and loopback targets only where the deployer says so.
     allow_private_targets: bool = False
     webhook_timeout_s: float = Field(10.0, gt=0)

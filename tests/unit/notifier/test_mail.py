@@ -18,7 +18,7 @@ TO = "Иван Петров <ivan@supplier.example>"
 
 
 def roundtrip(ctx, language=Language.RU, **kwargs):
-    raw = build_message(ctx, language, sender=SENDER, to=TO, **kwargs).as_bytes(policy=email.policy.SMTP)
+    raw = build_message(ctx, language, sender=SENDER, to=TO, **kwargs).as_bytes()
     return raw, email.message_from_bytes(raw, policy=email.policy.default)
 
 
