@@ -28,6 +28,7 @@ def context_of(row: asyncpg.Record, request_url: str) -> MessageContext:
     request_id = row["request_id"]
     values.setdefault("planned_start", row["request_start"])
     values.setdefault("planned_end", row["request_end"])
+    values.setdefault("seq", row["request_seq"] or None)  # a job's cancellation outranks its schedule (.ics)
     return MessageContext(
         kind=Kind(row["kind"]), event_id=row["event_id"], delivery_id=row["id"],
         occurred_at=envelope["occurred_at"], request_id=request_id,

@@ -66,9 +66,10 @@ class EventsConsumer:
             return
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                cache: dict = {}
+                writes = ingest.Writes()
                 applied = [await ingest.apply(conn, envelope, event, source, lapse_days=self.lapse_days,
-                                              cache=cache) for envelope, event, source, _ in decoded]
+                                              writes=writes) for envelope, event, source, _ in decoded]
+                await writes.flush(conn)
         except BAD_DATA:
             for item in decoded:
                 await self._apply_one(*item)
@@ -91,7 +92,9 @@ class EventsConsumer:
     async def _apply_one(self, envelope, event, source: Source, message: ConsumerRecord) -> None:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                applied = await ingest.apply(conn, envelope, event, source, lapse_days=self.lapse_days)
+                writes = ingest.Writes()
+                applied = await ingest.apply(conn, envelope, event, source, lapse_days=self.lapse_days, writes=writes)
+                await writes.flush(conn)
         except BAD_DATA as exc:  # not an outage: retrying would block the partition for ever
             await self._dead_letter(message, f"cannot store {envelope.type}: {exc}")
             return

@@ -66,12 +66,14 @@ async def lapsing_labs(conn: asyncpg.Connection, within_days: int) -> list[async
         " AND valid_until >= current_date AND valid_until <= current_date + $1::int ORDER BY id", within_days)
 
 
-async def add_notification(conn: asyncpg.Connection, notification_id: UUID, audience: Audience, kind: str,
-                           event_id: UUID, request_id: UUID | None, facts: dict) -> None:
-    await conn.execute(
-        "INSERT INTO notifier.notifications (id, audience_role, audience_org, kind, event_id, request_id, facts)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT DO NOTHING",
-        notification_id, audience.role.value, audience.org, kind, event_id, request_id, json.dumps(facts))
+async def add_notifications(conn: asyncpg.Connection, rows: list[tuple]) -> None:
+    """(id, audience_role, audience_org, kind, event_id, request_id, facts) rows, in one statement."""
+    if rows:
+        await conn.execute(
+            "INSERT INTO notifier.notifications (id, audience_role, audience_org, kind, event_id, request_id, facts)"
+            " SELECT i, r, o, k, e, q, f::jsonb FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],"
+            " $5::uuid[], $6::uuid[], $7::text[]) WITH ORDINALITY AS u (i, r, o, k, e, q, f, n) ORDER BY n"
+            " ON CONFLICT DO NOTHING", *map(list, zip(*rows)))
 
 
 async def subscribers(conn: asyncpg.Connection, audience: Audience, kind: str) -> list[asyncpg.Record]:
@@ -86,14 +88,18 @@ async def subscribers(conn: asyncpg.Connection, audience: Audience, kind: str) -
 
 async def add_deliveries(conn: asyncpg.Connection, rows: list[tuple]) -> None:
     """(id, subscription_id, owner_org, channel, target, kind, event_id, request_id, envelope, facts,
-    source) rows; an id already there (a redelivered event) is skipped. A delivery waits
-    ('held') while an earlier one of its subscription and request is still open."""
+    source, held) rows in one statement, in order; an id already there (a redelivered event)
+    is skipped. A delivery waits ('held') while an earlier one of its subscription and request
+    is open: in the table already, or earlier in these rows (`held` is then true)."""
     if not rows:
         return
-    await conn.executemany(
+    await conn.execute(
         "INSERT INTO notifier.deliveries (id, subscription_id, owner_org, channel, target, kind, event_id,"
-        " request_id, envelope, facts, source, status) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb,"
-        " $10::jsonb, $11::jsonb, CASE WHEN EXISTS (SELECT 1 FROM notifier.deliveries e"
-        "   WHERE e.subscription_id = $2 AND e.request_id = $8"
-        "   AND e.status IN ('held', 'pending', 'retrying', 'sending')) THEN 'held' ELSE 'pending' END"
-        " ON CONFLICT (id) DO NOTHING", rows)
+        " request_id, envelope, facts, source, status)"
+        " SELECT i, s, o, c, t, k, e, q, v::jsonb, f::jsonb, w::jsonb, CASE WHEN h OR EXISTS"
+        "   (SELECT 1 FROM notifier.deliveries x WHERE x.subscription_id = s AND x.request_id = q"
+        "    AND x.status IN ('held', 'pending', 'retrying', 'sending')) THEN 'held' ELSE 'pending' END"
+        " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[],"
+        " $8::uuid[], $9::text[], $10::text[], $11::text[], $12::bool[])"
+        " WITH ORDINALITY AS u (i, s, o, c, t, k, e, q, v, f, w, h, n) ORDER BY n"
+        " ON CONFLICT (id) DO NOTHING", *map(list, zip(*rows)))

@@ -8,7 +8,9 @@ under the same `webhook-id` / `Message-ID`: the one duplicate that HTTP and SMTP
 themselves allow (the answer was lost after the target accepted).
 
 Concurrency is bounded in total and per target, so one slow or dead target only
-ever holds its own few slots.
+ever holds its own few slots. Claims run ahead of the sends (up to twice the
+concurrency claimed, once half of that has gone out), so one round trip claims a
+whole batch instead of one delivery per freed slot.
 """
 from __future__ import annotations
 
@@ -42,8 +44,10 @@ class Dispatcher:
                  email: EmailChannel, recorder: Recorder) -> None:
         self.pool, self.settings, self.webhooks, self.email = pool, settings, webhooks, email
         self.recorder = recorder
-        self.in_flight: Counter[str] = Counter()  # per target
+        self.held: Counter[str] = Counter()  # claimed and not yet sent, per target
         self.tasks: set[asyncio.Task] = set()
+        self.slots = asyncio.Semaphore(settings.concurrency)
+        self.target_slots: dict[str, asyncio.Semaphore] = {}
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -71,7 +75,9 @@ class Dispatcher:
                 continue
             for row, secrets in claimed:
                 self._start(row, secrets)
-            if not claimed or len(self.tasks) >= self.settings.concurrency:
+            if not claimed:
+                await self._idle()
+            while len(self.tasks) > self.settings.concurrency:  # claim again once half has gone out
                 await self._idle()
 
     async def stop(self) -> None:
@@ -94,31 +100,35 @@ class Dispatcher:
         self._wakeup.clear()
 
     async def claim(self) -> list[tuple[asyncpg.Record, list[str]]]:
-        free = self.settings.concurrency - len(self.tasks)
+        free = 2 * self.settings.concurrency - len(self.tasks)
         if free <= 0:
             return []
         async with self.pool.acquire() as conn:
             rows = await q.claim(conn, free=free, window=min(self.settings.dispatch_batch, free * 4),
-                                 in_flight=dict(self.in_flight), per_target=self.settings.per_target_concurrency,
+                                 held=dict(self.held), per_target=2 * self.settings.per_target_concurrency,
                                  lease_s=self.settings.lease_s)
         return [(r, list(r["secrets"])) for r in rows]
 
     def _start(self, row: asyncpg.Record, secrets: list[str]) -> None:
-        self.in_flight[row["target"]] += 1
+        target = row["target"]
+        self.held[target] += 1
+        if target not in self.target_slots:
+            self.target_slots[target] = asyncio.Semaphore(self.settings.per_target_concurrency)
         task = asyncio.create_task(self._deliver(row, secrets), name=f"delivery-{row['id']}")
         self.tasks.add(task)
-        task.add_done_callback(lambda t, target=row["target"]: self._done(t, target))
+        task.add_done_callback(lambda t: self._done(t, target))
 
     def _done(self, task: asyncio.Task, target: str) -> None:
         self.tasks.discard(task)
-        self.in_flight[target] -= 1
-        if not self.in_flight[target]:
-            del self.in_flight[target]
+        self.held[target] -= 1
+        if not self.held[target]:
+            del self.held[target], self.target_slots[target]
         self.wake()  # a slot is free
 
     async def _deliver(self, row: asyncpg.Record, secrets: list[str]) -> None:
         try:
-            await self._attempt(row, secrets)
+            async with self.slots, self.target_slots[row["target"]]:
+                await self._attempt(row, secrets)
         except RETRYABLE as exc:  # cannot record: the lease runs out and it is tried again
             log.warning("delivery %s: cannot record its outcome: %s", row["id"], exc or type(exc).__name__)
         except Exception:

@@ -11,7 +11,7 @@ OPEN = ("held", "pending", "retrying", "sending")
 # claimed by a process that died (lease passed), as many per target as it has free
 # slots, marked 'sending' with one more attempt, and what sending them needs. 'held'
 # rows wait for an earlier delivery of the same subscription and request (release_next).
-# $1 candidates to look at, $2 targets with no free slot, $3/$4 targets in flight and
+# $1 candidates to look at, $2 targets with no free slot, $3/$4 targets held and
 # how many, $5 per-target limit, $6 free slots, $7 lease seconds.
 CLAIM = """
 WITH candidates AS (
@@ -45,12 +45,12 @@ ORDER BY d.seq
 """
 
 
-async def claim(conn: asyncpg.Connection, *, free: int, window: int, in_flight: dict[str, int], per_target: int,
+async def claim(conn: asyncpg.Connection, *, free: int, window: int, held: dict[str, int], per_target: int,
                 lease_s: float) -> list[asyncpg.Record]:
-    """Claim up to `free` due deliveries, at most `per_target` in flight per target."""
-    full = [t for t, n in in_flight.items() if n >= per_target]
-    return await conn.fetch(CLAIM, window, full, list(in_flight), list(in_flight.values()), per_target, free,
-                            lease_s)
+    """Claim up to `free` due deliveries, so that no target has more than `per_target`
+    claimed (`held` counts what this process already holds per target)."""
+    full = [t for t, n in held.items() if n >= per_target]
+    return await conn.fetch(CLAIM, window, full, list(held), list(held.values()), per_target, free, lease_s)
 
 
 async def add_attempts(conn: asyncpg.Connection, rows: list[tuple]) -> None:

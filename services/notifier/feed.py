@@ -26,7 +26,7 @@ SELECT = """
 SELECT n.id, n.feed_seq, n.kind, n.event_id, n.request_id, n.facts, n.created_at,
        jsonb_build_object('occurred_at', n.created_at) AS envelope,
        r.method_code, r.component, r.samples, r.deadline, r.ship_from_region,
-       r.planned_start AS request_start, r.planned_end AS request_end,
+       r.planned_start AS request_start, r.planned_end AS request_end, r.status_seq AS request_seq,
        l.name AS lab_name, l.city AS lab_city,
        EXISTS (SELECT 1 FROM notifier.notification_reads x WHERE x.notification_id = n.id AND x.reader_org = $1)
          AS read

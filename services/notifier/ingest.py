@@ -44,17 +44,33 @@ class Source:
 INTERNAL = Source("notifier", -1, -1)
 
 
+class Writes:
+    """The feed entries and deliveries of one transaction, written together at its end
+    (two statements however many events it applied), and the subscribers looked up."""
+
+    def __init__(self) -> None:
+        self.subscribers: dict[tuple, list] = {}
+        self.notifications: list[tuple] = []
+        self.deliveries: list[tuple] = []
+        self.open: set[tuple] = set()  # (subscription, request) given a delivery here: later ones wait
+
+    async def flush(self, conn: asyncpg.Connection) -> None:
+        await db.add_notifications(conn, self.notifications)
+        await db.add_deliveries(conn, self.deliveries)
+        self.notifications, self.deliveries = [], []
+
+
 async def apply(conn: asyncpg.Connection, envelope: Envelope, event: Event, source: Source, *,
-                lapse_days: int, cache: dict | None = None) -> bool:
-    """Apply one event inside the caller's transaction; False if it was applied before.
-    `cache` keeps the subscribers found per audience and kind across one transaction."""
+                lapse_days: int, writes: Writes) -> bool:
+    """Apply one event inside the caller's transaction (its feed entries and deliveries
+    go into `writes`, flushed by the caller); False if it was applied before."""
     if not await db.mark_applied(conn, envelope.event_id, CONSUMER):
         return False
     await _read_models(conn, event)
-    await record(conn, envelope, routing.route(event), source, cache)
+    await record(conn, envelope, routing.route(event), source, writes)
     if isinstance(event, ev.LabProfile):
         await _lapsing(conn, event.lab_id, event.accreditation.certificate_no, event.accreditation.valid_until,
-                       event.accreditation.status, lapse_days)
+                       event.accreditation.status, lapse_days, writes)
     return True
 
 
@@ -68,23 +84,25 @@ async def _read_models(conn: asyncpg.Connection, event: Event) -> None:
 
 
 async def record(conn: asyncpg.Connection, envelope: Envelope, notices: list[Notice], source: Source,
-                 cache: dict | None = None) -> int:
-    """The feed entry of each notice and a delivery per subscription that wants it."""
-    cache = {} if cache is None else cache
-    body = envelope.model_dump_json()
-    where = json.dumps(asdict(source))
-    deliveries = 0
+                 writes: Writes | None = None) -> None:
+    """The feed entry of each notice and a delivery per subscription that wants it
+    (written at once unless `writes` collects them for the caller to flush)."""
+    mine = writes is None
+    writes = Writes() if writes is None else writes
+    body, where = envelope.model_dump_json(), json.dumps(asdict(source))
     for notice in notices:
-        audience = notice.audience
-        facts = json.dumps(notice.facts)
-        await db.add_notification(conn, derived_id(envelope.event_id, notice.kind, audience.role, audience.org),
-                                  audience, notice.kind.value, envelope.event_id, notice.request_id, notice.facts)
-        rows = [(derived_id(envelope.event_id, s["id"], notice.kind), s["id"], s["owner_org"], s["channel"],
-                 s["target"], notice.kind.value, envelope.event_id, notice.request_id, body, facts, where)
-                for s in await _subscribers(conn, audience, notice.kind.value, cache)]
-        await db.add_deliveries(conn, rows)
-        deliveries += len(rows)
-    return deliveries
+        audience, kind, facts = notice.audience, notice.kind, json.dumps(notice.facts)
+        writes.notifications.append((derived_id(envelope.event_id, kind, audience.role, audience.org),
+                                     audience.role.value, audience.org, kind.value, envelope.event_id,
+                                     notice.request_id, facts))
+        for s in await _subscribers(conn, audience, kind.value, writes.subscribers):
+            pair = (s["id"], notice.request_id)
+            writes.deliveries.append((derived_id(envelope.event_id, s["id"], kind), s["id"], s["owner_org"],
+                                      s["channel"], s["target"], kind.value, envelope.event_id, notice.request_id,
+                                      body, facts, where, notice.request_id is not None and pair in writes.open))
+            writes.open.add(pair)
+    if mine:
+        await writes.flush(conn)
 
 
 async def _subscribers(conn: asyncpg.Connection, audience, kind: str, cache: dict) -> list:
@@ -94,19 +112,20 @@ async def _subscribers(conn: asyncpg.Connection, audience, kind: str, cache: dic
 
 
 async def _lapsing(conn: asyncpg.Connection, lab_id: str, certificate_no: str, valid_until: date,
-                   status: AccreditationStatus | str, lapse_days: int) -> None:
+                   status: AccreditationStatus | str, lapse_days: int, writes: Writes) -> None:
     days_left = (valid_until - utcnow().date()).days
     if AccreditationStatus(status) == AccreditationStatus.ACTIVE and 0 <= days_left <= lapse_days:
-        await raise_lapsing(conn, lab_id, certificate_no, valid_until)
+        await raise_lapsing(conn, lab_id, certificate_no, valid_until, writes)
 
 
-async def raise_lapsing(conn: asyncpg.Connection, lab_id: str, certificate_no: str, valid_until: date) -> bool:
+async def raise_lapsing(conn: asyncpg.Connection, lab_id: str, certificate_no: str, valid_until: date,
+                        writes: Writes | None = None) -> bool:
     """Tell staff once per lab and end date (a renewed accreditation is a new end date)."""
     event = AccreditationLapsing(lab_id=lab_id, certificate_no=certificate_no, valid_until=valid_until)
     envelope = internal_envelope(event, derived_id("lapsing", lab_id, valid_until))
     if not await db.mark_applied(conn, envelope.event_id, CONSUMER):
         return False
-    await record(conn, envelope, [routing.lapsing(lab_id, certificate_no, valid_until)], INTERNAL)
+    await record(conn, envelope, [routing.lapsing(lab_id, certificate_no, valid_until)], INTERNAL, writes)
     return True
 
 

@@ -57,3 +57,19 @@ async def lab_id(labs_url) -> str:
                                 headers={"Authorization": f"Bearer {token('staff')}"}) as response:
             assert response.status == 201, await response.text()
             return (await response.json())["id"]
+
+
+@pytest.fixture(scope="module")
+async def notifier_url(servers, settings, tmp_path_factory):
+    """A real notifier process on its own database (its own consumer group); its base URL.
+    Private targets are refused, as in production: generated webhook URLs never get sent to."""
+    port = free_port()
+    async with new_database(servers, settings.database_url) as database:
+        env = {"DATABASE_URL": database, "LABBOOK_TOKEN_SECRET": SECRET, "NOTIFIER_PORT": str(port),
+               "NOTIFIER_GROUP": f"notifier-e2e-{uuid.uuid4().hex[:12]}", "NOTIFIER_OFFSET_RESET": "latest",
+               "LOG_LEVEL": "WARNING"}
+        log = tmp_path_factory.mktemp("notifier") / "notifier.log"
+        with spawn(python_module("services.notifier"), env, log) as child:
+            url = f"http://127.0.0.1:{port}"
+            await until_status(f"{url}/healthz", 200, child=child, log=log)
+            yield url

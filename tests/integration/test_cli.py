@@ -49,7 +49,7 @@ def test_up_twice_starts_nothing_twice_and_down_stops_it_all(stack_env):
 
         status = labbook(stack_env, "status")
         healthy = status.stdout.count("/healthz 200") + status.stdout.count("SMTP port open")  # the mail catcher
-    assert status.returncode == 0 and healthy == len(PROCESSES)
+        assert status.returncode == 0 and healthy == len(PROCESSES)
     finally:
         down = labbook(stack_env, "down")
     assert down.returncode == 0, down.stdout + down.stderr

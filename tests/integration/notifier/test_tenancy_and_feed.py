@@ -115,3 +115,15 @@ async def test_bad_input_gets_clear_errors(notifier):
     sub = await notifier.subscribe(headers, "email", "Ivan.Petrov@ACME.example", events=["offered", "REPORT_ISSUED"])
     assert sub["events"] == ["request.offered", "request.report_issued"] and sub["secret"] is None
     assert sub["target"] == "Ivan.Petrov@acme.example"
+
+
+async def test_a_retried_create_with_the_same_idempotency_key_makes_one_subscription(notifier, receiver):
+    headers = {**notifier.auth("lab", org("lab")), "Idempotency-Key": "hook-1"}
+    body = {"channel": "webhook", "target": receiver.url("/once")}
+    answers = [await notifier.client.post("/v1/subscriptions", json=body, headers=headers) for _ in range(2)]
+    first, second = [await a.json() for a in answers]
+    assert [a.status for a in answers] == [201, 201] and first == second and first["secret"]
+    code, page = await notifier.get("/v1/subscriptions", headers)
+    assert [s["id"] for s in page["items"]] == [first["id"]]
+    other = await notifier.client.post("/v1/subscriptions", json={**body, "language": "en"}, headers=headers)
+    assert other.status == 422 and (await other.json())["error"]["code"] == "idempotency_key_reused"

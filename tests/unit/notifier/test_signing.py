@@ -13,7 +13,7 @@ from services.common.settings import ROOT
 from services.notifier import signing
 
 BODY = '{"event": "StatusChanged", "request_id": "r-1", "status": "SCHEDULED", "note": "образцы"}'.encode()
-SNIPPET = ROOT / "services" / "notifier" / "VERIFY_SNIPPET.md"
+README = ROOT / "README.md"
 
 
 def library_sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -89,13 +89,14 @@ def test_invalid_signature_is_a_value_error_and_an_empty_secret_list_is_refused(
 # The receiver's snippet the README shows.
 
 def snippet_verify():
-    match = re.search(r"```python\n(.*?)```", SNIPPET.read_text(), re.S)
-    assert match, f"no ```python block in {SNIPPET}"
+    section = README.read_text().partition("### Verifying a webhook")[2]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, f"no ```python block under 'Verifying a webhook' in {README}"
     code = match.group(1)
     assert len(code.strip().splitlines()) <= 12
     assert not re.search(r"^\s*(import|from)\s+(?!base64|hashlib|hmac|time)", code, re.M), "stdlib only"
     namespace: dict = {}
-    exec(compile(code, str(SNIPPET), "exec"), namespace)  # noqa: S102 -- our own file
+    exec(compile(code, str(README), "exec"), namespace)  # noqa: S102 -- our own file
     return namespace["verify"]
 
 
