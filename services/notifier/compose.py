@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from email.message import Message
 
 import asyncpg
@@ -46,19 +45,16 @@ def waiting_for_details(row: asyncpg.Record) -> bool:
 
 def webhook_body(row: asyncpg.Record) -> bytes:
     """The event envelope, the notice's kind, and the request's current status and seq,
-    so a receiver can drop an event that arrives after a newer one."""
-    body = dict(loads(row["envelope"]))
-    body["kind"] = row["kind"]
-    body["request"] = None if row["request_id"] is None else {
+    so a receiver can drop an event that arrives after a newer one. The stored envelope
+    is JSON text already: the two fields are spliced in, not re-encoded."""
+    envelope = row["envelope"]
+    envelope = envelope if isinstance(envelope, str) else json.dumps(envelope, separators=(",", ":"))
+    request = None if row["request_id"] is None else {
         "id": str(row["request_id"]), "status": row["request_status"], "seq": row["request_seq"]}
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_default).encode()
+    extra = json.dumps({"kind": row["kind"], "request": request}, separators=(",", ":"))
+    return (envelope.rstrip()[:-1] + "," + extra[1:]).encode()
 
 
 def email_of(row: asyncpg.Record, ctx: MessageContext, sender: str) -> Message:
     return build_message(ctx, Language(row["language"]), sender=sender, to=row["target"])
 
-
-def _default(value):
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)

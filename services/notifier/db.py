@@ -86,20 +86,27 @@ async def subscribers(conn: asyncpg.Connection, audience: Audience, kind: str) -
         audience.org, audience.role.value, kind)
 
 
+async def add_events(conn: asyncpg.Connection, rows: list[tuple]) -> None:
+    """(event_id, envelope, source) of events that have deliveries."""
+    await conn.execute(
+        "INSERT INTO notifier.events (event_id, envelope, source) SELECT e, v::jsonb, s::jsonb"
+        " FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u (e, v, s) ON CONFLICT DO NOTHING",
+        *map(list, zip(*rows)))
+
+
 async def add_deliveries(conn: asyncpg.Connection, rows: list[tuple]) -> None:
-    """(id, subscription_id, owner_org, channel, target, kind, event_id, request_id, envelope, facts,
-    source, held) rows in one statement, in order; an id already there (a redelivered event)
-    is skipped. A delivery waits ('held') while an earlier one of its subscription and request
-    is open: in the table already, or earlier in these rows (`held` is then true)."""
+    """(id, subscription_id, owner_org, channel, target, kind, event_id, notification_id, request_id,
+    held) rows in one statement, in order; an id already there (a redelivered event) is skipped.
+    A delivery waits ('held') while an earlier one of its subscription and request is open:
+    in the table already, or earlier in these rows (`held` is then true)."""
     if not rows:
         return
     await conn.execute(
         "INSERT INTO notifier.deliveries (id, subscription_id, owner_org, channel, target, kind, event_id,"
-        " request_id, envelope, facts, source, status)"
-        " SELECT i, s, o, c, t, k, e, q, v::jsonb, f::jsonb, w::jsonb, CASE WHEN h OR EXISTS"
+        " notification_id, request_id, status)"
+        " SELECT i, s, o, c, t, k, e, m, q, CASE WHEN h OR EXISTS"
         "   (SELECT 1 FROM notifier.deliveries x WHERE x.subscription_id = s AND x.request_id = q"
         "    AND x.status IN ('held', 'pending', 'retrying', 'sending')) THEN 'held' ELSE 'pending' END"
         " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[],"
-        " $8::uuid[], $9::text[], $10::text[], $11::text[], $12::bool[])"
-        " WITH ORDINALITY AS u (i, s, o, c, t, k, e, q, v, f, w, h, n) ORDER BY n"
+        " $8::uuid[], $9::uuid[], $10::bool[]) WITH ORDINALITY AS u (i, s, o, c, t, k, e, m, q, h, n) ORDER BY n"
         " ON CONFLICT (id) DO NOTHING", *map(list, zip(*rows)))

@@ -29,7 +29,7 @@ claimed AS (
          lease_until = now() + make_interval(secs => $7)
   FROM picked WHERE d.id = picked.id RETURNING d.*)
 SELECT d.id, d.seq, d.subscription_id, d.owner_org, d.channel, d.target, d.kind, d.event_id, d.request_id,
-       d.envelope, d.facts, d.source, d.attempts, d.attempts_before, d.created_at,
+       e.envelope, n.facts, e.source, d.attempts, d.attempts_before, d.created_at,
        s.language, s.status AS subscription_status, s.owner_role,
        r.org_id AS request_org, r.method_code, r.component, r.samples, r.deadline, r.ship_from_region,
        r.status AS request_status, r.status_seq AS request_seq, r.planned_start AS request_start,
@@ -38,9 +38,11 @@ SELECT d.id, d.seq, d.subscription_id, d.owner_org, d.channel, d.target, d.kind,
        (SELECT coalesce(array_agg(x.secret ORDER BY x.id DESC), '{}') FROM notifier.subscription_secrets x
         WHERE x.subscription_id = d.subscription_id AND (x.expires_at IS NULL OR x.expires_at > now())) AS secrets
 FROM claimed d
+JOIN notifier.events e ON e.event_id = d.event_id
+JOIN notifier.notifications n ON n.id = d.notification_id
 JOIN notifier.subscriptions s ON s.id = d.subscription_id
 LEFT JOIN notifier.requests r ON r.id = d.request_id
-LEFT JOIN notifier.labs l ON l.id = coalesce(d.facts->>'lab_id', r.lab_id)
+LEFT JOIN notifier.labs l ON l.id = coalesce(n.facts->>'lab_id', r.lab_id)
 ORDER BY d.seq
 """
 

@@ -46,18 +46,21 @@ INTERNAL = Source("notifier", -1, -1)
 
 class Writes:
     """The feed entries and deliveries of one transaction, written together at its end
-    (two statements however many events it applied), and the subscribers looked up."""
+    (a statement each however many events it applied), and the subscribers looked up."""
 
     def __init__(self) -> None:
         self.subscribers: dict[tuple, list] = {}
+        self.events: list[tuple] = []
         self.notifications: list[tuple] = []
         self.deliveries: list[tuple] = []
         self.open: set[tuple] = set()  # (subscription, request) given a delivery here: later ones wait
 
     async def flush(self, conn: asyncpg.Connection) -> None:
+        if self.deliveries:
+            await db.add_events(conn, self.events)
         await db.add_notifications(conn, self.notifications)
         await db.add_deliveries(conn, self.deliveries)
-        self.notifications, self.deliveries = [], []
+        self.events, self.notifications, self.deliveries = [], [], []
 
 
 async def apply(conn: asyncpg.Connection, envelope: Envelope, event: Event, source: Source, *,
@@ -89,18 +92,21 @@ async def record(conn: asyncpg.Connection, envelope: Envelope, notices: list[Not
     (written at once unless `writes` collects them for the caller to flush)."""
     mine = writes is None
     writes = Writes() if writes is None else writes
-    body, where = envelope.model_dump_json(), json.dumps(asdict(source))
+    wanted = False
     for notice in notices:
-        audience, kind, facts = notice.audience, notice.kind, json.dumps(notice.facts)
-        writes.notifications.append((derived_id(envelope.event_id, kind, audience.role, audience.org),
-                                     audience.role.value, audience.org, kind.value, envelope.event_id,
-                                     notice.request_id, facts))
+        audience, kind = notice.audience, notice.kind
+        notification_id = derived_id(envelope.event_id, kind, audience.role, audience.org)
+        writes.notifications.append((notification_id, audience.role.value, audience.org, kind.value,
+                                     envelope.event_id, notice.request_id, json.dumps(notice.facts)))
         for s in await _subscribers(conn, audience, kind.value, writes.subscribers):
             pair = (s["id"], notice.request_id)
             writes.deliveries.append((derived_id(envelope.event_id, s["id"], kind), s["id"], s["owner_org"],
-                                      s["channel"], s["target"], kind.value, envelope.event_id, notice.request_id,
-                                      body, facts, where, notice.request_id is not None and pair in writes.open))
+                                      s["channel"], s["target"], kind.value, envelope.event_id, notification_id,
+                                      notice.request_id, notice.request_id is not None and pair in writes.open))
             writes.open.add(pair)
+            wanted = True
+    if wanted:  # stored once for all its deliveries
+        writes.events.append((envelope.event_id, envelope.model_dump_json(), json.dumps(asdict(source))))
     if mine:
         await writes.flush(conn)
 

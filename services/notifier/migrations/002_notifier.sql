@@ -78,6 +78,14 @@ CREATE TABLE notifier.notification_reads (
     PRIMARY KEY (notification_id, reader_org)
 );
 
+-- The events deliveries are about, stored once however many subscriptions want them.
+CREATE TABLE notifier.events (
+    event_id    uuid PRIMARY KEY,
+    envelope    jsonb NOT NULL,  -- as it travelled: the webhook body's core
+    source      jsonb NOT NULL,  -- topic, partition, offset, key: for the dead letter
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
 -- One row per (event, subscription): its id is derived from both, so a redelivered
 -- event can never create a second delivery. Claimed ('sending') before each attempt.
 -- Per subscription and request they go out in the order the events were consumed: a
@@ -90,11 +98,9 @@ CREATE TABLE notifier.deliveries (
     channel           text NOT NULL,
     target            text NOT NULL,
     kind              text NOT NULL,
-    event_id          uuid NOT NULL,
+    event_id          uuid NOT NULL REFERENCES notifier.events (event_id),
+    notification_id   uuid NOT NULL REFERENCES notifier.notifications (id),  -- what it says (facts)
     request_id        uuid,
-    envelope          jsonb NOT NULL,  -- the event as it travelled, for the webhook body
-    facts             jsonb NOT NULL,  -- what the message says besides the read models
-    source            jsonb NOT NULL,  -- topic, partition, offset, key: for the dead letter
     status            text NOT NULL DEFAULT 'pending'
                       CHECK (status IN ('held', 'pending', 'sending', 'retrying', 'delivered', 'failed')),
     attempts          int NOT NULL DEFAULT 0,  -- since it was (re)queued: the retry schedule's position
