@@ -21,6 +21,7 @@ from schemas.envelope import Envelope, MessageRejected, decode
 from schemas.events import DeadLetter, StatusChanged
 from schemas.topics import DLQ, STATUS
 from services.common.http import HEALTH_CHECKS, PG_POOL, PRODUCER, SETTINGS
+from services.common.kafka import await_assignment
 from services.common.tasks import stop_task
 
 from . import read_model
@@ -95,27 +96,13 @@ async def status_consumer_ctx(app: web.Application) -> AsyncIterator[None]:
         client_id=CONSUMER, enable_auto_commit=False, auto_offset_reset=settings.status_offset_reset)
     log.info("consuming %s as group %s", STATUS.name, settings.status_group)
     await consumer.start()
-    await _await_assignment(consumer)
+    await await_assignment(consumer, CONSUMER, ASSIGNMENT_WAIT_S)
     worker = app[STATUS_CONSUMER] = StatusConsumer(consumer, app[PG_POOL], app[PRODUCER])
     task = asyncio.create_task(worker.run(), name=CONSUMER)
     app[HEALTH_CHECKS]["status_consumer"] = lambda: _running(task)
     yield
     await stop_task(task)
     await consumer.stop()
-
-
-async def _await_assignment(consumer: AIOKafkaConsumer) -> None:
-    """Wait until the group gave us partitions and their positions are known, so
-    events sent after start-up are read even with auto_offset_reset=latest."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ASSIGNMENT_WAIT_S
-    while not consumer.assignment():
-        if loop.time() > deadline:
-            log.warning("%s has no partitions after %.0f s; going on", CONSUMER, ASSIGNMENT_WAIT_S)
-            return
-        await asyncio.sleep(0.05)
-    for tp in consumer.assignment():
-        await consumer.position(tp)
 
 
 async def _running(task: asyncio.Task) -> bool:

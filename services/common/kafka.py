@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiokafka import AIOKafkaClient, AIOKafkaProducer
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
@@ -74,3 +74,21 @@ async def ensure_topics(bootstrap: str, topics: tuple[Topic, ...] = ALL) -> list
         return created
     finally:
         await admin.close()
+
+
+async def await_assignment(consumer: AIOKafkaConsumer, name: str, timeout: float = 30.0) -> None:
+    """Wait until the group gave the consumer partitions and their positions are known, so
+    events sent after start-up are read even with auto_offset_reset=latest; and pin where a
+    new group starts, or a crash before its first commit would restart at the (then later)
+    end and skip what arrived in between."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not consumer.assignment():
+        if loop.time() > deadline:
+            log.warning("%s has no partitions after %.0f s; going on", name, timeout)
+            return
+        await asyncio.sleep(0.05)
+    positions = {tp: await consumer.position(tp) for tp in consumer.assignment()}
+    unset = {tp: offset for tp, offset in positions.items() if await consumer.committed(tp) is None}
+    if unset:
+        await consumer.commit(unset)

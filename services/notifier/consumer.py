@@ -21,6 +21,7 @@ from schemas.envelope import MessageRejected, decode
 from schemas.topics import BY_NAME, LABS, OFFERS, REQUESTS, STATUS
 from services.common.deadletter import dead_letter
 from services.common.http import HEALTH_CHECKS, PG_POOL, PRODUCER, SETTINGS
+from services.common.kafka import await_assignment
 from services.common.tasks import stop_task
 
 from . import ingest
@@ -126,7 +127,7 @@ def events_consumer_ctx(on_delivery=lambda app: None):
             session_timeout_ms=10_000, heartbeat_interval_ms=1_000)
         log.info("consuming %s as group %s", ", ".join(t.name for t in TOPICS), settings.group)
         await consumer.start()
-        await _await_assignment(consumer)
+        await await_assignment(consumer, ingest.CONSUMER, ASSIGNMENT_WAIT_S)
         worker = app[EVENTS_CONSUMER] = EventsConsumer(consumer, app[PG_POOL], app[PRODUCER],
                                                        lapse_days=settings.lapse_days,
                                                        on_delivery=lambda: on_delivery(app))
@@ -137,24 +138,6 @@ def events_consumer_ctx(on_delivery=lambda app: None):
         await consumer.stop()
 
     return ctx
-
-
-async def _await_assignment(consumer: AIOKafkaConsumer) -> None:
-    """Wait until the group gave us partitions and their positions are known, so
-    events sent after start-up are read even with offset_reset=latest."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ASSIGNMENT_WAIT_S
-    while not consumer.assignment():
-        if loop.time() > deadline:
-            log.warning("%s has no partitions after %.0f s; going on", ingest.CONSUMER, ASSIGNMENT_WAIT_S)
-            return
-        await asyncio.sleep(0.05)
-    # Pin where a new group starts: otherwise a crash before its first commit would
-    # restart at the (then later) end and skip what arrived in between.
-    positions = {tp: await consumer.position(tp) for tp in consumer.assignment()}
-    unset = {tp: offset for tp, offset in positions.items() if await consumer.committed(tp) is None}
-    if unset:
-        await consumer.commit(unset)
 
 
 async def _running(task: asyncio.Task) -> bool:

@@ -121,6 +121,6 @@ def decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise ValueError("invalid cursor") from None
-    if not raw.startswith("n") or not raw[1:].isdigit() or len(raw) > 20:
+    if not raw.startswith("n") or not (raw[1:].isascii() and raw[1:].isdigit()) or len(raw) > 20:
         raise ValueError("invalid cursor")
     return int(raw[1:])
