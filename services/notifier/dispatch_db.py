@@ -64,6 +64,36 @@ async def add_attempts(conn: asyncpg.Connection, rows: list[tuple]) -> None:
             " $4::float8[], $5::text[], $6::int[], $7::text[], $8::text[])", *map(list, zip(*rows)))
 
 
+# Every attempt of the batch delivered: log them, mark them, clear their subscriptions'
+# failing clocks and release what each held back, in one statement. Its parts share one
+# snapshot, where the delivered rows are still open: hence `d.id <> ALL(...)`.
+RECORD_DELIVERED = """
+WITH logged AS (
+  INSERT INTO notifier.delivery_attempts (delivery_id, attempt, started_at, latency_ms, outcome, status_code,
+                                          reply, error)
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::float8[], $5::text[], $6::int[],
+                       $7::text[], $8::text[])),
+done AS (
+  UPDATE notifier.deliveries SET status = 'delivered', delivered_at = now(), lease_until = NULL, last_error = NULL
+  WHERE id = ANY($1::uuid[]) RETURNING subscription_id, request_id),
+healthy AS (
+  UPDATE notifier.subscriptions SET failing_since = NULL
+  WHERE id IN (SELECT subscription_id FROM done) AND failing_since IS NOT NULL)
+UPDATE notifier.deliveries SET status = 'pending', next_attempt_at = now()
+WHERE status = 'held' AND id IN (
+  SELECT DISTINCT ON (d.subscription_id, d.request_id) d.id FROM notifier.deliveries d
+  JOIN (SELECT DISTINCT subscription_id, request_id FROM done WHERE request_id IS NOT NULL) f
+    ON d.subscription_id = f.subscription_id AND d.request_id = f.request_id
+  WHERE d.status IN ('held', 'pending', 'retrying', 'sending') AND d.id <> ALL($1::uuid[])
+  ORDER BY d.subscription_id, d.request_id, d.seq)
+"""
+
+
+async def record_delivered(conn: asyncpg.Connection, rows: list[tuple]) -> None:
+    """Attempt rows (as add_attempts) that all delivered."""
+    await conn.execute(RECORD_DELIVERED, *map(list, zip(*rows)))
+
+
 async def delivered_many(conn: asyncpg.Connection, ids: list[UUID], subscription_ids: list[UUID]) -> None:
     if not ids:
         return

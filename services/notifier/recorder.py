@@ -84,6 +84,9 @@ class Recorder:
     async def _write(self, batch: list[Attempt]) -> None:
         settled = [self._settled(a) for a in batch]
         delivered = [a for a in settled if a.outcome.result == Result.DELIVERED]
+        if len(delivered) == len(settled):  # the usual case: one statement, one round trip
+            async with self.pool.acquire() as conn:
+                return await q.record_delivered(conn, [_log_row(a) for a in settled])
         async with self.pool.acquire() as conn, conn.transaction():
             await q.add_attempts(conn, [_log_row(a) for a in settled])
             await q.delivered_many(conn, [a.row["id"] for a in delivered],
