@@ -7,6 +7,7 @@ a Cyrillic subject survives servers without SMTPUTF8.
 from __future__ import annotations
 
 from email.charset import BASE64, Charset
+from functools import lru_cache
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -31,7 +32,7 @@ def build_message(ctx: MessageContext, language: Language, *, sender: str, to: s
     if ctx.delivery_id is None:
         raise ValueError("build_message: ctx.delivery_id is None; an email needs its delivery's id")
     language = Language(language)
-    rendered = render_email(ctx, language)
+    rendered = _rendered(ctx.model_copy(update={"delivery_id": None}), language)
     msg = MIMEMultipart("alternative", _subparts=[MIMEText(rendered.text, "plain", UTF8),
                                                   MIMEText(rendered.html, "html", UTF8)])
     calendar = _calendar(ctx, language, sender)
@@ -49,6 +50,18 @@ def build_message(ctx: MessageContext, language: Language, *, sender: str, to: s
     return msg
 
 
+# One event told to several recipients in one language reads the same to each: render
+# it once (the context without the delivery id is the key; it is frozen, so hashable).
+@lru_cache(maxsize=256)
+def _rendered(ctx: MessageContext, language: Language):
+    return render_email(ctx, language)
+
+
+@lru_cache(maxsize=256)
+def _calendar_file(ctx: MessageContext, language: Language, organizer: str | None) -> bytes | None:
+    return calendar_for(ctx, language, organizer=organizer)
+
+
 def _address(text: str) -> str:
     name, address = parseaddr(text)
     return formataddr((name, address), "utf-8") if address else text
@@ -56,7 +69,7 @@ def _address(text: str) -> str:
 
 def _calendar(ctx: MessageContext, language: Language, sender: str) -> MIMEText | None:
     method = calendar_method(ctx)
-    ics = calendar_for(ctx, language, organizer=parseaddr(sender)[1] or None)
+    ics = _calendar_file(ctx.model_copy(update={"delivery_id": None}), language, parseaddr(sender)[1] or None)
     if method is None or ics is None:
         return None
     part = MIMEText(ics.decode(), "calendar", UTF8)
