@@ -68,14 +68,14 @@ class EventsConsumer:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 writes = ingest.Writes()
-                applied = [await ingest.apply(conn, envelope, event, source, lapse_days=self.lapse_days,
-                                              writes=writes) for envelope, event, source, _ in decoded]
+                applied = await ingest.apply(conn, [item[:3] for item in decoded], lapse_days=self.lapse_days,
+                                             writes=writes)
                 await writes.flush(conn)
         except BAD_DATA:
             for item in decoded:
                 await self._apply_one(*item)
             return
-        self.applied += sum(applied)
+        self.applied += applied
 
     async def _decoded(self, message: ConsumerRecord):
         """(envelope, event, source, message), or None once dead-lettered."""
@@ -94,7 +94,8 @@ class EventsConsumer:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 writes = ingest.Writes()
-                applied = await ingest.apply(conn, envelope, event, source, lapse_days=self.lapse_days, writes=writes)
+                applied = await ingest.apply(conn, [(envelope, event, source)], lapse_days=self.lapse_days,
+                                             writes=writes)
                 await writes.flush(conn)
         except BAD_DATA as exc:  # not an outage: retrying would block the partition for ever
             await self._dead_letter(message, f"cannot store {envelope.type}: {exc}")

@@ -16,35 +16,51 @@ from schemas import events as ev
 from .routing import Audience
 
 
-async def mark_applied(conn: asyncpg.Connection, event_id: UUID, consumer: str) -> bool:
-    """True the first time an event is seen; a redelivery answers False."""
-    return await conn.fetchval(
-        "INSERT INTO notifier.applied_events (event_id, consumer) VALUES ($1, $2)"
-        " ON CONFLICT DO NOTHING RETURNING true", event_id, consumer) is True
+async def mark_applied(conn: asyncpg.Connection, event_ids: list[UUID], consumer: str) -> set[UUID]:
+    """The ids among these seen for the first time; a redelivered one is not returned."""
+    rows = await conn.fetch(
+        "INSERT INTO notifier.applied_events (event_id, consumer) SELECT unnest($1::uuid[]), $2"
+        " ON CONFLICT DO NOTHING RETURNING event_id", event_ids, consumer)
+    return {r["event_id"] for r in rows}
 
 
-async def request_submitted(conn: asyncpg.Connection, event: ev.RequestSubmitted) -> None:
-    """The request's details; its status may already be known from labbook.status.v1."""
+async def requests_submitted(conn: asyncpg.Connection, events: list[ev.RequestSubmitted]) -> None:
+    """The requests' details; their status may already be known from labbook.status.v1."""
+    latest = list({e.request_id: e for e in events}.values())  # a row may be touched once per statement
+    if not latest:
+        return
     await conn.execute(
         "INSERT INTO notifier.requests (id, org_id, method_code, component, samples, deadline, ship_from_region)"
-        " VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET"
-        " method_code = EXCLUDED.method_code, component = EXCLUDED.component, samples = EXCLUDED.samples,"
-        " deadline = EXCLUDED.deadline, ship_from_region = EXCLUDED.ship_from_region, updated_at = now()",
-        event.request_id, event.org_id, event.method_code, event.component.model_dump_json(), event.samples,
-        event.deadline, event.ship_from_region)
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::date[], $7::text[])"
+        " ON CONFLICT (id) DO UPDATE SET method_code = EXCLUDED.method_code, component = EXCLUDED.component,"
+        " samples = EXCLUDED.samples, deadline = EXCLUDED.deadline, ship_from_region = EXCLUDED.ship_from_region,"
+        " updated_at = now()",
+        [e.request_id for e in latest], [e.org_id for e in latest], [e.method_code for e in latest],
+        [e.component.model_dump_json() for e in latest], [e.samples for e in latest],
+        [e.deadline for e in latest], [e.ship_from_region for e in latest])
 
 
-async def status_changed(conn: asyncpg.Connection, event: ev.StatusChanged) -> None:
-    """The request's latest status; an older seq arriving late changes nothing."""
+async def statuses_changed(conn: asyncpg.Connection, events: list[ev.StatusChanged]) -> None:
+    """Each request's latest status; an older seq arriving late changes nothing. Several
+    events of one request are folded first (the newest status, the last lab and dates given)."""
+    folded: dict[UUID, dict] = {}
+    for e in sorted(events, key=lambda e: e.seq):
+        row = folded.setdefault(e.request_id, {"lab_id": None, "planned_start": None, "planned_end": None})
+        row.update({"org_id": e.org_id, "status": e.status.value, "seq": e.seq},
+                   **{k: v for k in ("lab_id", "planned_start", "planned_end") if (v := getattr(e, k)) is not None})
+    if not folded:
+        return
+    rows = list(folded.items())
     await conn.execute(
         "INSERT INTO notifier.requests (id, org_id, status, status_seq, lab_id, planned_start, planned_end)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status,"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[],"
+        " $7::timestamptz[]) ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status,"
         " status_seq = EXCLUDED.status_seq, lab_id = coalesce(EXCLUDED.lab_id, notifier.requests.lab_id),"
         " planned_start = coalesce(EXCLUDED.planned_start, notifier.requests.planned_start),"
         " planned_end = coalesce(EXCLUDED.planned_end, notifier.requests.planned_end), updated_at = now()"
         " WHERE notifier.requests.status_seq < EXCLUDED.status_seq",
-        event.request_id, event.org_id, event.status.value, event.seq, event.lab_id, event.planned_start,
-        event.planned_end)
+        [i for i, _ in rows], *([r[k] for _, r in rows] for k in ("org_id", "status", "seq", "lab_id",
+                                                                  "planned_start", "planned_end")))
 
 
 async def lab_profile(conn: asyncpg.Connection, event: ev.LabProfile) -> None:

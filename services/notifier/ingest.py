@@ -63,27 +63,27 @@ class Writes:
         self.events, self.notifications, self.deliveries = [], [], []
 
 
-async def apply(conn: asyncpg.Connection, envelope: Envelope, event: Event, source: Source, *,
-                lapse_days: int, writes: Writes) -> bool:
-    """Apply one event inside the caller's transaction (its feed entries and deliveries
-    go into `writes`, flushed by the caller); False if it was applied before."""
-    if not await db.mark_applied(conn, envelope.event_id, CONSUMER):
-        return False
-    await _read_models(conn, event)
-    await record(conn, envelope, routing.route(event), source, writes)
-    if isinstance(event, ev.LabProfile):
-        await _lapsing(conn, event.lab_id, event.accreditation.certificate_no, event.accreditation.valid_until,
-                       event.accreditation.status, lapse_days, writes)
-    return True
-
-
-async def _read_models(conn: asyncpg.Connection, event: Event) -> None:
-    if isinstance(event, ev.StatusChanged):
-        await db.status_changed(conn, event)
-    elif isinstance(event, ev.RequestSubmitted):
-        await db.request_submitted(conn, event)
-    elif isinstance(event, ev.LabProfile):
-        await db.lab_profile(conn, event)
+async def apply(conn: asyncpg.Connection, batch: list[tuple[Envelope, Event, Source]], *,
+                lapse_days: int, writes: Writes) -> int:
+    """Apply a batch of events inside the caller's transaction, a statement per kind of
+    write rather than per event (their feed entries and deliveries go into `writes`,
+    flushed by the caller); returns how many were new (a redelivered one is skipped)."""
+    fresh = await db.mark_applied(conn, [envelope.event_id for envelope, _, _ in batch], CONSUMER)
+    todo, seen = [], set()
+    for envelope, event, source in batch:
+        if envelope.event_id in fresh and envelope.event_id not in seen:
+            seen.add(envelope.event_id)
+            todo.append((envelope, event, source))
+    events = [event for _, event, _ in todo]
+    await db.requests_submitted(conn, [e for e in events if isinstance(e, ev.RequestSubmitted)])
+    await db.statuses_changed(conn, [e for e in events if isinstance(e, ev.StatusChanged)])
+    for envelope, event, source in todo:
+        if isinstance(event, ev.LabProfile):
+            await db.lab_profile(conn, event)
+            await _lapsing(conn, event.lab_id, event.accreditation.certificate_no, event.accreditation.valid_until,
+                           event.accreditation.status, lapse_days, writes)
+        await record(conn, envelope, routing.route(event), source, writes)
+    return len(todo)
 
 
 async def record(conn: asyncpg.Connection, envelope: Envelope, notices: list[Notice], source: Source,
@@ -129,7 +129,7 @@ async def raise_lapsing(conn: asyncpg.Connection, lab_id: str, certificate_no: s
     """Tell staff once per lab and end date (a renewed accreditation is a new end date)."""
     event = AccreditationLapsing(lab_id=lab_id, certificate_no=certificate_no, valid_until=valid_until)
     envelope = internal_envelope(event, derived_id("lapsing", lab_id, valid_until))
-    if not await db.mark_applied(conn, envelope.event_id, CONSUMER):
+    if not await db.mark_applied(conn, [envelope.event_id], CONSUMER):
         return False
     await record(conn, envelope, [routing.lapsing(lab_id, certificate_no, valid_until)], INTERNAL, writes)
     return True
