@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
@@ -73,6 +73,16 @@ class NotifierSettings(ServiceSettings):
         if "{id}" not in value:
             raise ValueError("must contain {id}, where the request id goes")
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> "NotifierSettings":
+        # A claimed delivery may wait for one round of sends and then take its own: if the
+        # lease ran out first, this very process could claim and send it a second time.
+        longest = 2 * max(self.webhook_timeout_s, self.smtp_timeout_s)
+        if self.lease_s <= longest:
+            raise ValueError(f"NOTIFIER_LEASE_S ({self.lease_s:g}) must exceed twice the longer send timeout"
+                             f" ({longest:g} s)")
+        return self
 
     def retry_delays(self) -> tuple[float, ...]:
         return parse_durations(self.retry_schedule)

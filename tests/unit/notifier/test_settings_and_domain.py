@@ -179,3 +179,12 @@ def test_a_cursor_is_unpadded_url_safe_base64():
 def test_a_cursor_the_notifier_did_not_make_is_refused(cursor):
     with pytest.raises(ValueError, match="invalid cursor"):
         decode_cursor(cursor)
+
+
+def test_the_lease_must_outlast_a_wait_and_a_send(monkeypatch):
+    monkeypatch.setenv("NOTIFIER_WEBHOOK_TIMEOUT_S", "10")
+    monkeypatch.setenv("NOTIFIER_LEASE_S", "20")
+    with pytest.raises(ValidationError, match="must exceed twice the longer send timeout"):
+        NotifierSettings()
+    monkeypatch.setenv("NOTIFIER_LEASE_S", "21")
+    assert NotifierSettings().lease_s == 21
