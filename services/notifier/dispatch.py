@@ -8,7 +8,7 @@ under the same `webhook-id` / `Message-ID`: the one duplicate that HTTP and SMTP
 themselves allow (the answer was lost after the target accepted).
 
 Concurrency is bounded in total and per target, so one slow or dead target only
-ever holds its own few slots. Claims run ahead of the sends (up to AHEAD times the
+ever holds its own few slots. Claims run ahead of the sends (up to CLAIM_AHEAD times the
 concurrency claimed, topped up when a concurrency's worth has gone out), so one round
 trip claims a whole batch instead of one delivery per freed slot.
 """
@@ -29,7 +29,7 @@ from . import compose, dispatch_db as q
 from .channels import EmailChannel, WebhookChannel
 from .outcomes import Outcome, Result
 from .recorder import Attempt, Recorder
-from .settings import NotifierSettings
+from .settings import CLAIM_AHEAD, NotifierSettings
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ RETRYABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.Inter
 POSTPONE_S = 1.0
 MAX_BACKOFF_S = 10.0
 ORPHAN_CHECK_S = 5.0
-AHEAD = 2  # claimed at most this many times the concurrency: a claim's round trip never idles the sends
 
 
 class Dispatcher:
@@ -78,7 +77,7 @@ class Dispatcher:
                 self._start(row, secrets)
             if not claimed:
                 await self._idle()
-            while len(self.tasks) > (AHEAD - 1) * self.settings.concurrency:  # claim again before they run out
+            while len(self.tasks) > (CLAIM_AHEAD - 1) * self.settings.concurrency:  # top up before they run out
                 await self._idle()
 
     async def stop(self) -> None:
@@ -101,13 +100,13 @@ class Dispatcher:
         self._wakeup.clear()
 
     async def claim(self) -> list[tuple[asyncpg.Record, list[str]]]:
-        free = AHEAD * self.settings.concurrency - len(self.tasks)
+        free = CLAIM_AHEAD * self.settings.concurrency - len(self.tasks)
         if free <= 0:
             return []
+        per_target = CLAIM_AHEAD * self.settings.per_target_concurrency
         async with self.pool.acquire() as conn:
             rows = await q.claim(conn, free=free, window=min(self.settings.dispatch_batch, free * 4),
-                                 held=dict(self.held), per_target=AHEAD * self.settings.per_target_concurrency,
-                                 lease_s=self.settings.lease_s)
+                                 held=dict(self.held), per_target=per_target, lease_s=self.settings.lease_s)
         return [(r, list(r["secrets"])) for r in rows]
 
     def _start(self, row: asyncpg.Record, secrets: list[str]) -> None:

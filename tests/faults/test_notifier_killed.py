@@ -30,7 +30,7 @@ def _env(db_url: str, home, smtp_port: int, port: int, group: str) -> dict[str, 
     return {"DATABASE_URL": db_url, "LABBOOK_TOKEN_SECRET": SECRET, "LABBOOK_HOME": str(home),
             "NOTIFIER_PORT": str(port), "NOTIFIER_GROUP": group, "NOTIFIER_OFFSET_RESET": "latest",
             "NOTIFIER_SMTP_PORT": str(smtp_port), "NOTIFIER_ALLOW_PRIVATE_TARGETS": "true",
-            "NOTIFIER_LEASE_S": "3", "NOTIFIER_WEBHOOK_TIMEOUT_S": "1", "NOTIFIER_SMTP_TIMEOUT_S": "1",
+            "NOTIFIER_LEASE_S": "5", "NOTIFIER_WEBHOOK_TIMEOUT_S": "1", "NOTIFIER_SMTP_TIMEOUT_S": "1",
             "NOTIFIER_CONCURRENCY": "8", "NOTIFIER_DETAILS_WAIT_S": "0", "NOTIFIER_DISPATCH_POLL_S": "0.1"}
 
 

@@ -183,8 +183,8 @@ def test_a_cursor_the_notifier_did_not_make_is_refused(cursor):
 
 def test_the_lease_must_outlast_a_wait_and_a_send(monkeypatch):
     monkeypatch.setenv("NOTIFIER_WEBHOOK_TIMEOUT_S", "10")
-    monkeypatch.setenv("NOTIFIER_LEASE_S", "20")
-    with pytest.raises(ValidationError, match="must exceed twice the longer send timeout"):
+    monkeypatch.setenv("NOTIFIER_LEASE_S", "40")  # the claim runs 4 concurrencies ahead: 4 x 10 s
+    with pytest.raises(ValidationError, match="must exceed 4 times the longer send timeout"):
         NotifierSettings()
-    monkeypatch.setenv("NOTIFIER_LEASE_S", "21")
-    assert NotifierSettings().lease_s == 21
+    monkeypatch.setenv("NOTIFIER_LEASE_S", "41")
+    assert NotifierSettings().lease_s == 41
