@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from email.message import Message
 
 import aiohttp
 import aiosmtplib
@@ -67,12 +66,12 @@ class EmailChannel:
             except (aiosmtplib.SMTPException, OSError):
                 smtp.close()
 
-    async def send(self, message: Message, sender: str, recipient: str) -> Outcome:
+    async def send(self, message: bytes, sender: str, recipient: str) -> Outcome:
         async with self.slots:
             smtp = None
             try:
                 smtp = await self._session()
-                errors, reply = await smtp.sendmail(sender, [recipient], message.as_bytes())
+                errors, reply = await smtp.sendmail(sender, [recipient], message)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 refused = exc.recipients[0]
                 self._keep(smtp)

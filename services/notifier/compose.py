@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-from email.message import Message
 
 import asyncpg
 
 from schemas.notifications import Kind, Language
 
 from .context import MessageContext
-from .mail import build_message
+from .mail import message_bytes
 
 # Facts a notice stores under the names MessageContext uses.
 FACT_FIELDS = ("status", "seq", "reason", "lab_id", "planned_start", "planned_end", "offer_id", "expires_at",
@@ -55,6 +54,6 @@ def webhook_body(row: asyncpg.Record) -> bytes:
     return (envelope.rstrip()[:-1] + "," + extra[1:]).encode()
 
 
-def email_of(row: asyncpg.Record, ctx: MessageContext, sender: str) -> Message:
-    return build_message(ctx, Language(row["language"]), sender=sender, to=row["target"])
+def email_of(row: asyncpg.Record, ctx: MessageContext, sender: str) -> bytes:
+    return message_bytes(ctx, Language(row["language"]), sender=sender, to=row["target"])
 
