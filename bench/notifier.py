@@ -41,7 +41,6 @@ from tests.support.processes import free_port, python_module, spawn, until_statu
 
 from . import notifier_support as sup
 
-SUBSCRIPTIONS = 10  # K per channel
 SENDER = "labbook <notifications@labbook.local>"
 CHART = Path(__file__).parent / "out" / "notifier.png"
 err = Console(stderr=True)
@@ -172,7 +171,7 @@ async def through_notifier(st: Stack, producer: AIOKafkaProducer, channel: str, 
 
 
 async def notifier_webhooks(st: Stack, producer: AIOKafkaProducer, n: int) -> dict:
-    org, k = f"bench-hooks-{uuid.uuid4().hex[:6]}", min(SUBSCRIPTIONS, n)
+    org, k = f"bench-hooks-{uuid.uuid4().hex[:6]}", min(st.args.subscriptions, n)
     await receiver_stats(st, "secrets", await subscribe(st, org, "webhook", k))
     await receiver_stats(st, "reset", {})
     out = await through_notifier(st, producer, "webhook", org, k, n, lambda: _distinct(st))
@@ -192,7 +191,7 @@ async def _mail_count(st: Stack) -> int:
 
 
 async def notifier_emails(st: Stack, producer: AIOKafkaProducer, n: int) -> dict:
-    org, k = f"bench-mail-{uuid.uuid4().hex[:6]}", min(SUBSCRIPTIONS, n)
+    org, k = f"bench-mail-{uuid.uuid4().hex[:6]}", min(st.args.subscriptions, n)
     await subscribe(st, org, "email", k)
     sup.clear_mail(st.mail_dir)
     out = await through_notifier(st, producer, "email", org, k, n, lambda: _mail_count(st))
@@ -204,7 +203,7 @@ async def notifier_emails(st: Stack, producer: AIOKafkaProducer, n: int) -> dict
 
 
 async def bare_webhooks(st: Stack, n: int) -> dict:
-    paths = [f"/raw/{i}" for i in range(SUBSCRIPTIONS)]
+    paths = [f"/raw/{i}" for i in range(st.args.subscriptions)]
     bodies, secret = sup.webhook_bodies(n, paths)
     await receiver_stats(st, "secrets", {p: secret for p in paths})
     await receiver_stats(st, "reset", {})
@@ -310,6 +309,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--deliveries", type=int, help="webhook deliveries (emails: a third); default 3000, --quick 600")
     p.add_argument("--concurrency", type=int, default=32, help="NOTIFIER_CONCURRENCY and the raw clients' (32)")
     p.add_argument("--statuses", type=int, default=1, help="StatusChanged events per request (default 1)")
+    p.add_argument("--subscriptions", type=int, default=10,
+                   help="subscriptions per channel, so deliveries per event (default 10; 1: nothing shared)")
     p.add_argument("--quick", action="store_true", help="600 webhooks and 200 emails")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds a phase may take at most")
     p.add_argument("--stall", type=float, default=30.0, help="seconds without progress that end the run")
