@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 from schemas import events as ev
 from schemas.envelope import Event
+from schemas.reasons import UnmatchedReason as Reason
 from schemas.states import IllegalTransition, RequestStatus as S, check_transition
 from schemas.topics import OFFERS, RESERVATIONS, STATUS
 
@@ -86,7 +87,7 @@ def best(state: State, ctx: Ctx) -> Assignment | Unmatched:
         return first
     second = match_one(_demand(state, state["tried"]), labs, calendar, ctx.now, ctx.settings)
     # Every lab that could do it refused a slot: their calendars are full.
-    return Unmatched(second.request_id, "no_capacity_before_deadline") if isinstance(second, Unmatched) else second
+    return Unmatched(second.request_id, Reason.NO_CAPACITY_BEFORE_DEADLINE) if isinstance(second, Unmatched) else second
 
 
 def match(state: State, ctx: Ctx, out: list[Send]) -> None:

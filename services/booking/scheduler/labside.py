@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas import events as ev
+from schemas.reasons import UnmatchedReason as Reason
 from schemas.topics import PARTITIONS, RESERVATIONS
 
 from .calendar import Calendar, Reservation, Window
@@ -62,7 +63,7 @@ def reserve(record: dict, event: ev.ReserveSlot) -> tuple[dict, Send]:
     if rid in record["released"]:
         return record, _refuse(event, "reservation_already_released")
     if window is None or window.slots < 1:
-        return record, _refuse(event, "no_capacity_advertised")
+        return record, _refuse(event, Reason.NO_CAPACITY_ADVERTISED)
     calendar = _calendar(record, event.lab_id, method)
     for r in calendar.reservations(event.lab_id, method):
         if r.key == rid:  # redelivered: answer the same again

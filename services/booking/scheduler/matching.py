@@ -13,6 +13,7 @@ import numpy as np
 
 from schemas.catalogue import get_method
 from schemas.events import CapacityAdvertised, LabProfile, RequestSubmitted
+from schemas.reasons import UnmatchedReason as Reason
 from schemas.values import AccreditationStatus
 
 from .calendar import Calendar, Window
@@ -142,17 +143,17 @@ def _static_stages(demand: Demand, now: datetime, settings: SchedulerSettings):
     live_since = now - timedelta(hours=settings.liveness_hours)
     reporting = timedelta(days=settings.reporting_days)
     return (
-        ("samples_exceed_lab_limit", lambda o: demand.samples <= o.terms.max_samples),
-        ("accreditation_expires_before_deadline",
+        (Reason.SAMPLES_EXCEED_LAB_LIMIT, lambda o: demand.samples <= o.terms.max_samples),
+        (Reason.ACCREDITATION_EXPIRES_BEFORE_DEADLINE,
          lambda o: o.release + o.terms.duration + reporting <= end_of_day(o.lab.valid_until)),
-        ("lab_agent_offline", lambda o: o.lab.heartbeat_at is not None and o.lab.heartbeat_at >= live_since),
+        (Reason.LAB_AGENT_OFFLINE, lambda o: o.lab.heartbeat_at is not None and o.lab.heartbeat_at >= live_since),
     )
 
 
 def _exclusion_stages(demand: Demand):
     return (
-        ("excluded_by_supplier", lambda o: o.lab.lab_id not in demand.excluded),
-        ("all_candidates_declined", lambda o: o.lab.lab_id not in demand.declined),
+        (Reason.EXCLUDED_BY_SUPPLIER, lambda o: o.lab.lab_id not in demand.excluded),
+        (Reason.ALL_CANDIDATES_DECLINED, lambda o: o.lab.lab_id not in demand.declined),
     )
 
 
@@ -170,7 +171,7 @@ def screen(demand: Demand, labs: Iterable[LabState], now: datetime,
     accredited = [_option(demand, lab, now, settings)
                   for lab in index_labs(labs).holding(demand.method) if lab.active]
     if not accredited:
-        return [], "no_accredited_lab"
+        return [], Reason.NO_ACCREDITED_LAB
     return _filter(accredited, _static_stages(demand, now, settings))
 
 
@@ -194,7 +195,7 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
         return match_exhaustive(demand, labs, calendar, now, settings)  # the bounds need both >= 0
     table, short = index_labs(labs).view(demand.method, demand.origin, settings)
     if not len(table):
-        return Unmatched(demand.request_id, "no_accredited_lab")
+        return Unmatched(demand.request_id, Reason.NO_ACCREDITED_LAB)
     now_us = micros(now)
     outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now, now_us)
     barred, preferred = table.nobody, NO_LABS
@@ -278,9 +279,9 @@ class _Search:
 def _reason(demand: Demand, table: MethodTable, stages, calendar: Calendar, now: datetime,
             settings: SchedulerSettings) -> str:
     """Why nothing was found: the stage that removed the last lab (as match_exhaustive)."""
-    for reason, mask in (("samples_exceed_lab_limit", stages.samples),
-                         ("accreditation_expires_before_deadline", stages.accreditation),
-                         ("lab_agent_offline", stages.live)):
+    for reason, mask in ((Reason.SAMPLES_EXCEED_LAB_LIMIT, stages.samples),
+                         (Reason.ACCREDITATION_EXPIRES_BEFORE_DEADLINE, stages.accreditation),
+                         (Reason.LAB_AGENT_OFFLINE, stages.live)):
         if not mask.any():
             return reason
     # The search saw every allowed lab fail, so only a barred lab can still have a free slot.
@@ -288,8 +289,8 @@ def _reason(demand: Demand, table: MethodTable, stages, calendar: Calendar, now:
                if stages.fits_window[k]
                and earliest_start(_option(demand, table.labs[k], now, settings), calendar) is not None]
     if not fitting:
-        return "no_capacity_before_deadline"
-    return "excluded_by_supplier" if all(i in demand.excluded for i in fitting) else "all_candidates_declined"
+        return Reason.NO_CAPACITY_BEFORE_DEADLINE
+    return Reason.EXCLUDED_BY_SUPPLIER if all(i in demand.excluded for i in fitting) else Reason.ALL_CANDIDATES_DECLINED
 
 
 def match_exhaustive(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now: datetime,
@@ -298,7 +299,7 @@ def match_exhaustive(demand: Demand, labs: Iterable[LabState], calendar: Calenda
     options, reason = screen(demand, labs, now, settings)
     fits = {o.lab.lab_id: s for o in options if (s := earliest_start(o, calendar)) is not None}
     if not reason and not fits:
-        reason = "no_capacity_before_deadline"
+        reason = Reason.NO_CAPACITY_BEFORE_DEADLINE
     if not reason:
         # Exclusions come after capacity so "declined" means "every lab that could do it declined".
         options, reason = _filter([o for o in options if o.lab.lab_id in fits], _exclusion_stages(demand))
