@@ -36,7 +36,8 @@ def add_parser(sub) -> None:
     offers.set_defaults(func=cmd_offers)
     accept = common(agent.add_parser("accept", help="accept an offer"))
     accept.add_argument("offer_id")
-    accept.add_argument("--planned-start", help="proposed start, ISO 8601 with a time zone")
+    accept.add_argument("--planned-start", help="proposed start: a date (2026-12-10, that day's start in the lab's "
+                        "time zone) or a date-time with an offset (2026-12-10T09:00:00+03:00)")
     accept.set_defaults(func=cmd_accept)
     decline = common(agent.add_parser("decline", help="decline an offer"))
     decline.add_argument("offer_id")

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.events import CapacityItem
+from schemas.moments import DayOrInstant
 
 log = logging.getLogger("labbook.agent")
 
@@ -34,12 +34,25 @@ class Policy(BaseModel):
     min_lead_time_hours: float = Field(default=0, ge=0)
 
 
+class Window(BaseModel):
+    """A [[capacity]] window of lab.toml. A TOML date (2026-12-01) is a whole day in the lab's
+    zone, which the API knows from the lab's region: the agent sends it as a date. A local
+    date-time (no offset) is refused here, before anything is sent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method_code: str
+    slots: int = Field(ge=0, le=1000)
+    available_from: DayOrInstant
+    available_to: DayOrInstant
+
+
 class AgentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     heartbeat_seconds: float = Field(default=300, gt=0)
     poll_seconds: float = Field(default=60, gt=0)
-    capacity: tuple[CapacityItem, ...] = ()
+    capacity: tuple[Window, ...] = ()
     policy: Policy = Policy()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo
 
 from schemas.catalogue import get_method
 from schemas.events import CapacityItem
+from schemas.moments import TypedMoment, parse_moment
 from schemas.regions import get_region
 from schemas.states import RequestStatus
 from schemas.values import Accreditation, AccreditationStatus, CertificateNo, ScopeItem
@@ -168,25 +169,50 @@ def merged_accreditation(current: Accreditation, patch: AccreditationPatch | Non
     return check_accreditation(Accreditation.model_validate(merged.model_dump()), today)
 
 
+class CapacityWindow(BaseModel):
+    """A window as typed: its bounds become instants in the lab's zone (capacity_items)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method_code: str
+    slots: int = Field(ge=0, le=1000)
+    available_from: TypedMoment
+    available_to: TypedMoment = Field(description="a date means the end of that day: the window includes it")
+
+
 class CapacityBody(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    items: tuple[CapacityItem, ...] = Field(max_length=500)
+    items: tuple[CapacityWindow, ...] = Field(max_length=500)
 
-    @model_validator(mode="after")
-    def _windows(self) -> "CapacityBody":
-        by_method: dict[str, list[CapacityItem]] = {}
-        for i, item in enumerate(self.items):
-            if item.available_to <= item.available_from:
-                raise ValueError(f"items[{i}]: available_to must be after available_from")
-            by_method.setdefault(item.method_code, []).append(item)
-        for method, items in by_method.items():
-            items.sort(key=lambda it: it.available_from)
-            for a, b in zip(items, items[1:]):
-                if b.available_from < a.available_to:
-                    raise ValueError(f"overlapping capacity windows for {method}: "
-                                     f"{a.available_from}..{a.available_to} and {b.available_from}..{b.available_to}")
-        return self
+
+def capacity_items(body: CapacityBody, zone: tzinfo) -> tuple[CapacityItem, ...]:
+    """The windows as instants (a date: that whole day in `zone`); ValueError for a naive
+    date-time, an inverted window or two that overlap."""
+    items = tuple(_instants(f"items[{i}]", w, zone) for i, w in enumerate(body.items))
+    check_windows(items)
+    return items
+
+
+def _instants(where: str, window: CapacityWindow, zone: tzinfo) -> CapacityItem:
+    return CapacityItem(
+        method_code=window.method_code, slots=window.slots,
+        available_from=parse_moment(window.available_from, zone, field=f"{where}.available_from"),
+        available_to=parse_moment(window.available_to, zone, field=f"{where}.available_to", end_of_day=True))
+
+
+def check_windows(items: tuple[CapacityItem, ...]) -> None:
+    by_method: dict[str, list[CapacityItem]] = {}
+    for i, item in enumerate(items):
+        if item.available_to <= item.available_from:
+            raise ValueError(f"items[{i}]: available_to must be after available_from")
+        by_method.setdefault(item.method_code, []).append(item)
+    for method, windows in by_method.items():
+        windows.sort(key=lambda it: it.available_from)
+        for a, b in zip(windows, windows[1:]):
+            if b.available_from < a.available_to:
+                raise ValueError(f"overlapping capacity windows for {method}: "
+                                 f"{a.available_from}..{a.available_to} and {b.available_from}..{b.available_to}")
 
 
 def outside_scope(items: tuple[CapacityItem, ...], scope: list[dict]) -> list[str]:
@@ -205,7 +231,8 @@ class OfferStatus(StrEnum):
 class AcceptBody(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    planned_start: AwareDatetime | None = None
+    # A date: the start of that day in the lab's zone (offers.accept resolves it).
+    planned_start: TypedMoment | None = None
 
 
 class DeclineBody(BaseModel):

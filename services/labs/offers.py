@@ -7,6 +7,7 @@ the outbox, in the transaction that records them.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 from uuid import UUID
 
 import asyncpg
@@ -14,6 +15,7 @@ import asyncpg
 from schemas.envelope import Envelope, Event, utcnow
 from schemas.events import (JobCancelled, OfferAccepted, OfferDeclined, OfferMade, OfferWithdrawn, ReportIssued,
                             SamplesReceived, TestingCompleted, TestingStarted)
+from schemas.moments import parse_moment
 from schemas.states import IllegalTransition, RequestStatus, check_transition
 from schemas.tokens import Principal
 from schemas.topics import LAB_RESPONSES
@@ -22,7 +24,7 @@ from schemas.values import Role
 from . import db, errors
 from .domain import (AcceptBody, DeclineBody, JobEventBody, JobEventType, OfferStatus, accreditation_usable,
                      effective_status, encode_cursor, offer_uuid, JOB_TARGET)
-from .service import STAFF, emit, seen
+from .service import STAFF, emit, in_lab_zone, seen
 
 CONSUMER = "labs-offers"
 PROGRESS = {
@@ -66,10 +68,11 @@ async def accept(pool: asyncpg.Pool, who: Principal, offer_id: str, body: Accept
     async with pool.acquire() as conn, conn.transaction():
         await seen(conn, who, now)  # locks the lab row first, in the same order as a PATCH does
         offer = await _pending(conn, who, offer_id, now)
+        start = await _planned_start(conn, who, body)
         await db.answer_offer(conn, offer["id"], OfferStatus.ACCEPTED, None, now)
-        await db.upsert_job(conn, offer, RequestStatus.ACCEPTED, body.planned_start, now)
+        await db.upsert_job(conn, offer, RequestStatus.ACCEPTED, start, now)
         await _respond(conn, offer, OfferAccepted(offer_id=offer["id"], request_id=offer["request_id"],
-                                                  lab_id=offer["lab_id"], planned_start=body.planned_start))
+                                                  lab_id=offer["lab_id"], planned_start=start))
         return present(await db.fetch_offer(conn, offer["id"]), now)
 
 
@@ -82,6 +85,16 @@ async def decline(pool: asyncpg.Pool, who: Principal, offer_id: str, body: Decli
         await _respond(conn, offer, OfferDeclined(offer_id=offer["id"], request_id=offer["request_id"],
                                                   lab_id=offer["lab_id"], reason=body.reason))
         return present(await db.fetch_offer(conn, offer["id"]), now)
+
+
+async def _planned_start(conn: asyncpg.Connection, who: Principal, body: AcceptBody) -> datetime | None:
+    """The proposed start as an instant; a date is the start of that day in the lab's zone."""
+    if body.planned_start is None:
+        return None
+    lab = await db.fetch_lab(conn, who.org)
+    if lab is None:  # an offer to a lab id never registered here
+        raise errors.not_found()
+    return in_lab_zone(partial(parse_moment, field="planned_start"), body.planned_start, lab)
 
 
 async def _pending(conn: asyncpg.Connection, who: Principal, offer_id: str, now: datetime) -> dict:

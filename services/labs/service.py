@@ -6,14 +6,16 @@ else looks exactly like a missing id.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, TypeVar
 
 import asyncpg
 from pydantic import ValidationError
 
 from schemas.envelope import Envelope, Event, utcnow
 from schemas.events import CapacityAdvertised, CapacityItem, LabProfile
+from schemas.regions import zone_of
 from schemas.tokens import Principal
 from schemas.topics import CAPACITY, LABS, Topic
 from schemas.values import Accreditation, AccreditationStatus, Role, ScopeItem
@@ -21,7 +23,8 @@ from services.common import idempotency
 from services.common.outbox import write_event
 
 from . import db, errors
-from .domain import CapacityBody, PatchLab, RegisterLab, encode_cursor, merged_accreditation, outside_scope
+from .domain import (CapacityBody, PatchLab, RegisterLab, capacity_items, encode_cursor, merged_accreditation,
+                     outside_scope)
 
 SCHEMA = "labs"
 PRODUCER = "labs-api"
@@ -30,6 +33,7 @@ STAFF = frozenset({Role.STAFF, Role.ADMIN})
 REPUBLISH_AFTER = timedelta(seconds=60)
 # heartbeat_at of a lab never heard from: staff's edits must not make it look live.
 NEVER_SEEN = datetime(1970, 1, 1, tzinfo=timezone.utc)
+T = TypeVar("T")
 
 
 async def emit(conn: asyncpg.Connection, topic: Topic, key: str, event: Event,
@@ -118,10 +122,11 @@ async def put_capacity(pool: asyncpg.Pool, who: Principal, lab_id: str, body: Ca
     now = utcnow()
     async with pool.acquire() as conn, conn.transaction():
         row = await visible_lab(conn, who, lab_id, for_update=True)
-        if missing := outside_scope(body.items, row["scope"]):
+        windows = in_lab_zone(capacity_items, body, row)
+        if missing := outside_scope(windows, row["scope"]):
             raise errors.unprocessable("method_not_in_scope",
                                        f"methods not in the lab's scope: {', '.join(missing)}", {"methods": missing})
-        items = [i.model_dump(mode="json") for i in body.items]
+        items = [i.model_dump(mode="json") for i in windows]
         heartbeat = now if who.role == Role.LAB else row["last_seen_at"] or NEVER_SEEN
         await db.set_capacity(conn, lab_id, items, heartbeat if who.role == Role.LAB else row["last_seen_at"])
         updated = await db.fetch_lab(conn, lab_id)
@@ -159,6 +164,14 @@ async def visible_lab(conn: asyncpg.Connection, who: Principal, lab_id: str, *, 
     if row is None:
         raise errors.not_found()
     return row
+
+
+def in_lab_zone(resolve: Callable[[Any, tzinfo], T], typed: Any, lab: dict) -> T:
+    """What the lab typed, resolved in its region's zone; a naive date-time or a bad window is 422."""
+    try:
+        return resolve(typed, zone_of(lab["region_code"]))
+    except ValueError as exc:
+        raise errors.unprocessable("validation_error", str(exc)) from None
 
 
 def accreditation(row: dict) -> Accreditation:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter as Tally
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -26,9 +27,13 @@ class NotifierMetrics:
         self.oldest = Gauge("labbook_notifier_oldest_undelivered_seconds",
                             "Age of the oldest delivery not yet delivered or failed", registry=registry)
 
-    def attempt(self, channel: str, outcome: str, latency_ms: float) -> None:
-        self.attempts.labels(channel, outcome).inc()
-        self.latency.labels(channel).observe(latency_ms / 1000)
+    def attempts_of(self, batch: list[tuple[str, str, float]]) -> None:
+        """(channel, outcome, latency in ms) of a batch of attempts."""
+        counts = Tally((channel, outcome) for channel, outcome, _ in batch)
+        for (channel, outcome), n in counts.items():
+            self.attempts.labels(channel, outcome).inc(n)
+        for channel, _, latency_ms in batch:
+            self.latency.labels(channel).observe(latency_ms / 1000)
 
     async def refresh(self, pool: asyncpg.Pool) -> None:
         async with pool.acquire() as conn:

@@ -61,7 +61,10 @@ class Recorder:
         while True:
             await self._arrived.wait()
             self._arrived.clear()
-            await self.flush()
+            try:
+                await self.flush()
+            except Exception:  # a bug must not end recording: what it lost is sent again after its lease
+                log.exception("recording delivery outcomes failed")
 
     async def flush(self) -> None:
         """Write everything waiting; on an outage keep it and try again."""
@@ -77,8 +80,7 @@ class Recorder:
                 backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.2)
                 await asyncio.sleep(backoff)
                 continue
-            for a in batch:
-                self.metrics.attempt(a.row["channel"], a.outcome.result.value, a.latency_ms)
+            self.metrics.attempts_of([(a.row["channel"], a.outcome.result.value, a.latency_ms) for a in batch])
             self.on_change()
 
     async def _write(self, batch: list[Attempt]) -> None:
