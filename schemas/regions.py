@@ -1,7 +1,8 @@
-"""Regions suppliers ship from and labs stand in (ISO 3166-2), with centre coordinates."""
+"""Regions suppliers ship from and labs stand in (ISO 3166-2), with centre coordinates and time zone."""
 from __future__ import annotations
 
 import math
+from zoneinfo import ZoneInfo
 
 from .regions_data import REGIONS
 from .values import Frozen
@@ -20,6 +21,7 @@ class Region(Frozen):
     centre: str
     lat: float
     lon: float
+    tz: str  # IANA zone, e.g. Europe/Samara
     cities: tuple[City, ...] = ()
 
     @property
@@ -34,6 +36,11 @@ EARTH_RADIUS_KM = 6371.0
 
 def get_region(code: str) -> Region | None:
     return REGIONS_BY_CODE.get(code)
+
+
+def zone_of(region_code: str) -> ZoneInfo:
+    """The region's time zone; KeyError for a code not in the list."""
+    return ZoneInfo(REGIONS_BY_CODE[region_code].tz)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

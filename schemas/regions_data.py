@@ -8,6 +8,13 @@ Minsk is both BY-HM and the administrative centre of Minsk Region (BY-MI); Nuraf
 has been the centre of Tashkent Region (UZ-TO) since 2017. The optional `cities` lists
 other industrial cities worth their own point, e.g. Togliatti in Samara Oblast.
 
+`tz` is the IANA zone of the region's centre (a date a lab types means a day there).
+Russia spans eleven zones, and several regions keep their own tz database entry for
+their history although they now share an offset (Kirov, Volgograd, Saratov, Ulyanovsk;
+Chukotka is Asia/Anadyr, not Kamchatka). Sakha spans three zones (Yakutsk is the
+centre's). The tz database splits Uzbekistan into Asia/Samarkand (west) and
+Asia/Tashkent (east), identical since 1992; every UZ-* region uses Asia/Tashkent.
+
 Plain data; schemas/regions.py validates it.
 """
 
@@ -20,6 +27,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Maykop",
         "lat": 44.6079,
         "lon": 40.1024,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-AL",
@@ -28,6 +36,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Gorno-Altaysk",
         "lat": 51.9606,
         "lon": 85.9189,
+        "tz": "Asia/Barnaul",
     },
     {
         "code": "RU-BA",
@@ -36,6 +45,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Ufa",
         "lat": 54.7431,
         "lon": 55.9678,
+        "tz": "Asia/Yekaterinburg",
     },
     {
         "code": "RU-BU",
@@ -44,6 +54,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Ulan-Ude",
         "lat": 51.8265,
         "lon": 107.5998,
+        "tz": "Asia/Irkutsk",
     },
     {
         "code": "RU-CE",
@@ -52,6 +63,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Grozny",
         "lat": 43.3120,
         "lon": 45.6889,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-CU",
@@ -60,6 +72,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Cheboksary",
         "lat": 56.1322,
         "lon": 47.2460,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-DA",
@@ -68,6 +81,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Makhachkala",
         "lat": 42.9778,
         "lon": 47.5003,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-IN",
@@ -76,6 +90,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Magas",
         "lat": 43.2226,
         "lon": 44.7726,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-KB",
@@ -84,6 +99,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Nalchik",
         "lat": 43.4981,
         "lon": 43.6189,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-KL",
@@ -92,6 +108,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Elista",
         "lat": 46.3079,
         "lon": 44.2554,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-KC",
@@ -100,6 +117,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Cherkessk",
         "lat": 44.2238,
         "lon": 42.0462,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-KR",
@@ -108,6 +126,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Petrozavodsk",
         "lat": 61.7849,
         "lon": 34.3469,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-KK",
@@ -116,6 +135,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Abakan",
         "lat": 53.7154,
         "lon": 91.4259,
+        "tz": "Asia/Krasnoyarsk",
     },
     {
         "code": "RU-KO",
@@ -124,6 +144,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Syktyvkar",
         "lat": 61.6639,
         "lon": 50.8163,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-ME",
@@ -132,6 +153,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Yoshkar-Ola",
         "lat": 56.6388,
         "lon": 47.8908,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-MO",
@@ -140,6 +162,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Saransk",
         "lat": 54.1848,
         "lon": 45.1717,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-SA",
@@ -148,6 +171,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Yakutsk",
         "lat": 62.0311,
         "lon": 129.7229,
+        "tz": "Asia/Yakutsk",
     },
     {
         "code": "RU-SE",
@@ -156,6 +180,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Vladikavkaz",
         "lat": 43.0410,
         "lon": 44.6699,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-TA",
@@ -164,6 +189,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Kazan",
         "lat": 55.7887,
         "lon": 49.1221,
+        "tz": "Europe/Moscow",
         "cities": (
             {"name": "Naberezhnye Chelny", "lat": 55.7372, "lon": 52.4196},
         ),
@@ -175,6 +201,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Kyzyl",
         "lat": 51.7111,
         "lon": 94.4378,
+        "tz": "Asia/Krasnoyarsk",
     },
     {
         "code": "RU-UD",
@@ -183,6 +210,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Izhevsk",
         "lat": 56.8522,
         "lon": 53.1986,
+        "tz": "Europe/Samara",
     },
     {
         "code": "RU-ALT",
@@ -191,6 +219,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Barnaul",
         "lat": 53.3620,
         "lon": 83.7279,
+        "tz": "Asia/Barnaul",
     },
     {
         "code": "RU-KAM",
@@ -199,6 +228,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Petropavlovsk-Kamchatsky",
         "lat": 53.0639,
         "lon": 158.6275,
+        "tz": "Asia/Kamchatka",
     },
     {
         "code": "RU-KHA",
@@ -207,6 +237,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Khabarovsk",
         "lat": 48.4620,
         "lon": 135.0971,
+        "tz": "Asia/Vladivostok",
     },
     {
         "code": "RU-KDA",
@@ -215,6 +246,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Krasnodar",
         "lat": 45.0453,
         "lon": 38.9818,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-KYA",
@@ -223,6 +255,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Krasnoyarsk",
         "lat": 56.0374,
         "lon": 92.9314,
+        "tz": "Asia/Krasnoyarsk",
     },
     {
         "code": "RU-PER",
@@ -231,6 +264,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Perm",
         "lat": 58.0105,
         "lon": 56.2502,
+        "tz": "Asia/Yekaterinburg",
     },
     {
         "code": "RU-PRI",
@@ -239,6 +273,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Vladivostok",
         "lat": 43.1056,
         "lon": 131.8735,
+        "tz": "Asia/Vladivostok",
     },
     {
         "code": "RU-STA",
@@ -247,6 +282,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Stavropol",
         "lat": 45.0344,
         "lon": 41.9642,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-ZAB",
@@ -255,6 +291,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Chita",
         "lat": 52.0431,
         "lon": 113.4917,
+        "tz": "Asia/Chita",
     },
     {
         "code": "RU-AMU",
@@ -263,6 +300,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Blagoveshchensk",
         "lat": 50.2759,
         "lon": 127.5264,
+        "tz": "Asia/Yakutsk",
     },
     {
         "code": "RU-ARK",
@@ -271,6 +309,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Arkhangelsk",
         "lat": 64.5461,
         "lon": 40.5518,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-AST",
@@ -279,6 +318,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Astrakhan",
         "lat": 46.3497,
         "lon": 48.0408,
+        "tz": "Europe/Astrakhan",
     },
     {
         "code": "RU-BEL",
@@ -287,6 +327,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Belgorod",
         "lat": 50.6034,
         "lon": 36.5809,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-BRY",
@@ -295,6 +336,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Bryansk",
         "lat": 53.2710,
         "lon": 34.3214,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-CHE",
@@ -303,6 +345,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Chelyabinsk",
         "lat": 55.1611,
         "lon": 61.4288,
+        "tz": "Asia/Yekaterinburg",
     },
     {
         "code": "RU-IRK",
@@ -311,6 +354,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Irkutsk",
         "lat": 52.2957,
         "lon": 104.2908,
+        "tz": "Asia/Irkutsk",
     },
     {
         "code": "RU-IVA",
@@ -319,6 +363,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Ivanovo",
         "lat": 56.9999,
         "lon": 40.9726,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-KGD",
@@ -327,6 +372,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Kaliningrad",
         "lat": 54.7064,
         "lon": 20.5110,
+        "tz": "Europe/Kaliningrad",
     },
     {
         "code": "RU-KLU",
@@ -335,6 +381,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Kaluga",
         "lat": 54.5306,
         "lon": 36.2700,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-KEM",
@@ -343,6 +390,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Kemerovo",
         "lat": 55.3542,
         "lon": 86.1043,
+        "tz": "Asia/Novokuznetsk",
     },
     {
         "code": "RU-KIR",
@@ -351,6 +399,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Kirov",
         "lat": 58.5981,
         "lon": 49.6578,
+        "tz": "Europe/Kirov",
     },
     {
         "code": "RU-KOS",
@@ -359,6 +408,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Kostroma",
         "lat": 57.7664,
         "lon": 40.9283,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-KGN",
@@ -367,6 +417,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Kurgan",
         "lat": 55.4490,
         "lon": 65.3434,
+        "tz": "Asia/Yekaterinburg",
     },
     {
         "code": "RU-KRS",
@@ -375,6 +426,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Kursk",
         "lat": 51.7269,
         "lon": 36.1846,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-LEN",
@@ -383,6 +435,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Gatchina",
         "lat": 59.5764,
         "lon": 30.1283,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-LIP",
@@ -391,6 +444,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Lipetsk",
         "lat": 52.5876,
         "lon": 39.5515,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-MAG",
@@ -399,6 +453,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Magadan",
         "lat": 59.5627,
         "lon": 150.8021,
+        "tz": "Asia/Magadan",
     },
     {
         "code": "RU-MOS",
@@ -407,6 +462,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Krasnogorsk",
         "lat": 55.8190,
         "lon": 37.3298,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-MUR",
@@ -415,6 +471,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Murmansk",
         "lat": 68.9678,
         "lon": 33.0992,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-NIZ",
@@ -423,6 +480,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Nizhny Novgorod",
         "lat": 56.3287,
         "lon": 44.0020,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-NGR",
@@ -431,6 +489,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Veliky Novgorod",
         "lat": 58.5213,
         "lon": 31.2710,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-NVS",
@@ -439,6 +498,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Novosibirsk",
         "lat": 55.0226,
         "lon": 82.9317,
+        "tz": "Asia/Novosibirsk",
     },
     {
         "code": "RU-OMS",
@@ -447,6 +507,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Omsk",
         "lat": 54.9924,
         "lon": 73.3686,
+        "tz": "Asia/Omsk",
     },
     {
         "code": "RU-ORE",
@@ -455,6 +516,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Orenburg",
         "lat": 51.7671,
         "lon": 55.0988,
+        "tz": "Asia/Yekaterinburg",
     },
     {
         "code": "RU-ORL",
@@ -463,6 +525,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Oryol",
         "lat": 52.9688,
         "lon": 36.0791,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-PNZ",
@@ -471,6 +534,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Penza",
         "lat": 53.1957,
         "lon": 45.0108,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-PSK",
@@ -479,6 +543,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Pskov",
         "lat": 57.8192,
         "lon": 28.3318,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-ROS",
@@ -487,6 +552,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Rostov-on-Don",
         "lat": 47.2200,
         "lon": 39.7077,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-RYA",
@@ -495,6 +561,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Ryazan",
         "lat": 54.6270,
         "lon": 39.7041,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-SAM",
@@ -503,6 +570,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Samara",
         "lat": 53.2077,
         "lon": 50.1355,
+        "tz": "Europe/Samara",
         "cities": (
             {"name": "Togliatti", "lat": 53.5303, "lon": 49.3461},
         ),
@@ -514,6 +582,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Saratov",
         "lat": 51.5405,
         "lon": 45.9901,
+        "tz": "Europe/Saratov",
     },
     {
         "code": "RU-SAK",
@@ -522,6 +591,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Yuzhno-Sakhalinsk",
         "lat": 46.9543,
         "lon": 142.7356,
+        "tz": "Asia/Sakhalin",
     },
     {
         "code": "RU-SVE",
@@ -530,6 +600,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Yekaterinburg",
         "lat": 56.8573,
         "lon": 60.6153,
+        "tz": "Asia/Yekaterinburg",
     },
     {
         "code": "RU-SMO",
@@ -538,6 +609,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Smolensk",
         "lat": 54.7783,
         "lon": 32.0509,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-TAM",
@@ -546,6 +618,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Tambov",
         "lat": 52.7363,
         "lon": 41.4410,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-TVE",
@@ -554,6 +627,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Tver",
         "lat": 56.8584,
         "lon": 35.9006,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-TOM",
@@ -562,6 +636,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Tomsk",
         "lat": 56.5005,
         "lon": 84.9822,
+        "tz": "Asia/Tomsk",
     },
     {
         "code": "RU-TUL",
@@ -570,6 +645,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Tula",
         "lat": 54.1961,
         "lon": 37.6182,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-TYU",
@@ -578,6 +654,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Tyumen",
         "lat": 57.1522,
         "lon": 65.5272,
+        "tz": "Asia/Yekaterinburg",
     },
     {
         "code": "RU-ULY",
@@ -586,6 +663,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Ulyanovsk",
         "lat": 54.3282,
         "lon": 48.3866,
+        "tz": "Europe/Ulyanovsk",
     },
     {
         "code": "RU-VLA",
@@ -594,6 +672,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Vladimir",
         "lat": 56.1385,
         "lon": 40.3998,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-VGG",
@@ -602,6 +681,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Volgograd",
         "lat": 48.7138,
         "lon": 44.4976,
+        "tz": "Europe/Volgograd",
     },
     {
         "code": "RU-VLG",
@@ -610,6 +690,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Vologda",
         "lat": 59.2239,
         "lon": 39.8840,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-VOR",
@@ -618,6 +699,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Voronezh",
         "lat": 51.6683,
         "lon": 39.1920,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-YAR",
@@ -626,6 +708,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Yaroslavl",
         "lat": 57.6299,
         "lon": 39.8737,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-MOW",
@@ -634,6 +717,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Moscow",
         "lat": 55.7520,
         "lon": 37.6178,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-SPE",
@@ -642,6 +726,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Saint Petersburg",
         "lat": 59.9386,
         "lon": 30.3141,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-YEV",
@@ -650,6 +735,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Birobidzhan",
         "lat": 48.7930,
         "lon": 132.9203,
+        "tz": "Asia/Vladivostok",
     },
     {
         "code": "RU-CHU",
@@ -658,6 +744,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Anadyr",
         "lat": 64.7342,
         "lon": 177.5103,
+        "tz": "Asia/Anadyr",
     },
     {
         "code": "RU-KHM",
@@ -666,6 +753,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Khanty-Mansiysk",
         "lat": 61.0019,
         "lon": 69.0273,
+        "tz": "Asia/Yekaterinburg",
     },
     {
         "code": "RU-NEN",
@@ -674,6 +762,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Naryan-Mar",
         "lat": 67.6387,
         "lon": 53.0037,
+        "tz": "Europe/Moscow",
     },
     {
         "code": "RU-YAN",
@@ -682,6 +771,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Salekhard",
         "lat": 66.5337,
         "lon": 66.6095,
+        "tz": "Asia/Yekaterinburg",
     },
     # --- Belarus (ISO 3166-2:BY) ----------------------------------------------
     {
@@ -691,6 +781,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Brest",
         "lat": 52.1089,
         "lon": 23.7175,
+        "tz": "Europe/Minsk",
     },
     {
         "code": "BY-HO",
@@ -699,6 +790,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Gomel",
         "lat": 52.4345,
         "lon": 30.9754,
+        "tz": "Europe/Minsk",
     },
     {
         "code": "BY-HM",
@@ -707,6 +799,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Minsk",
         "lat": 53.9002,
         "lon": 27.5665,
+        "tz": "Europe/Minsk",
     },
     {
         "code": "BY-HR",
@@ -715,6 +808,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Grodno",
         "lat": 53.6758,
         "lon": 23.8289,
+        "tz": "Europe/Minsk",
     },
     {
         "code": "BY-MA",
@@ -723,6 +817,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Mogilev",
         "lat": 53.9088,
         "lon": 30.3404,
+        "tz": "Europe/Minsk",
     },
     {
         "code": "BY-MI",
@@ -731,6 +826,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Minsk",
         "lat": 53.9002,
         "lon": 27.5665,
+        "tz": "Europe/Minsk",
     },
     {
         "code": "BY-VI",
@@ -739,6 +835,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Vitebsk",
         "lat": 55.1904,
         "lon": 30.2049,
+        "tz": "Europe/Minsk",
     },
     # --- Uzbekistan (ISO 3166-2:UZ) -------------------------------------------
     {
@@ -748,6 +845,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Andijan",
         "lat": 40.7834,
         "lon": 72.3507,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-BU",
@@ -756,6 +854,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Bukhara",
         "lat": 39.7703,
         "lon": 64.4307,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-FA",
@@ -764,6 +863,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Fergana",
         "lat": 40.3842,
         "lon": 71.7843,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-JI",
@@ -772,6 +872,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Jizzakh",
         "lat": 40.1335,
         "lon": 67.8296,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-NG",
@@ -780,6 +881,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Namangan",
         "lat": 40.9983,
         "lon": 71.6726,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-NW",
@@ -788,6 +890,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Navoiy",
         "lat": 40.0844,
         "lon": 65.3792,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-QA",
@@ -796,6 +899,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Karshi",
         "lat": 38.8606,
         "lon": 65.7891,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-QR",
@@ -804,6 +908,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Nukus",
         "lat": 42.4586,
         "lon": 59.6058,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-SA",
@@ -812,6 +917,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Samarkand",
         "lat": 39.6546,
         "lon": 66.9644,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-SI",
@@ -820,6 +926,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Gulistan",
         "lat": 40.4954,
         "lon": 68.7754,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-SU",
@@ -828,6 +935,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Termez",
         "lat": 37.2242,
         "lon": 67.2783,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-TK",
@@ -836,6 +944,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Tashkent",
         "lat": 41.2647,
         "lon": 69.2163,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-TO",
@@ -844,6 +953,7 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Nurafshon",
         "lat": 41.0321,
         "lon": 69.3625,
+        "tz": "Asia/Tashkent",
     },
     {
         "code": "UZ-XO",
@@ -852,5 +962,6 @@ REGIONS: tuple[dict, ...] = (
         "centre": "Urgench",
         "lat": 41.5518,
         "lon": 60.6314,
+        "tz": "Asia/Tashkent",
     },
 )

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo
 
 from schemas.catalogue import get_method
 from schemas.events import CapacityItem
-from schemas.moments import TypedMoment, parse_moment
+from schemas.moments import TypedMoment, described, parse_moment
 from schemas.regions import get_region
 from schemas.states import RequestStatus
 from schemas.values import Accreditation, AccreditationStatus, CertificateNo, ScopeItem
@@ -176,8 +176,10 @@ class CapacityWindow(BaseModel):
 
     method_code: str
     slots: int = Field(ge=0, le=1000)
-    available_from: TypedMoment
-    available_to: TypedMoment = Field(description="a date means the end of that day: the window includes it")
+    available_from: TypedMoment = Field(description=described("00:00 that day in the lab's own time zone, "
+                                                              "from its region"))
+    available_to: TypedMoment = Field(description=described("the end of that day in the lab's zone, so the "
+                                                            "window includes it"))
 
 
 class CapacityBody(BaseModel):
@@ -231,8 +233,7 @@ class OfferStatus(StrEnum):
 class AcceptBody(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # A date: the start of that day in the lab's zone (offers.accept resolves it).
-    planned_start: TypedMoment | None = None
+    planned_start: TypedMoment | None = Field(default=None, description=described("00:00 that day in the lab's zone"))
 
 
 class DeclineBody(BaseModel):

@@ -30,14 +30,17 @@ def setup_routes(app: web.Application) -> ApiSpec:
         roles=STAFF, request=PatchLab, response=LabView, errors=(400, 404, 409), tag="labs",
         description="Absent fields stay as they are; scope is replaced whole.")
     add(views.put_capacity, method="PUT", path="/v1/labs/{id}/capacity", summary="Replace a lab's capacity windows",
-        roles=ANY_LAB_CALLER, request=CapacityBody, response=LabView, errors=(400, 404), tag="labs")
+        roles=ANY_LAB_CALLER, request=CapacityBody, response=LabView, errors=(400, 404), tag="labs",
+        description="Each bound is an ISO date (a whole day in the lab's own time zone, from its region: "
+                    "`available_to` includes its date) or a date-time with an offset; a date-time without an "
+                    "offset is a 422 that says what to add.")
     add(views.heartbeat, method="POST", path="/v1/labs/{id}/heartbeat", summary="The lab is alive",
         roles=LAB, response=HeartbeatView, tag="labs")
     add(views.list_offers, method="GET", path="/v1/offers", summary="Offers (a lab: its own; staff: all)",
         roles=ANY_LAB_CALLER, query=OffersQuery, response=OfferPage, errors=(400, 404), tag="offers")
     add(views.accept_offer, method="POST", path="/v1/offers/{id}/accept", summary="Accept a pending offer",
         roles=LAB, request=AcceptBody, response=OfferView, errors=(400, 404, 409), tag="offers",
-        description="The body is optional.")
+        description="The body is optional. `planned_start` as a date is 00:00 that day in the lab's time zone.")
     add(views.decline_offer, method="POST", path="/v1/offers/{id}/decline", summary="Decline a pending offer",
         roles=LAB, request=DeclineBody, response=OfferView, errors=(400, 404, 409), tag="offers")
     add(views.job_event, method="POST", path="/v1/jobs/{request_id}/events",

@@ -21,7 +21,7 @@ CATEGORIES = frozenset(
     }
 )
 METHOD_KEYS = {"code", "standard", "title_ru", "title_en", "categories", "duration_hours", "samples", "typical"}
-REGION_KEYS = {"code", "name_ru", "name_en", "centre", "lat", "lon"}
+REGION_KEYS = {"code", "name_ru", "name_en", "centre", "lat", "lon", "tz"}
 
 # Standards named in DESIGN.md's "Test-method catalogue" section: label -> pattern
 # searched in the `standard` fields (word boundaries keep R10 from matching R100).

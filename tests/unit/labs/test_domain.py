@@ -1,16 +1,18 @@
 """Pure rules of the labs service: INN check digits, registry, capacity and job checks."""
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
 from schemas.states import RequestStatus
-from services.labs.domain import (AccreditationPatch, CapacityBody, JobEventBody, RegisterLab, accreditation_usable,
-                                  decode_cursor, effective_status, encode_cursor, inn_valid, merged_accreditation,
-                                  validate)
+from services.labs.domain import (AcceptBody, AccreditationPatch, CapacityBody, JobEventBody, RegisterLab,
+                                  accreditation_usable, capacity_items, decode_cursor, effective_status, encode_cursor,
+                                  inn_valid, merged_accreditation, validate)
 from schemas.values import Accreditation
 
 TODAY = date(2026, 6, 1)
+SAMARA = ZoneInfo("Europe/Samara")  # +04:00
 
 
 @pytest.mark.parametrize("inn, ok", [
@@ -69,12 +71,44 @@ def item(method: str, start: int, end: int) -> dict:
             "available_to": (base + timedelta(days=end)).isoformat()}
 
 
+def windows(*items: dict, zone=SAMARA):
+    return capacity_items(CapacityBody.model_validate({"items": list(items)}), zone)
+
+
 def test_capacity_windows_may_touch_but_not_overlap_or_invert():
-    CapacityBody.model_validate({"items": [item("A", 0, 10), item("A", 10, 20), item("B", 5, 15)]})
-    with pytest.raises(ValidationError, match="overlapping"):
-        CapacityBody.model_validate({"items": [item("A", 0, 10), item("A", 9, 20)]})
-    with pytest.raises(ValidationError, match="after available_from"):
-        CapacityBody.model_validate({"items": [item("A", 10, 10)]})
+    windows(item("A", 0, 10), item("A", 10, 20), item("B", 5, 15))
+    with pytest.raises(ValueError, match="overlapping"):
+        windows(item("A", 0, 10), item("A", 9, 20))
+    with pytest.raises(ValueError, match="after available_from"):
+        windows(item("A", 10, 10))
+
+
+def test_capacity_dates_are_whole_days_in_the_labs_zone():
+    day = {"method_code": "A", "slots": 1, "available_from": "2026-12-01", "available_to": "2026-12-01"}
+    (one_day,) = windows(day)  # from and to the same date: that one day
+    assert one_day.available_from == datetime(2026, 11, 30, 20, tzinfo=timezone.utc)
+    assert one_day.available_to == datetime(2026, 12, 1, 20, tzinfo=timezone.utc)
+    # The next day starts where the first ends: touching, not overlapping.
+    windows(day, {**day, "available_from": "2026-12-02", "available_to": "2026-12-31"})
+    with pytest.raises(ValueError, match="overlapping"):  # the 1st 23:30 in Samara is inside the 1st
+        windows(day, {**day, "available_from": "2026-12-01T23:30:00+04:00", "available_to": "2026-12-03"})
+
+
+def test_a_capacity_bound_without_offset_passes_the_body_and_is_refused_in_the_labs_zone():
+    body = CapacityBody.model_validate({"items": [item("A", 0, 10), {**item("A", 20, 30),
+                                                                     "available_from": "2026-12-01T09:00:00"}]})
+    with pytest.raises(ValueError, match=r"^items\[1\]\.available_from 2026-12-01T09:00:00 has no time zone: add "
+                                         r"an offset such as \+04:00 \(the lab's zone, Europe/Samara\) or Z"):
+        capacity_items(body, SAMARA)
+    with pytest.raises(ValidationError, match="is neither an ISO date"):
+        CapacityBody.model_validate({"items": [{**item("A", 0, 1), "available_to": "next week"}]})
+
+
+def test_accept_body_takes_a_date_or_an_aware_date_time():
+    assert AcceptBody.model_validate({"planned_start": "2026-12-10"}).planned_start == date(2026, 12, 10)
+    assert AcceptBody.model_validate({}).planned_start is None
+    with pytest.raises(ValidationError, match="is neither an ISO date"):
+        AcceptBody.model_validate({"planned_start": "10.12.2026"})
 
 
 def test_job_events_need_a_report_url_only_for_the_report():
