@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date, datetime, time, timezone
+from datetime import datetime, timezone
 from typing import Literal
 from uuid import UUID
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from schemas.moments import check_offset, parse_moment
 from schemas.notifications import Channel, Language, parse_kind
 
 from . import targets
@@ -96,18 +97,10 @@ class RedeliverQuery(BaseModel):
 
 
 def parse_since(text: str) -> datetime:
-    text = text.strip()
-    try:
-        return datetime.combine(date.fromisoformat(text), time(), timezone.utc)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date (2026-12-01) or a date-time (2026-12-01T09:00:00+03:00)") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone: add an offset such as +03:00 or Z")
-    return moment
+    """A date (from midnight UTC) or a date-time with an offset: the rule people's dates follow
+    everywhere (schemas/moments.py)."""
+    check_offset(text, field="failed_since")  # refused before the zone is named: there is no lab's zone here
+    return parse_moment(text, timezone.utc, field="failed_since")
 
 
 def encode_cursor(seq: int) -> str:
