@@ -123,7 +123,8 @@ class Dispatcher:
         self.held[target] -= 1
         if not self.held[target]:
             del self.held[target], self.target_slots[target]
-        self.wake()  # a slot is free
+        if len(self.tasks) <= (CLAIM_AHEAD - 1) * self.settings.concurrency:
+            self.wake()  # room to claim more (above that, the loop would only wait again)
 
     async def _deliver(self, row: asyncpg.Record, secrets: list[str]) -> None:
         try:
