@@ -8,7 +8,6 @@ while PostgreSQL or Kafka is unreachable the same message is retried.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import AsyncIterator
 
@@ -17,9 +16,10 @@ from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from schemas.envelope import Envelope, MessageRejected, decode
-from schemas.events import DeadLetter, StatusChanged
-from schemas.topics import DLQ, STATUS
+from schemas.envelope import MessageRejected, decode
+from schemas.events import StatusChanged
+from schemas.topics import STATUS
+from services.common.deadletter import dead_letter
 from services.common.http import HEALTH_CHECKS, PG_POOL, PRODUCER, SETTINGS
 from services.common.kafka import await_assignment
 from services.common.tasks import stop_task
@@ -67,13 +67,7 @@ class StatusConsumer:
         return await read_model.apply(self.pool, event)
 
     async def dead_letter(self, message: ConsumerRecord, reason: str) -> None:
-        log.warning("dead-lettering %s[%d]@%d: %s", message.topic, message.partition, message.offset, reason)
-        letter = DeadLetter(
-            reason=reason[:2000], consumer=CONSUMER, topic=message.topic, partition=message.partition,
-            offset=message.offset, key_b64=base64.b64encode(message.key).decode() if message.key else None,
-            original_b64=base64.b64encode(message.value or b"").decode())
-        envelope = Envelope.wrap(letter, producer=PRODUCER_NAME)
-        await self.producer.send_and_wait(DLQ.name, envelope.to_bytes(), key=message.key)
+        await dead_letter(self.producer, message, reason, consumer=CONSUMER, producer_name=PRODUCER_NAME)
 
     async def _retrying(self, step, *args) -> None:
         backoff = 0.0

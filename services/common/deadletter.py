@@ -15,11 +15,16 @@ log = logging.getLogger(__name__)
 MAX_REASON = 2000
 
 
-def letter_for(message: ConsumerRecord, reason: str, consumer: str) -> DeadLetter:
+def letter(*, reason: str, consumer: str, topic: str, partition: int, offset: int, key: bytes | None,
+           original: bytes) -> DeadLetter:
     return DeadLetter(
-        reason=reason[:MAX_REASON], consumer=consumer, topic=message.topic, partition=message.partition,
-        offset=message.offset, key_b64=base64.b64encode(message.key).decode() if message.key else None,
-        original_b64=base64.b64encode(message.value or b"").decode())
+        reason=reason[:MAX_REASON], consumer=consumer, topic=topic, partition=partition, offset=offset,
+        key_b64=base64.b64encode(key).decode() if key else None, original_b64=base64.b64encode(original).decode())
+
+
+def letter_for(message: ConsumerRecord, reason: str, consumer: str) -> DeadLetter:
+    return letter(reason=reason, consumer=consumer, topic=message.topic, partition=message.partition,
+                  offset=message.offset, key=message.key, original=message.value or b"")
 
 
 async def dead_letter(producer: AIOKafkaProducer, message: ConsumerRecord, reason: str, *, consumer: str,

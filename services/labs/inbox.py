@@ -7,7 +7,6 @@ decoded goes to labbook.dlq.v1 with the reason, and consumption goes on.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import AsyncIterator
 
@@ -16,9 +15,10 @@ from aiohttp import web
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import KafkaError
 
-from schemas.envelope import Envelope, MessageRejected, decode
-from schemas.events import DeadLetter, JobCancelled, OfferMade, OfferWithdrawn
-from schemas.topics import DLQ, OFFERS
+from schemas.envelope import MessageRejected, decode
+from schemas.events import JobCancelled, OfferMade, OfferWithdrawn
+from schemas.topics import OFFERS
+from services.common.deadletter import dead_letter as common_dead_letter
 from services.common.http import PG_POOL, PRODUCER, SETTINGS
 from services.common.tasks import stop_task
 
@@ -31,14 +31,7 @@ MAX_BACKOFF_S = 30.0
 
 
 async def dead_letter(producer, message: ConsumerRecord, reason: str) -> None:
-    letter = DeadLetter(
-        reason=reason[:2000], consumer=offers.CONSUMER, topic=message.topic, partition=message.partition,
-        offset=message.offset, key_b64=base64.b64encode(message.key).decode() if message.key else None,
-        original_b64=base64.b64encode(message.value or b"").decode(),
-    )
-    envelope = Envelope.wrap(letter, producer=PRODUCER_NAME)
-    await producer.send_and_wait(DLQ.name, envelope.to_bytes(), key=message.key)
-    log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, reason)
+    await common_dead_letter(producer, message, reason, consumer=offers.CONSUMER, producer_name=PRODUCER_NAME)
 
 
 async def handle(pool: asyncpg.Pool, producer, message: ConsumerRecord) -> None:

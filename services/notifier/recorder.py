@@ -10,7 +10,6 @@ same id, after the lease.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,9 +18,9 @@ from uuid import uuid4
 import asyncpg
 
 from schemas.envelope import Envelope
-from schemas.events import DeadLetter
 from schemas.notifications import SubscriptionDisabled
 from schemas.topics import DLQ
+from services.common.deadletter import letter
 from services.common.outbox import write_event
 
 from . import compose, dispatch_db as q, ingest, routing
@@ -89,14 +88,14 @@ class Recorder:
         if len(delivered) == len(settled):  # the usual case: one statement, one round trip
             async with self.pool.acquire() as conn:
                 return await q.record_delivered(conn, [_log_row(a) for a in settled])
+        others = [a for a in settled if a.outcome.result != Result.DELIVERED]
         async with self.pool.acquire() as conn, conn.transaction():
-            await q.add_attempts(conn, [_log_row(a) for a in settled])
-            await q.delivered_many(conn, [a.row["id"] for a in delivered],
-                                   list({a.row["subscription_id"] for a in delivered}))
-            for a in settled:
-                if a.outcome.result != Result.DELIVERED:
-                    await self._not_delivered(conn, a)
-            await q.release_next(conn, [(a.row["subscription_id"], a.row["request_id"]) for a in settled
+            if delivered:
+                await q.record_delivered(conn, [_log_row(a) for a in delivered])
+            await q.add_attempts(conn, [_log_row(a) for a in others])
+            for a in others:
+                await self._not_delivered(conn, a)
+            await q.release_next(conn, [(a.row["subscription_id"], a.row["request_id"]) for a in others
                                         if a.row["request_id"] and a.outcome.result != Result.RETRY])
 
     def _settled(self, a: Attempt) -> Attempt:
@@ -140,12 +139,11 @@ class Recorder:
     async def _dead_letter(self, conn: asyncpg.Connection, row: asyncpg.Record, outcome: Outcome) -> None:
         source, envelope = compose.loads(row["source"]), compose.loads(row["envelope"])
         key = source.get("key")
-        letter = DeadLetter(
-            reason=f"delivery {row['id']} ({row['channel']} to {row['target']}) failed: {outcome.describe()}"[:2000],
-            consumer=DELIVERIES, topic=source["topic"], partition=source["partition"], offset=source["offset"],
-            key_b64=base64.b64encode(key.encode()).decode() if key else None,
-            original_b64=base64.b64encode(Envelope.model_validate(envelope).to_bytes()).decode())
-        await write_event(conn, "notifier", Envelope.wrap(letter, producer=ingest.PRODUCER), DLQ, key or str(row["id"]))
+        dead = letter(reason=f"delivery {row['id']} ({row['channel']} to {row['target']}) failed: {outcome.describe()}",
+                      consumer=DELIVERIES, topic=source["topic"], partition=source["partition"],
+                      offset=source["offset"], key=key.encode() if key else None,
+                      original=Envelope.model_validate(envelope).to_bytes())
+        await write_event(conn, "notifier", Envelope.wrap(dead, producer=ingest.PRODUCER), DLQ, key or str(row["id"]))
         self.on_outbox()
 
 
