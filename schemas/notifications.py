@@ -55,10 +55,6 @@ def status_kind(status: RequestStatus | str) -> Kind:
     return Kind(f"request.{RequestStatus(status).value.lower()}")
 
 
-# Kinds that carry a calendar attachment (.ics) in email: the job's time, or its end.
-CALENDAR_KINDS = frozenset({Kind.REQUEST_SCHEDULED, Kind.JOB_SCHEDULED, Kind.REQUEST_CANCELLED, Kind.JOB_CANCELLED})
-
-
 def parse_kind(text: str) -> Kind:
     """A kind from what a person typed: `request.offered`, `OFFERED`, `Offer.Made`."""
     cleaned = text.strip()

@@ -67,10 +67,7 @@ class EventsConsumer:
             return
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                writes = ingest.Writes()
-                applied = await ingest.apply(conn, [item[:3] for item in decoded], lapse_days=self.lapse_days,
-                                             writes=writes)
-                await writes.flush(conn)
+                applied = await ingest.apply(conn, [item[:3] for item in decoded], lapse_days=self.lapse_days)
         except BAD_DATA:
             for item in decoded:
                 await self._apply_one(*item)
@@ -93,10 +90,7 @@ class EventsConsumer:
     async def _apply_one(self, envelope, event, source: Source, message: ConsumerRecord) -> None:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                writes = ingest.Writes()
-                applied = await ingest.apply(conn, [(envelope, event, source)], lapse_days=self.lapse_days,
-                                             writes=writes)
-                await writes.flush(conn)
+                applied = await ingest.apply(conn, [(envelope, event, source)], lapse_days=self.lapse_days)
         except BAD_DATA as exc:  # not an outage: retrying would block the partition for ever
             await self._dead_letter(message, f"cannot store {envelope.type}: {exc}")
             return

@@ -14,6 +14,7 @@ import asyncpg
 from schemas.tokens import Principal
 from services.common.http import ApiError
 
+from .dispatch_db import OPEN
 from .domain import encode_cursor
 from .routing import STAFF_ROLES
 
@@ -21,7 +22,6 @@ COLUMNS = ("d.id, d.seq, d.subscription_id, d.channel, d.target, d.kind, d.event
            " d.next_attempt_at, d.last_error, d.created_at, d.delivered_at, d.failed_at")
 # $1: the caller's org, or NULL for staff (every delivery); $2: the caller's role.
 VISIBLE = "($1::text IS NULL OR (s.owner_role = $2 AND s.owner_org = $1))"
-OPEN = ("held", "pending", "retrying", "sending")
 
 
 def _scope(who: Principal) -> tuple:

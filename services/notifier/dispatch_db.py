@@ -5,7 +5,7 @@ from uuid import UUID
 
 import asyncpg
 
-OPEN = ("held", "pending", "retrying", "sending")
+OPEN = ("held", "pending", "retrying", "sending")  # a delivery not yet delivered or failed
 
 # One statement (one round trip, atomic on its own): the due deliveries, or those
 # claimed by a process that died (lease passed), as many per target as it has free
@@ -90,17 +90,8 @@ WHERE status = 'held' AND id IN (
 
 
 async def record_delivered(conn: asyncpg.Connection, rows: list[tuple]) -> None:
-    """Attempt rows (as add_attempts) that all delivered."""
+    """Attempt rows (as add_attempts, at least one) that all delivered."""
     await conn.execute(RECORD_DELIVERED, *map(list, zip(*rows)))
-
-
-async def delivered_many(conn: asyncpg.Connection, ids: list[UUID], subscription_ids: list[UUID]) -> None:
-    if not ids:
-        return
-    await conn.execute("UPDATE notifier.deliveries SET status = 'delivered', delivered_at = now(), lease_until = NULL,"
-                       " last_error = NULL WHERE id = ANY($1::uuid[])", ids)
-    await conn.execute("UPDATE notifier.subscriptions SET failing_since = NULL WHERE id = ANY($1::uuid[])"
-                       " AND failing_since IS NOT NULL", subscription_ids)
 
 
 async def retry_at(conn: asyncpg.Connection, delivery_id: UUID, delay_s: float, error: str) -> None:

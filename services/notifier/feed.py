@@ -7,7 +7,6 @@ one was read is kept per reader.
 """
 from __future__ import annotations
 
-import json
 from uuid import UUID
 
 import asyncpg
@@ -16,9 +15,9 @@ from schemas.notifications import Language
 from schemas.tokens import Principal
 from services.common.http import ApiError
 
-from .compose import context_of
+from .compose import context_of, loads
 from .domain import encode_cursor
-from .render import render_summary, render_title
+from .render import render_feed_item
 from .routing import STAFF_ROLES
 
 # The notification in the shape compose.context_of reads (that of a claimed delivery).
@@ -46,11 +45,9 @@ def _args(who: Principal) -> tuple:
 
 
 def view(row: asyncpg.Record, language: Language, request_url: str) -> dict:
-    ctx = context_of(row, request_url)
-    facts = json.loads(row["facts"]) if isinstance(row["facts"], str) else row["facts"]
+    title, summary = render_feed_item(context_of(row, request_url), language)
     return {"id": str(row["id"]), "kind": row["kind"], "request_id": _str(row["request_id"]),
-            "title": render_title(ctx, language), "summary": render_summary(ctx, language),
-            "facts": facts,
+            "title": title, "summary": summary, "facts": loads(row["facts"]),
             "created_at": row["created_at"].isoformat(), "read": row["read"]}
 
 

@@ -63,11 +63,10 @@ class Writes:
         self.events, self.notifications, self.deliveries = [], [], []
 
 
-async def apply(conn: asyncpg.Connection, batch: list[tuple[Envelope, Event, Source]], *,
-                lapse_days: int, writes: Writes) -> int:
+async def apply(conn: asyncpg.Connection, batch: list[tuple[Envelope, Event, Source]], *, lapse_days: int) -> int:
     """Apply a batch of events inside the caller's transaction, a statement per kind of
-    write rather than per event (their feed entries and deliveries go into `writes`,
-    flushed by the caller); returns how many were new (a redelivered one is skipped)."""
+    write rather than per event; returns how many were new (a redelivered one is skipped)."""
+    writes = Writes()
     fresh = await db.mark_applied(conn, [envelope.event_id for envelope, _, _ in batch], CONSUMER)
     todo, seen = [], set()
     for envelope, event, source in batch:
@@ -83,6 +82,7 @@ async def apply(conn: asyncpg.Connection, batch: list[tuple[Envelope, Event, Sou
             await _lapsing(conn, event.lab_id, event.accreditation.certificate_no, event.accreditation.valid_until,
                            event.accreditation.status, lapse_days, writes)
         await record(conn, envelope, routing.route(event), source, writes)
+    await writes.flush(conn)
     return len(todo)
 
 

@@ -198,4 +198,10 @@ def render_title(ctx: MessageContext, language: Language) -> str:
 
 def render_summary(ctx: MessageContext, language: Language) -> str:
     """The feed item's body: the kind's summary, one or two plain sentences."""
-    return _words(ctx, Language(language))["summary"]
+    return render_feed_item(ctx, language)[1]
+
+
+def render_feed_item(ctx: MessageContext, language: Language) -> tuple[str, str]:
+    """(title, summary) of a feed item, rendered together (each alone would render the words twice)."""
+    words = _words(ctx, Language(language))
+    return words["subject"], words["summary"]

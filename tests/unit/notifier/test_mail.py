@@ -7,12 +7,14 @@ from email.utils import parsedate_to_datetime
 import pytest
 from icalendar import Calendar
 
-from schemas.notifications import CALENDAR_KINDS, Kind, Language
+from schemas.notifications import Kind, Language
 from services.notifier.mail import build_message
 
 from .message_contexts import DELIVERY_ID, OCCURRED, REQUEST_ID, full, minimal
 
 NBSP = "\u00a0"
+# The kinds whose email carries the job's calendar entry (scheduled) or its cancellation.
+CALENDAR_KINDS = frozenset({Kind.REQUEST_SCHEDULED, Kind.JOB_SCHEDULED, Kind.REQUEST_CANCELLED, Kind.JOB_CANCELLED})
 SENDER = "labbook <noreply@labbook.local>"
 TO = "Иван Петров <ivan@supplier.example>"
 
