@@ -7,6 +7,7 @@ the dispatcher records every attempt the same way. Both bound their time
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 
 import aiohttp
@@ -53,8 +54,10 @@ class EmailChannel:
 
     def __init__(self, *, host: str, port: int, timeout_s: float, connections: int, username: str | None = None,
                  password: str | None = None, starttls: bool = False) -> None:
+        # The EHLO name given, not looked up: aiosmtplib's default (getfqdn) asks the resolver
+        # on every new connection.
         self.options = dict(hostname=host, port=port, timeout=timeout_s, username=username, password=password,
-                            start_tls=starttls)
+                            start_tls=starttls, local_hostname=socket.gethostname())
         self.idle: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
         self.slots = asyncio.Semaphore(connections)
 

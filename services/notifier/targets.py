@@ -105,10 +105,11 @@ async def _addresses(host: str, port: int) -> list[str]:
 
 
 async def guard(url: str, allow_private: bool) -> None:
-    """The send-time check: PrivateTargetRefused, or TargetUnresolvable (both OSErrors).
+    """PrivateTargetRefused, or TargetUnresolvable (both OSErrors), for a host that may not
+    be reached. Sends are guarded at connect time instead (guarded_connector), where the
+    address really used is known; this one serves check_host.
 
-    ValueError only for a URL `check_url` refuses, which a stored subscription
-    never has."""
+    ValueError only for a URL `check_url` refuses."""
     host, port = _host_port(url)
     addresses = await _addresses(host, port)
     if allow_private:
