@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import secrets as random_secrets
 import signal
 import sys
@@ -59,8 +60,11 @@ class Stack:
     smtp_port: int
     mail_dir: Path
     log_dir: Path
-    notifier: str = ""  # base URL
-    child: object = None  # the notifier's Popen
+    notifier: str = ""  # base URL of the first replica (subscriptions, metrics)
+    receiver_pid: int = 0
+    catcher_pid: int = 0
+    children: list = field(default_factory=list)  # each replica's Popen
+    replicas: list = field(default_factory=list)  # each replica's base URL
     stop_notifier: ExitStack = field(default_factory=ExitStack)
     session: aiohttp.ClientSession | None = None
 
@@ -71,11 +75,12 @@ async def start(stack: AsyncExitStack, args: argparse.Namespace) -> Stack:
     st = Stack(args, random_secrets.token_hex(16), database_url, "", free_port(), tmp / "mail", tmp)
     receiver_port = free_port()
     st.receiver = f"http://127.0.0.1:{receiver_port}"
-    stack.enter_context(spawn(python_module("bench.notifier_support", "receiver", "--port", str(receiver_port)),
-                              {}, tmp / "receiver.log"))
+    st.receiver_pid = stack.enter_context(spawn(python_module(
+        "bench.notifier_support", "receiver", "--port", str(receiver_port)), {}, tmp / "receiver.log")).pid
     catcher = stack.enter_context(spawn(python_module(
         "services.notifier.mailcatcher", "--dir", str(st.mail_dir), "--host", "127.0.0.1",
         "--port", str(st.smtp_port)), {}, tmp / "mailcatcher.log"))
+    st.catcher_pid = catcher.pid
     st.session = await stack.enter_async_context(aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)))
     await until_status(f"{st.receiver}{sup.STATS}", 200, timeout=30, log=tmp / "receiver.log")
     await sup.until_listening(st.smtp_port, catcher, timeout=30)
@@ -85,25 +90,40 @@ async def start(stack: AsyncExitStack, args: argparse.Namespace) -> Stack:
 
 
 async def start_notifier(st: Stack) -> None:
-    port, c = free_port(), str(st.args.concurrency)
-    env = {"DATABASE_URL": st.database_url, "LABBOOK_TOKEN_SECRET": st.secret, "LABBOOK_HOME": str(st.log_dir),
-           "NOTIFIER_PORT": str(port), "NOTIFIER_GROUP": f"bench-notifier-{uuid.uuid4().hex[:8]}",
-           "NOTIFIER_OFFSET_RESET": "latest", "NOTIFIER_ALLOW_PRIVATE_TARGETS": "true",
-           "NOTIFIER_SMTP_PORT": str(st.smtp_port), "NOTIFIER_CONCURRENCY": c,
-           "NOTIFIER_PER_TARGET_CONCURRENCY": str(min(st.args.concurrency, 100)),  # its upper bound
-           "NOTIFIER_SMTP_CONNECTIONS": str(min(st.args.concurrency, 100)),
-           "NOTIFIER_DETAILS_WAIT_S": "0", "NOTIFIER_DISPATCH_POLL_S": "0.05"}
-    log = st.log_dir / "notifier.log"
-    st.child = st.stop_notifier.enter_context(spawn(python_module("services.notifier"), env, log))
-    st.notifier = f"http://127.0.0.1:{port}"
-    await until_status(f"{st.notifier}/healthz", 200, timeout=60, child=st.child, log=log)
+    """`--replicas` notifier processes in one consumer group on one database, the
+    concurrency split between them: the total in flight stays --concurrency."""
+    group, replicas = f"bench-notifier-{uuid.uuid4().hex[:8]}", st.args.replicas
+    c = max(1, st.args.concurrency // replicas)
+    for i in range(replicas):
+        port = free_port()
+        env = {"DATABASE_URL": st.database_url, "LABBOOK_TOKEN_SECRET": st.secret, "LABBOOK_HOME": str(st.log_dir),
+               "NOTIFIER_PORT": str(port), "NOTIFIER_GROUP": group,
+               "NOTIFIER_OFFSET_RESET": "latest", "NOTIFIER_ALLOW_PRIVATE_TARGETS": "true",
+               "NOTIFIER_SMTP_PORT": str(st.smtp_port), "NOTIFIER_CONCURRENCY": str(c),
+               "NOTIFIER_PER_TARGET_CONCURRENCY": str(min(c, 100)),  # its upper bound
+               "NOTIFIER_SMTP_CONNECTIONS": str(min(c, 100)),
+               "NOTIFIER_DETAILS_WAIT_S": "0", "NOTIFIER_DISPATCH_POLL_S": "0.05"}
+        log = notifier_log(st, i)
+        child = st.stop_notifier.enter_context(spawn(python_module("services.notifier"), env, log))
+        st.children.append(child)
+        await until_status(f"http://127.0.0.1:{port}/healthz", 200, timeout=60, child=child, log=log)
+        st.replicas.append(f"http://127.0.0.1:{port}")
+    st.notifier = st.replicas[0]
+    # A replica joining later moves partitions; events published before that settles could be
+    # read from "latest" past them.
+    await sup.until_group_stable(ServiceSettings().kafka_bootstrap, group, replicas, timeout=60)
+
+
+def notifier_log(st: Stack, replica: int = 0) -> Path:
+    return st.log_dir / ("notifier.log" if replica == 0 else f"notifier-{replica}.log")
 
 
 async def stop_notifier(st: Stack, timeout: float = 10) -> None:
-    """SIGTERM, so it shuts down as it would; killed (whole group) if it takes longer."""
-    st.child.terminate()
+    """SIGTERM, so each shuts down as it would; killed (whole group) if it takes longer."""
+    for child in st.children:
+        child.terminate()
     deadline = time.monotonic() + timeout
-    while st.child.poll() is None and time.monotonic() < deadline:
+    while any(c.poll() is None for c in st.children) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     st.stop_notifier.close()
 
@@ -146,8 +166,9 @@ async def wait_for(label: str, expected: int, count, args: argparse.Namespace, c
 
 
 def notifier_alive(st: Stack) -> None:
-    if st.child.poll() is not None:
-        raise Stalled(f"the notifier exited with {st.child.returncode}")
+    for child in st.children:
+        if child.poll() is not None:
+            raise Stalled(f"a notifier exited with {child.returncode}")
 
 
 def task_alive(task: asyncio.Task) -> None:
@@ -164,10 +185,15 @@ async def through_notifier(st: Stack, producer: AIOKafkaProducer, channel: str, 
     """Publish events for `org` (k subscriptions) until n deliveries are due; wait for them all."""
     events = math.ceil(n / k)
     expected = math.ceil(events / st.args.statuses) * st.args.statuses * k
-    cpu = sup.cpu_now(st.child.pid)
+    parts = cpu_parts(st, notifier=[c.pid for c in st.children], bench=[os.getpid()])
+    cpu = sup.cpu_now(parts)
     started = await sup.publish(producer, org, events, st.args.statuses)
     await wait_for(f"notifier {channel}", expected, count, st.args, lambda: notifier_alive(st))
-    return {"n": expected, "started": started, "cpu": sup.cpu_share(cpu, sup.cpu_now(st.child.pid))}
+    return {"n": expected, "started": started, "cpu": sup.cpu_share(cpu, sup.cpu_now(parts))}
+
+
+def cpu_parts(st: Stack, **parts: list[int]) -> dict[str, list[int]]:
+    return {**parts, "receiver": [st.receiver_pid], "mail catcher": [st.catcher_pid]}
 
 
 async def notifier_webhooks(st: Stack, producer: AIOKafkaProducer, n: int) -> dict:
@@ -207,22 +233,25 @@ async def bare_webhooks(st: Stack, n: int) -> dict:
     bodies, secret = sup.webhook_bodies(n, paths)
     await receiver_stats(st, "secrets", {p: secret for p in paths})
     await receiver_stats(st, "reset", {})
-    started = time.time()
+    parts = cpu_parts(st, **{"raw client": [os.getpid()]})
+    cpu, started = sup.cpu_now(parts), time.time()
     sending = asyncio.create_task(sup.post_all(st.receiver, bodies, st.args.concurrency, st.args.timeout))
     try:
         await wait_for("raw webhook", n, lambda: _distinct(st), st.args, lambda: task_alive(sending))
         errors = await sending
     finally:
         sending.cancel()
+    cpu = sup.cpu_share(cpu, sup.cpu_now(parts))
     stats = await receiver_stats(st)
     return {"channel": "webhook", "n": n, "seconds": stats["last_new_at"] - started, "stats": stats,
-            "errors": errors}
+            "errors": errors, "cpu": cpu}
 
 
 async def bare_emails(st: Stack, n: int) -> dict:
     messages = sup.email_messages(n, SENDER)
     sup.clear_mail(st.mail_dir)
-    started = time.time()
+    parts = cpu_parts(st, **{"raw client": [os.getpid()]})
+    cpu, started = sup.cpu_now(parts), time.time()
     sending = asyncio.create_task(sup.send_all(st.smtp_port, SENDER, messages, st.args.concurrency,
                                                st.args.timeout))
     try:
@@ -230,14 +259,22 @@ async def bare_emails(st: Stack, n: int) -> dict:
         await sending
     finally:
         sending.cancel()
+    cpu = sup.cpu_share(cpu, sup.cpu_now(parts))
     mail = sup.mail_summary(st.mail_dir)
-    return {"channel": "email", "n": n, "seconds": mail["last_at"] - started, "mail": mail}
+    return {"channel": "email", "n": n, "seconds": mail["last_at"] - started, "mail": mail, "cpu": cpu}
 
 
 async def metrics_lines(st: Stack) -> list[str]:
-    async with st.session.get(f"{st.notifier}/metrics") as response:
-        text = await response.text()
-    return [line for line in text.splitlines() if line.startswith("labbook_notifier_delivery_attempts_total")]
+    """The delivery counters, summed over the replicas."""
+    totals: dict[str, float] = {}
+    for base in st.replicas:
+        async with st.session.get(f"{base}/metrics") as response:
+            text = await response.text()
+        for line in text.splitlines():
+            if line.startswith("labbook_notifier_delivery_attempts_total"):
+                name, _, value = line.rpartition(" ")
+                totals[name] = totals.get(name, 0.0) + float(value)
+    return [f"{name} {value}" for name, value in totals.items()]
 
 
 async def run(args: argparse.Namespace) -> dict:
@@ -253,9 +290,9 @@ async def run(args: argparse.Namespace) -> dict:
                                 await notifier_emails(st, producer, args.emails)],
                    "metrics": await metrics_lines(st)}
         except Stalled as exc:
-            tail = (st.log_dir / "notifier.log").read_text(errors="replace").splitlines()[-15:]
+            tail = notifier_log(st).read_text(errors="replace").splitlines()[-15:]
             raise Stalled(f"{exc}\n--- notifier log (last lines) ---\n" + "\n".join(tail)) from None
-        out["log_problems"] = sup.log_problems(st.log_dir / "notifier.log")
+        out["log_problems"] = [p for i in range(args.replicas) for p in sup.log_problems(notifier_log(st, i))]
         await stop_notifier(st)  # nothing of it runs beside the raw clients
         out["raw"] = [await bare_webhooks(st, args.webhooks), await bare_emails(st, args.emails)]
         return out
@@ -294,9 +331,8 @@ def details(console: Console, out: dict) -> None:
         console.print(f"{phase['channel']}: {t['rows']} delivery rows, all ingested by +{t['ingested_s']:.2f} s,"
                       f" first sent +{t['first_s']:.2f} s, last +{phase['seconds']:.2f} s;"
                       f" mean attempt {t['send_ms']:.1f} ms; retried {t['retried']}")
-        cpu = phase["cpu"]
-        console.print(f"  CPU while it ran: notifier process {cpu['notifier']:.0%} of one core,"
-                      f" machine {cpu['machine']:.0%} of one core ({cpu['cores']} cores)")
+    for phase, who in ((hooks, "notifier"), (raw_hooks, "raw"), (mail, "notifier"), (raw_mail, "raw")):
+        console.print(f"CPU, {who} {phase['channel']}: {sup.cpu_line(phase['cpu'])}", markup=False, highlight=False)
     for line in out["metrics"]:
         console.print(line, markup=False, highlight=False)
     if out["log_problems"]:
@@ -311,6 +347,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--statuses", type=int, default=1, help="StatusChanged events per request (default 1)")
     p.add_argument("--subscriptions", type=int, default=10,
                    help="subscriptions per channel, so deliveries per event (default 10; 1: nothing shared)")
+    p.add_argument("--replicas", type=int, default=1,
+                   help="notifier processes sharing the work (the concurrency is split between them)")
     p.add_argument("--quick", action="store_true", help="600 webhooks and 200 emails")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds a phase may take at most")
     p.add_argument("--stall", type=float, default=30.0, help="seconds without progress that end the run")

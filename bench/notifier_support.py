@@ -23,6 +23,7 @@ import aiohttp
 import aiosmtplib
 import asyncpg
 from aiohttp import web
+from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas import events as ev
 from schemas.envelope import Envelope
@@ -171,20 +172,69 @@ async def delivery_times(database_url: str, channel: str, started: float) -> dic
 
 # CPU: of the notifier process, and of the whole machine.
 
-def cpu_now(pid: int) -> tuple[float, float, float]:
-    """(process CPU s, machine busy CPU s, wall s) for differences between two readings."""
+async def until_group_stable(bootstrap: str, group: str, members: int, timeout: float) -> None:
+    """Wait until the consumer group has `members` members and has finished rebalancing."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            (response,) = await admin.describe_consumer_groups([group])
+            _error, _id, state, _type, _protocol, found = response.groups[0][:6]
+            if state == "Stable" and len(found) == members:
+                return
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"consumer group {group} did not settle with {members} members in {timeout:g} s")
+    finally:
+        await admin.close()
+
+
+SERVERS = {"postgres": "postgres", "kafka": "java"}  # found by command line: not started by the bench
+
+
+def _cpu_s(pid: int, tick: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:  # ended between listing and reading
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+
+def _server_pids() -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {name: [] for name in SERVERS}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            program = (entry / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+        except OSError:
+            continue
+        for name, word in SERVERS.items():
+            if Path(program).name.startswith(word):
+                found[name].append(int(entry.name))
+    return found
+
+
+def cpu_now(parts: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each part (its processes; PostgreSQL's and Kafka's found
+    by name), by the whole machine, and the wall clock: differences give shares."""
     tick = os.sysconf("SC_CLK_TCK")
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    process = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    out = {name: sum(_cpu_s(pid, tick) for pid in pids) for name, pids in {**parts, **_server_pids()}.items()}
     cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    busy = (sum(cpu) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
-    return process, busy, time.monotonic()
+    out["machine"] = (sum(cpu) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
+    out["wall"] = time.monotonic()
+    return out
 
 
-def cpu_share(before: tuple[float, float, float], after: tuple[float, float, float]) -> dict:
-    wall = max(1e-9, after[2] - before[2])
-    return {"notifier": (after[0] - before[0]) / wall, "machine": (after[1] - before[1]) / wall,
-            "cores": os.cpu_count() or 1}
+def cpu_share(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Each part's CPU as a share of one core over the interval (1.0 = one core busy)."""
+    wall = max(1e-9, after["wall"] - before["wall"])
+    return {name: (after[name] - before.get(name, 0.0)) / wall for name in after if name != "wall"}
+
+
+def cpu_line(share: dict[str, float]) -> str:
+    parts = ", ".join(f"{name} {value:.0%}" for name, value in share.items() if name != "machine")
+    return f"{parts}; machine {share['machine']:.0%} of {os.cpu_count() or 1} cores (100% = one core)"
 
 
 # Events, as the booking API and the scheduler publish them.
