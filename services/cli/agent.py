@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from services.labs.agent import DEFAULT_URL, Agent, ApiRefused, LabsClient, Unavailable, load_config, session
+from services.labs.domain import JobEventType
 
 
 def add_parser(sub) -> None:
@@ -43,6 +44,14 @@ def add_parser(sub) -> None:
     decline.add_argument("offer_id")
     decline.add_argument("--reason", required=True)
     decline.set_defaults(func=cmd_decline)
+    job = common(agent.add_parser("job", help="report a job's progress: samples received ... report issued"))
+    job.add_argument("request_id", help="the job's request id (an accepted offer's request_id)")
+    job.add_argument("event", type=str.upper, choices=[t.value for t in JobEventType],
+                     help="what happened (any case: samples_received works)")
+    job.add_argument("--report-url", help="where the report is (REPORT_ISSUED only)")
+    job.add_argument("--sha256", help="the report file's SHA-256, hex (REPORT_ISSUED only)")
+    job.add_argument("--at", help="when it happened: a date-time with an offset (default: now)")
+    job.set_defaults(func=cmd_job)
 
 
 def _token(args: argparse.Namespace) -> str:
@@ -93,6 +102,12 @@ def cmd_accept(args: argparse.Namespace) -> int:
 def cmd_decline(args: argparse.Namespace) -> int:
     return _once(args, lambda client: client.call("POST", f"/v1/offers/{args.offer_id}/decline",
                                                   {"reason": args.reason}))
+
+
+def cmd_job(args: argparse.Namespace) -> int:
+    body = {"type": args.event, **{k: v for k, v in (("report_url", args.report_url), ("sha256", args.sha256),
+                                                     ("at", args.at)) if v}}
+    return _once(args, lambda client: client.call("POST", f"/v1/jobs/{args.request_id}/events", body))
 
 
 def _once(args: argparse.Namespace, action, *, lines: bool = False) -> int:

@@ -12,7 +12,7 @@ import logging
 import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +32,10 @@ class Policy(BaseModel):
     methods: tuple[str, ...] = ()  # empty: any method in the lab's scope
     max_concurrent_jobs: int = Field(default=1, ge=0)
     min_lead_time_hours: float = Field(default=0, ge=0)
+    # What auto-accept does with an offer its rules refuse: leave it for a person, or
+    # decline it at once (the reason is the rule), so the request is matched elsewhere
+    # now instead of when the offer expires.
+    refused: Literal["leave", "decline"] = "leave"
 
 
 class Window(BaseModel):
@@ -158,19 +162,33 @@ class Agent:
         active = len(await self.client.offers("accepted", job="open"))
         for offer in pending:
             reason = refusal(offer, self.config.policy, active, datetime.now(timezone.utc))
-            if reason is not None:
-                if offer["id"] not in self.left:
-                    self.left.add(offer["id"])
-                    log.info("offer %s (%s) left for a person: %s", offer["id"], offer["method_code"], reason)
-                continue
-            try:
-                await self.client.call("POST", f"/v1/offers/{offer['id']}/accept", {})
-            except ApiRefused as exc:  # expired or withdrawn meanwhile
-                log.info("offer %s not accepted: %s", offer["id"], exc)
-                continue
-            active += 1
-            log.info("offer %s (%s, request %s) accepted by policy", offer["id"], offer["method_code"],
-                     offer["request_id"])
+            if reason is None:
+                active += await self._accept(offer)
+            elif self.config.policy.auto_accept and self.config.policy.refused == "decline":
+                await self._decline(offer, reason)
+            elif offer["id"] not in self.left:
+                self.left.add(offer["id"])
+                log.info("offer %s (%s) left for a person: %s", offer["id"], offer["method_code"], reason)
+
+    async def _accept(self, offer: dict) -> int:
+        """1 if accepted, 0 if it had expired or been withdrawn meanwhile."""
+        try:
+            await self.client.call("POST", f"/v1/offers/{offer['id']}/accept", {})
+        except ApiRefused as exc:
+            log.info("offer %s not accepted: %s", offer["id"], exc)
+            return 0
+        log.info("offer %s (%s, request %s) accepted by policy", offer["id"], offer["method_code"],
+                 offer["request_id"])
+        return 1
+
+    async def _decline(self, offer: dict, reason: str) -> None:
+        try:
+            await self.client.call("POST", f"/v1/offers/{offer['id']}/decline", {"reason": f"policy: {reason}"})
+        except ApiRefused as exc:
+            log.info("offer %s not declined: %s", offer["id"], exc)
+            return
+        log.info("offer %s (%s, request %s) declined by policy: %s", offer["id"], offer["method_code"],
+                 offer["request_id"], reason)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -17,7 +17,7 @@ from .conftest import METHOD, OTHER_METHOD, collect, kafka_tail, offer_made, tok
 LABBOOK = [sys.executable, "-m", "services.cli.main"]
 
 
-def lab_toml(path, *, auto_accept=True) -> str:
+def lab_toml(path, *, auto_accept=True, refused="leave") -> str:
     start, end = window(1, 90)
     path.write_text(f"""
 heartbeat_seconds = 1
@@ -25,6 +25,7 @@ poll_seconds = 0.3
 
 [policy]
 auto_accept = {str(auto_accept).lower()}
+refused = "{refused}"
 methods = ["{METHOD}"]
 max_concurrent_jobs = 2
 min_lead_time_hours = 24
@@ -78,6 +79,49 @@ async def test_agent_advertises_beats_and_accepts_by_policy(labs, scheduler, set
                 assert (await until_offer(labs, me, offer.offer_id))["status"] == "pending"
     log = (tmp_path / "agent.log").read_text()
     assert "left for a person" in log and "accepted by policy" in log
+
+
+async def test_a_declining_policy_answers_what_it_refuses_at_once(labs, scheduler, tmp_path):
+    lab = await labs.register()
+    me = labs.auth("lab", lab["id"])
+    soon = datetime.now(timezone.utc) + timedelta(hours=2)
+    good = offer_made(lab["id"])
+    too_soon = offer_made(lab["id"], planned_start=soon, planned_end=soon + timedelta(days=4))
+    other_method = offer_made(lab["id"], method_code=OTHER_METHOD)
+    config = lab_toml(tmp_path / "lab.toml", refused="decline")
+    with spawn(agent_run(labs.url, lab["id"], config), {}, tmp_path / "agent.log"):
+        for offer in (good, too_soon, other_method):
+            await scheduler(offer)
+        assert (await until_offer(labs, me, good.offer_id, status="accepted"))["status"] == "accepted"
+        late = await until_offer(labs, me, too_soon.offer_id, status="declined")
+        wrong = await until_offer(labs, me, other_method.offer_id, status="declined")
+    assert late["reason"] == "policy: starts in 2.0 h, the policy needs 24 h", late
+    assert wrong["reason"] == f"policy: method {OTHER_METHOD} is not in the policy's methods", wrong
+
+
+async def test_job_progress_is_reported_through_the_cli(labs, scheduler):
+    lab = await labs.register()
+    me = labs.auth("lab", lab["id"])
+    offer = offer_made(lab["id"])
+    await scheduler(offer)
+    await until_offer(labs, me, offer.offer_id)
+    common = ["--url", labs.url, "--token", token("lab", lab["id"])]
+    rc, _, err = await labbook("agent", "accept", str(offer.offer_id), *common)
+    assert rc == 0, err
+    job = str(offer.request_id)
+    rc, out, err = await labbook("agent", "job", job, "samples_received", *common)  # any case
+    assert rc == 0 and json.loads(out)["status"] == "SAMPLES_RECEIVED", err
+    rc, out, err = await labbook("agent", "job", job, "REPORT_ISSUED", "--report-url", "https://lab.example/r.pdf",
+                                 *common)
+    assert rc == 1 and "illegal_transition" in err and "allowed next: CANCELLED, IN_TESTING" in err, err
+    for event, status in (("TESTING_STARTED", "IN_TESTING"), ("TESTING_COMPLETED", "COMPLETED")):
+        rc, out, err = await labbook("agent", "job", job, event, *common)
+        assert rc == 0 and json.loads(out)["status"] == status, err
+    rc, out, err = await labbook("agent", "job", job, "REPORT_ISSUED", "--report-url", "https://lab.example/r.pdf",
+                                 "--sha256", "a" * 64, *common)
+    assert rc == 0, err
+    done = json.loads(out)
+    assert done["status"] == "REPORT_ISSUED" and done["report_url"] == "https://lab.example/r.pdf", done
 
 
 async def test_offers_are_handled_by_hand_through_the_cli(labs, scheduler):
