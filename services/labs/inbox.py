@@ -20,6 +20,7 @@ from schemas.events import JobCancelled, OfferMade, OfferWithdrawn
 from schemas.topics import OFFERS
 from services.common.deadletter import dead_letter as common_dead_letter
 from services.common.http import PG_POOL, PRODUCER, SETTINGS
+from services.common.kafka import await_assignment
 from services.common.tasks import stop_task
 
 from . import offers
@@ -28,6 +29,7 @@ from .service import PRODUCER as PRODUCER_NAME
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 30.0
+ASSIGNMENT_WAIT_S = 30.0
 
 
 async def dead_letter(producer, message: ConsumerRecord, reason: str) -> None:
@@ -98,7 +100,7 @@ async def _rewind(consumer: AIOKafkaConsumer) -> None:
 def consumer_for(settings) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         OFFERS.name, bootstrap_servers=settings.kafka_bootstrap, group_id=settings.offers_group,
-        client_id="labs-offers", enable_auto_commit=False, auto_offset_reset="earliest",
+        client_id="labs-offers", enable_auto_commit=False, auto_offset_reset=settings.offers_offset_reset,
         session_timeout_ms=10_000, heartbeat_interval_ms=1_000,
     )
 
@@ -107,6 +109,7 @@ async def inbox_ctx(app: web.Application) -> AsyncIterator[None]:
     """Run the consumer while the app runs (after postgres_ctx and kafka_ctx)."""
     consumer = consumer_for(app[SETTINGS])
     await consumer.start()
+    await await_assignment(consumer, "labs-offers", ASSIGNMENT_WAIT_S)  # "latest" reads what comes after this
     task = asyncio.create_task(consume(consumer, app[PG_POOL], app[PRODUCER]), name="labs-offers-inbox")
     yield
     await stop_task(task)

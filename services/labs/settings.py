@@ -1,6 +1,8 @@
 """Settings of the labs-api process (env prefix `LABS_`)."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
@@ -12,3 +14,5 @@ class LabsSettings(ServiceSettings):
     host: str = "127.0.0.1"
     port: int = 8082
     offers_group: str = "labs-offers"  # the consumer group of the offers inbox
+    # Where a new offers group starts; a test's labs process on a shared broker uses "latest".
+    offers_offset_reset: Literal["earliest", "latest"] = "earliest"
