@@ -38,6 +38,7 @@ from rich.table import Table
 
 from schemas.tokens import issue
 from services.common.settings import ServiceSettings
+from tests.support.brokers import until_group_stable
 from tests.support.processes import free_port, python_module, spawn, until_status
 
 from . import notifier_support as sup
@@ -111,7 +112,7 @@ async def start_notifier(st: Stack) -> None:
     st.notifier = st.replicas[0]
     # A replica joining later moves partitions; events published before that settles could be
     # read from "latest" past them.
-    await sup.until_group_stable(ServiceSettings().kafka_bootstrap, group, replicas, timeout=60)
+    await until_group_stable(ServiceSettings().kafka_bootstrap, group, replicas, timeout=60)
 
 
 def notifier_log(st: Stack, replica: int = 0) -> Path:

@@ -23,7 +23,6 @@ import aiohttp
 import aiosmtplib
 import asyncpg
 from aiohttp import web
-from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas import events as ev
 from schemas.envelope import Envelope
@@ -171,23 +170,6 @@ async def delivery_times(database_url: str, channel: str, started: float) -> dic
 
 
 # CPU: of the notifier process, and of the whole machine.
-
-async def until_group_stable(bootstrap: str, group: str, members: int, timeout: float) -> None:
-    """Wait until the consumer group has `members` members and has finished rebalancing."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            (response,) = await admin.describe_consumer_groups([group])
-            _error, _id, state, _type, _protocol, found = response.groups[0][:6]
-            if state == "Stable" and len(found) == members:
-                return
-            await asyncio.sleep(0.2)
-        raise RuntimeError(f"consumer group {group} did not settle with {members} members in {timeout:g} s")
-    finally:
-        await admin.close()
-
 
 SERVERS = {"postgres": "postgres", "kafka": "java"}  # found by command line: not started by the bench
 

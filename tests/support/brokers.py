@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.envelope import Event, decode
 from schemas.topics import Topic
@@ -69,3 +70,23 @@ async def until(check: Callable[[], Awaitable], timeout: float, what: str, inter
         assert loop.time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(interval)
     return result
+
+
+async def until_group_stable(bootstrap: str, group: str, members: int, timeout: float) -> None:
+    """Wait until the consumer group has `members` members and has finished rebalancing:
+    a process that joined later moves partitions, and events sent before that settles
+    could be read from "latest" past them."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            (response,) = await admin.describe_consumer_groups([group])
+            _error, _id, state, _type, _protocol, found = response.groups[0][:6]
+            if state == "Stable" and len(found) == members:
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"consumer group {group} did not settle with {members} members in {timeout:g} s")
+    finally:
+        await admin.close()
