@@ -19,10 +19,12 @@ $(STAMP): pyproject.toml
 infra: install
 	$(BIN)/labbook up --only infra
 
+# The stack, then the survey's situation played on it; RESET=1 wipes the local data first.
 demo: install
-	$(BIN)/labbook up
+	$(BIN)/labbook demo $(if $(RESET),--reset) $(DEMO_ARGS)
 
-up: demo
+up: install
+	$(BIN)/labbook up
 
 down: install
 	$(BIN)/labbook down

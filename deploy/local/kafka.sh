@@ -102,9 +102,16 @@ status() {
   else say "stopped"; return 3; fi
 }
 
+destroy() {
+  stop
+  rm -rf "$dir/data"  # the jars in $dir/libs stay: they came from Maven Central
+  say "removed $dir/data"
+}
+
 case "${1:-}" in
   up) start ;;
   down) stop ;;
+  destroy) destroy ;;  # stop and delete the broker's data (topics, offsets, cluster id)
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|destroy|status" >&2; exit 2 ;;
 esac

@@ -36,6 +36,23 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .demo.driver import DemoError
+    from .demo.run import play
+
+    if args.reset and (rc := stack.reset_local_data()):
+        return rc
+    if rc := cmd_up(argparse.Namespace(only=None)):
+        return rc
+    try:
+        return asyncio.run(play(Console(), seed=args.seed, budget_s=args.budget, linger_s=args.linger))
+    except DemoError as exc:
+        print(f"labbook demo: {exc}", file=sys.stderr)
+        return 1
+
+
 def cmd_down(args: argparse.Namespace) -> int:
     for proc in reversed(stack.PROCESSES):
         stack.stop(proc)
@@ -148,6 +165,15 @@ def parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start Kafka, PostgreSQL and every service in the background")
     up.add_argument("--only", choices=["infra"], help="start only Kafka and PostgreSQL")
     up.set_defaults(func=cmd_up)
+    demo = sub.add_parser("demo", help="bring the stack up and play the survey's situation on it (make demo)")
+    demo.add_argument("--reset", action="store_true",
+                      help="first wipe the local stack's data (PostgreSQL, Kafka, scheduler state, caught mail)")
+    demo.add_argument("--seed", type=int, default=7, help="which world to build (default 7; the same seed "
+                      "recognises its data on a second run)")
+    demo.add_argument("--budget", type=float, default=240.0, help="seconds to let it run at most (default 240)")
+    demo.add_argument("--linger", type=float, default=15.0,
+                      help="seconds the labs work on once the scheduler has answered everything (default 15)")
+    demo.set_defaults(func=cmd_demo)
     down = sub.add_parser("down", help="stop everything `up` started")
     down.add_argument("--only", choices=["services"], help="leave Kafka and PostgreSQL running")
     down.set_defaults(func=cmd_down)

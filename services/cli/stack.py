@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -58,8 +59,10 @@ class Process:
 def _notifier_env() -> dict[str, str]:
     # The local stack's webhook receivers run on this machine (DESIGN: "Public contract"),
     # and its mail goes to the catcher, wherever MAILCATCHER_PORT put it.
+    # Links in mail point at this stack's booking API.
     return {"NOTIFIER_ALLOW_PRIVATE_TARGETS": "true", "NOTIFIER_SMTP_HOST": "127.0.0.1",
-            "NOTIFIER_SMTP_PORT": str(MailCatcherSettings().port)}
+            "NOTIFIER_SMTP_PORT": str(MailCatcherSettings().port),
+            "NOTIFIER_REQUEST_URL": f"http://127.0.0.1:{BookingSettings().port}/v1/requests/{{id}}"}
 
 
 PROCESSES = (
@@ -208,3 +211,20 @@ def stop(proc: Process) -> None:
             os.killpg(pid, signal.SIGKILL)
         print(f"{proc.name}: stopped (pid {pid})")
     _pidfile(proc).unlink(missing_ok=True)
+
+
+def reset_local_data() -> int:
+    """Stop everything and delete what the local stack stored: PostgreSQL's and Kafka's
+    data, the scheduler's tables, caught mail. Refused when a server is not local."""
+    settings = ServiceSettings()
+    if _pg_env(settings) is None or _kafka_env(settings) is None:
+        print("labbook: refusing to reset: PostgreSQL or Kafka is not the local stack's", file=sys.stderr)
+        return 1
+    for proc in reversed(PROCESSES):
+        stop(proc)
+    if rc := infra("destroy"):
+        return rc
+    for part in ("scheduler-data", "mail"):
+        shutil.rmtree(home() / part, ignore_errors=True)
+    print(f"reset: PostgreSQL's and Kafka's data, the scheduler's tables and the caught mail are gone ({home()})")
+    return 0
