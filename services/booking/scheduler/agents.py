@@ -1,11 +1,13 @@
 """The scheduler's agents, tables and timer (registered on the app by `register`).
 
-- `requests_agent`, partitioned by request_id over requests.v1, lab-responses.v1 and
-  reservations.v1 (replies keyed by request_id, SupplyChanged sent to every partition):
-  the single writer of each request's state (`requests` table) and status timeline.
-  Its `supply` table holds every lab's profile and capacity in every partition.
-- `labs_agent`, partitioned by lab_id over labs.v1, capacity.v1 and reservations.v1
-  (ReserveSlot / ReleaseSlot): the single writer of each lab's calendar (`lab_records`).
+- `requests_agent`, over requests.v1, lab-responses.v1 and reservations.v1 (replies keyed
+  by request_id, SupplyChanged sent to every partition): the single writer of each
+  request's state (`requests` table) and status timeline. Its `supply` table holds every
+  lab's profile and capacity in every partition. reservations.v1 also carries the lab
+  side's ReserveSlot / ReleaseSlot (keyed by lab_id); this agent hands those to the lab
+  side's handler, so the topic has one reader (see READERS).
+- `labs_agent`, over labs.v1 and capacity.v1; with ReserveSlot / ReleaseSlot the lab
+  side is the single writer of each lab's calendar (`lab_records`).
 - `expire_offers`, a timer on every worker: offers past expires_at in the worker's
   own partitions become OfferExpired messages, handled by `requests_agent`.
 """
@@ -33,8 +35,14 @@ from .watch import Watch
 
 log = logging.getLogger(__name__)
 PRODUCER = "scheduler"
-REQUEST_SIDE = (REQUESTS.name, LAB_RESPONSES.name, RESERVATIONS.name)
-LAB_SIDE = (LABS.name, CAPACITY.name, RESERVATIONS.name)
+# Every input topic has exactly one reading agent. Faust acknowledges a message read by
+# two agents only when both are done with it; when partitions are revoked it drops the
+# copies still queued and then waits, without a time limit, until every message a stream
+# took is acknowledged (Consumer.wait_empty). A reservations.v1 message the lab side had
+# taken while the request side's copy was still queued was never acknowledged: the
+# worker waited for it forever and processed nothing again.
+READERS = {"scheduler-requests": (REQUESTS.name, LAB_RESPONSES.name, RESERVATIONS.name),
+           "scheduler-labs": (LABS.name, CAPACITY.name)}
 REQUEST_EVENTS = {"RequestSubmitted", "RequestCancelled", "OfferAccepted", "OfferDeclined", "SlotGranted",
                   "SlotRefused", "OfferExpired", "SupplyChanged", "MatchWindowClosed", "BookingsChanged",
                   *flow.PROGRESS}
@@ -110,13 +118,20 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
             original_b64=base64.b64encode(raw or b"").decode())
         await send([flow.Send(DLQ.name, (message.key or b"").decode(errors="replace"), letter)])
 
-    async def guarded(event: faust.EventT, handle, owned: set[str], dlq_topics: tuple[str, ...]) -> None:
+    def handler_for(kind: str):
+        """The side that owns an event type, whichever agent read it."""
+        if kind in REQUEST_EVENTS:
+            return on_request_event
+        if kind in LAB_EVENTS:
+            return on_lab_event
+        return None
+
+    async def guarded(event: faust.EventT) -> None:
         value = event.value
         try:
-            if isinstance(value, Rejected):
-                if event.message.topic in dlq_topics:
-                    await dead_letter(event, value.reason)
-            elif isinstance(value, Decoded) and value.envelope.type in owned:
+            if isinstance(value, Rejected):  # its topic's only reader letters it, so once
+                await dead_letter(event, value.reason)
+            elif isinstance(value, Decoded) and (handle := handler_for(value.envelope.type)):
                 await handle(event, value)
         except Exception as exc:  # an escaping exception would drop the message silently
             log.exception("scheduler failed on %s[%s]@%s", event.message.topic, event.message.partition,
@@ -213,6 +228,9 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
                 keep(key, state)
 
     async def on_lab_event(event: faust.EventT, decoded: Decoded) -> None:
+        # Both agents come here (profiles and capacity from labs_agent, reservations from
+        # requests_agent); each reads a lab's record and stores it back with no await in
+        # between, so the two never interleave on one record.
         e = decoded.event
         record = lab_records.get(e.lab_id) or labside.empty()
         before = record["booked"]
@@ -231,15 +249,15 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
         lab_records[e.lab_id] = record
         await send(labside.broadcast(e.lab_id, record))
 
-    @app.agent(topic(*REQUEST_SIDE), name="scheduler-requests")
+    @app.agent(topic(*READERS["scheduler-requests"]), name="scheduler-requests")
     async def requests_agent(stream):
         async for event in stream.events():
-            await guarded(event, on_request_event, REQUEST_EVENTS, (REQUESTS.name, LAB_RESPONSES.name))
+            await guarded(event)
 
-    @app.agent(topic(*LAB_SIDE), name="scheduler-labs")
+    @app.agent(topic(*READERS["scheduler-labs"]), name="scheduler-labs")
     async def labs_agent(stream):
         async for event in stream.events():
-            await guarded(event, on_lab_event, LAB_EVENTS, LAB_SIDE)
+            await guarded(event)
 
     waiting: set[int] = set()  # partitions of this worker with requests queued for the window
 
