@@ -29,6 +29,14 @@ def create_worker(settings: SchedulerSettings) -> faust.App:
         web_bind=settings.host,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_rebalance_timeout=settings.rebalance_timeout_s,
+        # Kept (Faust's default): a rebalance waits for the events the agents hold. Not
+        # waiting would let a revoked partition's event finish after its new owner has
+        # recovered the tables, writing that owner's changelog behind its back; and a
+        # replayed grant or decline makes a fresh offer or reservation id, so the two
+        # would not merge. A message that is never acknowledged is prevented at the
+        # source instead (agents.READERS), and a stalled worker shows on /healthz.
+        stream_wait_empty=True,
         datadir=str(settings.home / "scheduler-data"),
         consumer_auto_offset_reset=settings.auto_offset_reset,
     )

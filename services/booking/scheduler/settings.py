@@ -27,6 +27,11 @@ class SchedulerSettings(ServiceSettings):
     # Faust's 60 s default session timeout made group joins take up to 110 s.
     session_timeout_s: float = 10.0
     heartbeat_interval_s: float = 1.0
+    # How long the group waits for a member to rejoin a rebalance before dropping it; a
+    # worker that cannot finish its revocation holds every other worker this long
+    # (Faust's default: 60 s). A healthy one needs its in-flight events (a joint
+    # assignment takes up to batch_time_limit_s) and a producer flush.
+    rebalance_timeout_s: float = 30.0
     app_id: str = "labbook-scheduler"
 
     # --- offers ---
