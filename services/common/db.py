@@ -35,6 +35,20 @@ async def _reset(conn: asyncpg.Connection) -> None:
         await conn.reset()
 
 
+# An outage rather than a bug: connecting failed or the link broke (class 08), the server
+# is shutting down or starting (57P01-57P03), or it has no connection left (53300).
+OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+RETRY_AFTER_S = 5
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether an error means PostgreSQL is unreachable for now (answer 503, retry later)."""
+    if isinstance(exc, (OSError, asyncio.TimeoutError, asyncpg.InterfaceError)):
+        return True  # refused, reset, pool acquire timed out, connection closed under us
+    state = getattr(exc, "sqlstate", None) if isinstance(exc, asyncpg.PostgresError) else None
+    return bool(state) and state.startswith(OUTAGE_SQLSTATES)
+
+
 async def db_alive(pool: asyncpg.Pool, timeout: float = 2.0) -> bool:
     try:
         async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel on 3.11

@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 from schemas.errors import error_body
 
-from .db import db_alive, open_pool
+from .db import RETRY_AFTER_S, db_alive, is_outage, open_pool
 from .kafka import kafka_alive, start_producer
 from .migrations import migrate
 from .settings import ServiceSettings
@@ -62,7 +62,13 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
         return json_error(exc.status, code, exc.text if exc.text and exc.text != f"{exc.status}: {exc.reason}" else exc.reason)
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception as exc:
+        if is_outage(exc):  # the database is down or restarting: the client should come back
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, exc or type(exc).__name__)
+            response = json_error(503, "database_unavailable",
+                                  f"the database is unavailable; retry in {RETRY_AFTER_S} s")
+            response.headers["Retry-After"] = str(RETRY_AFTER_S)
+            return response
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "internal_error", "internal error; it has been logged")
 

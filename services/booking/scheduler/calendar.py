@@ -1,4 +1,8 @@
-"""Capacity calendars: `slots` parallel lanes per (lab, method), never over-committed.
+"""Capacity calendars: per (lab, method), windows of `slots` parallel lanes, never over-committed.
+
+A lab may advertise several windows for a method (a maintenance break splits the
+year); the labs API refuses overlapping ones. A test runs inside one window, on
+that window's lanes: never across a break, even between windows that touch.
 
 Overlap counting is enough to model lanes: intervals whose overlap never exceeds
 `slots` can always be laid onto `slots` lanes (interval graphs are perfect), so
@@ -7,6 +11,7 @@ the calendar stores reservations, not lane numbers.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -28,6 +33,40 @@ class Window:
     @cached_property
     def capacity_hours(self) -> float:
         return self.slots * (self.end - self.start) / HOUR
+
+
+class Windows(tuple):
+    """A lab's advertised capacity for one method: its windows in time order (empty: none
+    advertised). A window without a lane can hold nothing, so it is left out here and no
+    rule has to skip it."""
+
+    def __new__(cls, windows: Iterable[Window] = ()) -> "Windows":
+        return super().__new__(cls, sorted((w for w in windows if w.slots >= 1), key=lambda w: (w.start, w.end)))
+
+    @classmethod
+    def of(cls, capacity: "Windows | Window | Iterable[Window] | None") -> "Windows":
+        """As Windows: a single Window (or None, nothing) is what callers passed before
+        labs had several windows per method."""
+        if isinstance(capacity, Windows):
+            return capacity
+        if capacity is None:
+            return EMPTY_WINDOWS
+        return cls((capacity,) if isinstance(capacity, Window) else capacity)
+
+    def capped(self, end: datetime) -> "Windows":
+        """The capacity usable by tests ending by `end`."""
+        return Windows(w.capped(end) for w in self if w.start < end)
+
+    def holding(self, start: datetime, end: datetime) -> Window | None:
+        """The window [start, end) lies wholly inside, if any."""
+        for w in self:  # a loop, not next(genexpr): this runs for every reservation
+            if w.start <= start and end <= w.end:
+                return w
+        return None
+
+    @cached_property
+    def capacity_hours(self) -> float:
+        return sum(w.capacity_hours for w in self)
 
 
 @dataclass(frozen=True)
@@ -65,6 +104,15 @@ class _Book:
 
 
 EMPTY = _Book([])
+EMPTY_WINDOWS = Windows()
+
+
+def by_method(advertised: Iterable[tuple[str, Window]]) -> dict[str, Windows]:
+    """(method_code, window) pairs, every one of them kept, as each method's Windows."""
+    grouped: dict[str, list[Window]] = {}
+    for method, window in advertised:
+        grouped.setdefault(method, []).append(window)
+    return {method: Windows(windows) for method, windows in grouped.items()}
 
 
 def _first_fit(running: list[Reservation], lower: datetime, duration: timedelta, end: datetime,
@@ -136,25 +184,34 @@ class Calendar:
         return best
 
     def earliest_fit(self, lab_id: str, method: str, not_before: datetime,
-                     duration: timedelta, window: Window) -> datetime | None:
-        """Earliest start >= not_before with a free lane for `duration` inside `window`."""
+                     duration: timedelta, windows: Windows | Window) -> datetime | None:
+        """Earliest start >= not_before with a free lane for `duration` inside one of the
+        windows (a single Window: inside it)."""
+        windows = Windows.of(windows)
         key = (lab_id, method)
         change = self._changes.get(key, 0)
         memo = self._fits.get(key)
         # The answer S for a bound B also answers any bound in [B, S]: nothing fitted
         # between B and S. No answer for B means none for any later bound.
         if memo is not None:
-            change_was, duration_was, window_was, bound, start = memo
-            if (change_was == change and duration_was == duration and (window_was is window or window_was == window)
+            change_was, duration_was, windows_was, bound, start = memo
+            if (change_was == change and duration_was == duration and (windows_was is windows or windows_was == windows)
                     and bound <= not_before and (start is None or not_before <= start)):
                 return start
-        start = self._earliest_fit(key, not_before, duration, window)
-        self._fits[key] = (change, duration, window, not_before, start)
+        start = self._earliest_fit(key, not_before, duration, windows)
+        self._fits[key] = (change, duration, windows, not_before, start)
         return start
 
-    def _earliest_fit(self, key, not_before: datetime, duration: timedelta, window: Window) -> datetime | None:
-        if window.slots < 1:
-            return None
+    def _earliest_fit(self, key, not_before: datetime, duration: timedelta, windows: Windows) -> datetime | None:
+        # Windows are in time order and never overlap: the first that fits it has the earliest start.
+        for window in windows:
+            if not_before + duration <= window.end:
+                start = self._fit_in(key, not_before, duration, window)
+                if start is not None:
+                    return start
+        return None
+
+    def _fit_in(self, key, not_before: datetime, duration: timedelta, window: Window) -> datetime | None:
         lower = max(not_before, window.start)
         free = self.lanes_free_from(*key, window.slots)
         if free is None or free <= lower:
@@ -168,14 +225,16 @@ class Calendar:
         return ends[len(ends) - slots] if len(ends) >= slots else None
 
     def reserve(self, lab_id: str, method: str, key: str, start: datetime,
-                end: datetime, window: Window) -> bool:
-        """Book [start, end) unless that would over-commit; idempotent per key."""
+                end: datetime, windows: Windows | Window) -> bool:
+        """Book [start, end) unless it leaves every window or would over-commit the lanes of
+        the one it lies in; idempotent per key."""
         r = self._books.get((lab_id, method), EMPTY).by_key.get(key)
         if r is not None:
             return (r.start, r.end) == (start, end)
-        if start < window.start or end > window.end or end <= start:
+        window = Windows.of(windows).holding(start, end)
+        if window is None or end <= start:
             return False
-        free = self.lanes_free_from(lab_id, method, window.slots) if window.slots >= 1 else end
+        free = self.lanes_free_from(lab_id, method, window.slots)
         if not (free is None or free <= start) and self.peak(lab_id, method, start, end) >= window.slots:
             return False
         self._changed(lab_id, method).add(Reservation(key, start, end))
@@ -195,18 +254,22 @@ class Calendar:
         self._changed(lab_id, method)
         self._books[(lab_id, method)] = _Book(list(reservations))
 
-    def booked_share(self, lab_id: str, method: str, window: Window | None) -> float:
+    def booked_share(self, lab_id: str, method: str, windows: Windows | Window | None) -> float:
         """The reserved share of a lab+method's advertised capacity (1 when it advertised none)."""
-        capacity_h = window.capacity_hours if window else 0
-        return self.reserved_hours(lab_id, method, window) / capacity_h if capacity_h else 1.0
+        windows = Windows.of(windows)
+        capacity_h = windows.capacity_hours
+        return self.reserved_hours(lab_id, method, windows) / capacity_h if capacity_h else 1.0
 
-    def reserved_hours(self, lab_id: str, method: str, window: Window) -> float:
+    def reserved_hours(self, lab_id: str, method: str, windows: Windows | Window) -> float:
+        """Hours reserved inside the windows (a reservation loaded unchecked may stick out)."""
         book = self._books.get((lab_id, method), EMPTY)
         if book.first_start is None:
             return 0.0
-        if window.start <= book.first_start and book.last_end <= window.end:
-            return book.total / HOUR  # nothing to clip (what the reservation agent books)
+        windows = Windows.of(windows)
+        if windows.holding(book.first_start, book.last_end) is not None:
+            return book.total / HOUR  # nothing to clip (what the reservation agent books in one window)
         total = timedelta()
         for r in book.reservations:
-            total += max(timedelta(), min(r.end, window.end) - max(r.start, window.start))
+            for w in windows:
+                total += max(timedelta(), min(r.end, w.end) - max(r.start, w.start))
         return total / HOUR

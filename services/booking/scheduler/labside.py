@@ -10,7 +10,7 @@ from schemas import events as ev
 from schemas.reasons import UnmatchedReason as Reason
 from schemas.topics import PARTITIONS, RESERVATIONS
 
-from .calendar import Calendar, Reservation, Window
+from .calendar import Calendar, Reservation, Window, Windows
 from .flow import Send
 from .matching import LabState
 
@@ -36,12 +36,16 @@ def broadcast(lab_id: str, record: dict) -> list[Send]:
     return [Send(RESERVATIONS.name, lab_id, event, partition=p) for p in range(PARTITIONS)]
 
 
-def _window(record: dict, method: str) -> Window | None:
-    for item in (record.get("capacity") or {}).get("items", ()):
-        if item["method_code"] == method:
-            return Window(item["slots"], datetime.fromisoformat(item["available_from"]),
-                          datetime.fromisoformat(item["available_to"]))
-    return None
+def _windows(record: dict, method: str) -> Windows:
+    """Every window the lab advertised for the method (stored records, old or new, keep
+    them all in capacity.items)."""
+    items = (record.get("capacity") or {}).get("items", ())
+    return Windows(_window(item) for item in items if item["method_code"] == method)
+
+
+def _window(item: dict) -> Window:
+    return Window(item["slots"], datetime.fromisoformat(item["available_from"]),
+                  datetime.fromisoformat(item["available_to"]))
 
 
 def reservations(rows) -> list[Reservation]:
@@ -59,10 +63,10 @@ def _calendar(record: dict, lab_id: str, method: str) -> Calendar:
 def reserve(record: dict, event: ev.ReserveSlot) -> tuple[dict, Send]:
     """Grant the asked slot (or, with latest_end, the earliest free one in bounds), or refuse."""
     rid, method = str(event.reservation_id), event.method_code
-    window = _window(record, method)
+    windows = _windows(record, method)
     if rid in record["released"]:
         return record, _refuse(event, "reservation_already_released")
-    if window is None or window.slots < 1:
+    if not windows:  # none, or none with a lane
         return record, _refuse(event, Reason.NO_CAPACITY_ADVERTISED)
     calendar = _calendar(record, event.lab_id, method)
     for r in calendar.reservations(event.lab_id, method):
@@ -70,8 +74,9 @@ def reserve(record: dict, event: ev.ReserveSlot) -> tuple[dict, Send]:
             return record, _grant(event, r.start, r.end)
     start, duration = event.start, event.end - event.start
     if event.latest_end is not None:
-        start = calendar.earliest_fit(event.lab_id, method, event.start, duration, window.capped(event.latest_end))
-    if start is None or not calendar.reserve(event.lab_id, method, rid, start, start + duration, window):
+        start = calendar.earliest_fit(event.lab_id, method, event.start, duration, windows.capped(event.latest_end))
+    # Granted only inside one window, on that window's lanes (calendar.reserve).
+    if start is None or not calendar.reserve(event.lab_id, method, rid, start, start + duration, windows):
         return record, _refuse(event, "slot_taken")
     rows = record["booked"].get(method, [])
     record["booked"] = {**record["booked"], method: [*rows, [rid, start.isoformat(), (start + duration).isoformat()]]}

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from hypothesis import given, settings, strategies as st
 
-from services.booking.scheduler.calendar import Calendar, Reservation, Window
+from services.booking.scheduler.calendar import Calendar, Reservation, Window, Windows
 
 from .factories import NOW
 
@@ -49,28 +49,41 @@ def test_release_frees_the_lane():
     assert cal.reserved_hours("lab", "m", one) == 0
 
 
+@st.composite
+def windows(draw):
+    """1-3 windows in time order inside [5 h, 120 h), none to 20 hours between them, each its own lanes."""
+    out, at = [], draw(st.integers(5, 40))
+    for _ in range(draw(st.integers(1, 3))):
+        end = min(at + draw(st.integers(1, 60)), 120)
+        if end > at:
+            out.append(Window(draw(st.integers(1, 3)), NOW + at * H, NOW + end * H))
+        at = end + draw(st.integers(0, 20))
+    return Windows(out)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.integers(1, 3), st.lists(st.tuples(st.integers(0, 80), st.integers(1, 30)), max_size=12),
+@given(windows(), st.lists(st.tuples(st.integers(0, 80), st.integers(1, 30)), max_size=12),
        st.integers(0, 90), st.integers(1, 40), st.booleans())
-def test_earliest_fit_is_the_first_start_where_a_lane_is_free_throughout(slots, booked, not_before, hours, unchecked):
-    """Against the definition, minute by minute: the first start >= not_before whose whole
-    run overlaps fewer than `slots` reservations and ends inside the window. `unchecked`
-    loads reservations as stored (they may overlap beyond the lanes)."""
-    window, cal = Window(slots, NOW + 5 * H, NOW + 120 * H), Calendar()
+def test_earliest_fit_is_the_first_start_where_a_lane_is_free_throughout(wins, booked, not_before, hours, unchecked):
+    """Against the definition, half hour by half hour: the first start >= not_before whose
+    whole run lies in one window and overlaps fewer reservations than that window's lanes.
+    `unchecked` loads reservations as stored (they may overlap beyond the lanes or stick
+    out of the windows)."""
+    cal = Calendar()
     for n, (at, length) in enumerate(booked):
         start, end = NOW + at * H, NOW + (at + length) * H
         if unchecked:
             cal.load("lab", "m", Reservation(f"r{n}", start, end))
         else:
-            cal.reserve("lab", "m", f"r{n}", start, end, window)
+            cal.reserve("lab", "m", f"r{n}", start, end, wins)
     rows = cal.reservations("lab", "m")
     expected = None
-    for minute in range(max(not_before, 5) * 60, 120 * 60 + 1, 30):
+    for minute in range(not_before * 60, 120 * 60 + 1, 30):
         start = NOW + minute * timedelta(minutes=1)
         end = start + hours * H
-        if end <= window.end and all(
-                sum(r.start <= t < r.end for r in rows) < slots
-                for t in [start] + [r.start for r in rows if start < r.start < end]):
+        lanes = next((w.slots for w in wins if w.start <= start and end <= w.end), 0)
+        if all(sum(r.start <= t < r.end for r in rows) < lanes
+               for t in [start] + [r.start for r in rows if start < r.start < end]):
             expected = start
             break
-    assert cal.earliest_fit("lab", "m", NOW + not_before * H, hours * H, window) == expected
+    assert cal.earliest_fit("lab", "m", NOW + not_before * H, hours * H, wins) == expected
