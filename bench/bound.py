@@ -8,11 +8,12 @@ A group is the requests with the same origin, samples and deadline; it may enter
 unit (a lab, or a pool of labs) if, for the group's earliest arrival, some lab of the
 unit passes every calendar-free constraint of the matcher (the same
 `Shortlist.stages` the scheduler uses) with a window the test fits in. A unit's chain
-arc after cutoff t carries at most cap(t) = sum over its labs of
-slots * floor((min(t, end) - A) / duration) jobs: with lanes free from A (window start
-or the first arrival), no more jobs can end by t. Release times beyond A, the exact
-lane layout and, for pools, which lab of the pool a job uses are ignored; every
-schedule fits this relaxation, so its max flow bounds every schedule.
+arc after cutoff t carries at most cap(t) = sum over its labs' windows of
+slots * floor((min(t, end) - A) / duration) jobs: a job runs inside one window, and
+with its lanes free from A (window start or the first arrival), no more jobs can end
+by t. Release times beyond A, the exact lane layout and, for pools, which lab of the
+pool a job uses are ignored; every schedule fits this relaxation, so its max flow
+bounds every schedule.
 
 Units are single labs when the network stays small (tighter), else pools of labs near
 the same region centre with the same sample limit (the 100x instance).
@@ -26,7 +27,7 @@ import numpy as np
 from ortools.graph.python import max_flow
 
 from schemas.regions import REGIONS_BY_CODE, distance_km
-from services.booking.scheduler.labindex import DAY_US, day_end_us, micros
+from services.booking.scheduler.labindex import DAY_US, WINDOW_END, WINDOW_SLOTS, WINDOW_START, day_end_us, micros
 from services.booking.scheduler.matching import Demand
 
 MAX_LAB_ARCS = 20_000_000  # beyond this many group->lab arcs, pool the labs
@@ -89,12 +90,12 @@ def _pools(table) -> np.ndarray:
 
 def _capacity(table, unit_of, first_us):
     """cap(unit, t): jobs the unit's labs can end by t (microseconds)."""
-    ends = table.end_limit.tolist()  # no job of the lab ends later
-    starts = np.maximum(table.window_start, first_us).tolist()
     per_unit = defaultdict(list)
     for k, u in enumerate(unit_of.tolist()):
-        if table.slots[k] and ends[k] > starts[k]:
-            per_unit[u].append((int(table.slots[k]), starts[k], ends[k], int(table.duration[k])))
+        for w in table.windows[table.first_window[k]:table.past_window[k]].tolist():
+            start, end = max(int(w[WINDOW_START]), first_us), int(w[WINDOW_END])  # no job of the window ends later
+            if end > start:
+                per_unit[u].append((int(w[WINDOW_SLOTS]), start, end, int(table.duration[k])))
 
     def cap(u: int, t: int) -> int:
         return sum(s * max(0, (min(t, end) - a) // dur) for s, a, end, dur in per_unit.get(u, ()))

@@ -2,8 +2,10 @@
 
 CP-SAT over optional intervals with one cumulative constraint per lab+method (jobs
 have real start times and durations, so slots don't discretise into unit-capacity
-flow nodes without losing placements). The greedy one-by-one answer is the hint
-and the floor: the joint answer is returned only if it places at least as many.
+flow nodes without losing placements). A job's start ranges over the stretches
+where one of the lab's windows holds it; a window with fewer lanes than the lab's
+widest is narrowed by a fixed block over it. The greedy one-by-one answer is the
+hint and the floor: the joint answer is returned only if it places at least as many.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from ortools.sat.python import cp_model
+from ortools.util.python.sorted_interval_list import Domain
 
 from .calendar import Calendar
 from .matching import Assignment, Demand, LabState, Option, Unmatched, index_labs, match_one, promising
@@ -31,8 +34,8 @@ class _Model(cp_model.CpModel):
 
 
 def book(calendar: Calendar, labs: dict[str, LabState], a: Assignment) -> bool:
-    window = labs[a.lab_id].terms[a.method].window
-    return window is not None and calendar.reserve(a.lab_id, a.method, a.request_id, a.start, a.end, window)
+    windows = labs[a.lab_id].terms[a.method].windows
+    return calendar.reserve(a.lab_id, a.method, a.request_id, a.start, a.end, windows)
 
 
 def unbook(calendar: Calendar, results: Iterable[Result]) -> None:
@@ -119,14 +122,13 @@ def solve_joint(demands: list[Demand], labs: list[LabState], calendar: Calendar,
     for i, demand in enumerate(demands):
         row = []
         for o in promising(demand, labs, calendar, arrivals[i], settings, settings.batch_candidates):
-            window = o.window()
             duration = math.ceil(o.terms.duration / MINUTE)
-            lo = _minutes(max(o.release, window.start), now, up=True)
-            hi = _minutes(window.end, now, up=False) - duration
-            if hi < lo:
+            starts = _starts(o, duration, now)
+            if not starts:
                 continue
+            lo, hi = starts[0][0], starts[-1][1]
             present = model.new_bool_var(f"p{i}_{o.lab.lab_id}")
-            start = model.new_int_var(lo, hi, f"s{i}_{o.lab.lab_id}")
+            start = model.new_int_var_from_domain(Domain.from_intervals(starts), f"s{i}_{o.lab.lab_id}")
             lanes[(o.lab.lab_id, o.method)].append(
                 model.new_optional_fixed_size_interval_var(start, duration, present, f"j{i}_{o.lab.lab_id}"))
             base = round(SCALE * o.score_at(now + lo * MINUTE, calendar, now, settings))
@@ -154,16 +156,35 @@ def solve_joint(demands: list[Demand], labs: list[LabState], calendar: Calendar,
     return _extract(demands, labs, calendar, now, settings, chosen, solver, repair=all(a == now for a in arrivals))
 
 
+def _starts(o: Option, duration: int, now: datetime) -> list[list[int]]:
+    """The job's possible starts, minutes from now, as [lo, hi] stretches in time order:
+    one per window that holds it after the samples arrive and before its latest end."""
+    out = []
+    for window in o.windows():
+        lo = _minutes(max(o.release, window.start), now, up=True)
+        hi = _minutes(window.end, now, up=False) - duration
+        if lo <= hi:
+            out.append([lo, hi])
+    return out
+
+
 def _add_capacity(model, lanes, labs, calendar, now) -> None:
     by_id = index_labs(labs).by_id
     for (lab_id, method), intervals in lanes.items():
-        fixed = []
+        fixed, demands = [], []
         for r in calendar.reservations(lab_id, method):
             lo, hi = _minutes(r.start, now, up=False), _minutes(r.end, now, up=True)
             if hi > 0:  # bookings that ended before now cannot collide with new jobs
                 fixed.append(model.new_fixed_size_interval_var(max(lo, 0), hi - max(lo, 0), "booked"))
-        slots = by_id[lab_id].terms[method].window.slots
-        model.add_cumulative(intervals + fixed, [1] * (len(intervals) + len(fixed)), slots)
+                demands.append(1)
+        windows = by_id[lab_id].terms[method].windows
+        slots = max(w.slots for w in windows)
+        for w in windows:  # one capacity per lab+method: block the lanes a narrower window lacks
+            lo, hi = max(_minutes(w.start, now, up=False), 0), _minutes(w.end, now, up=True)
+            if w.slots < slots and hi > lo:
+                fixed.append(model.new_fixed_size_interval_var(lo, hi - lo, "narrower"))
+                demands.append(slots - w.slots)
+        model.add_cumulative(intervals + fixed, [1] * len(intervals) + demands, slots)
 
 
 def _hint(model, chosen, hint: list[Result], now: datetime) -> None:

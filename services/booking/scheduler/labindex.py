@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 US = timedelta(microseconds=1)
 DAY_US = 86_400_000_000
-NEVER = np.iinfo(np.int64).min // 4  # "no heartbeat" / "no window": fails every comparison
+NEVER = np.iinfo(np.int64).min // 4  # "no heartbeat": fails every comparison
+WINDOW_START, WINDOW_END, WINDOW_SLOTS = range(3)  # the columns of MethodTable.windows
 FLOOR_MARGIN = 2e-6  # below the bounds' own margin (outlook.BOUND_MARGIN): other rounding
 
 
@@ -52,13 +53,17 @@ class MethodTable:
     position: dict[str, int]
     max_samples: np.ndarray
     release_limit: np.ndarray  # latest sample arrival so the report is out while accredited
-    end_limit: np.ndarray  # latest test end: window, and the report out while accredited
     heartbeat: np.ndarray
-    window_start: np.ndarray
     duration: np.ndarray
-    slots: np.ndarray  # 0: no capacity advertised
     price: np.ndarray
     in_index: np.ndarray  # each lab's position in the LabIndex
+    # Every lab's windows (Terms.windows, in time order) one after the other: lab k's are
+    # rows first_window[k]:past_window[k] (none: no capacity advertised). Columns
+    # WINDOW_START, WINDOW_END (the latest test end: the window's, and the report out
+    # while accredited), WINDOW_SLOTS; float64 microseconds, exact below 2**53.
+    windows: np.ndarray
+    first_window: np.ndarray
+    past_window: np.ndarray
 
     @classmethod
     def build(cls, labs: list, method: str, reporting_days: int, in_index: np.ndarray) -> "MethodTable":
@@ -66,17 +71,15 @@ class MethodTable:
         terms = [lab.terms[method] for lab in labs]
         acc_end = np.array([day_end_us(lab.valid_until) for lab in labs], dtype=np.int64)
         duration = np.array([t.duration // US for t in terms], dtype=np.int64)
-        window_end = np.array([micros(t.window.end) if t.window else NEVER for t in terms], dtype=np.int64)
+        windows, first, past = _windows(terms, (acc_end - reporting).tolist())
         return cls(
             labs, [lab.lab_id for lab in labs], {lab.lab_id: k for k, lab in enumerate(labs)},
             np.array([t.max_samples for t in terms], dtype=np.int64),
-            acc_end - duration - reporting, np.minimum(window_end, acc_end - reporting),
+            acc_end - duration - reporting,
             np.array([micros(lab.heartbeat_at) if lab.heartbeat_at else NEVER for lab in labs], dtype=np.int64),
-            np.array([micros(t.window.start) if t.window else 0 for t in terms], dtype=np.int64),
             duration,
-            np.array([t.window.slots if t.window else 0 for t in terms], dtype=np.int64),
             np.array([t.price_rub for t in terms], dtype=np.float64),
-            in_index)
+            in_index, windows, first, past)
 
     def __len__(self) -> int:
         return len(self.labs)
@@ -86,12 +89,19 @@ class MethodTable:
         """No lab barred, one flag per lab (shared: copy it to bar some)."""
         return np.zeros(len(self.labs), dtype=np.bool_)
 
-    def latest_end(self, deadline: date, settings: "SchedulerSettings") -> np.ndarray:
-        """Per lab, the latest test end: window, accreditation and the request's deadline."""
-        return np.minimum(self.end_limit, test_end_by(deadline, settings))
-
     def positions(self, lab_ids) -> list[int]:
         return [k for k in (self.position.get(i) for i in lab_ids) if k is not None]
+
+
+def _windows(terms: list, end_limits: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MethodTable's windows, first_window and past_window."""
+    rows, first, past = [], [], []
+    for t, end_limit in zip(terms, end_limits):
+        first.append(len(rows))
+        rows += [(micros(w.start), min(micros(w.end), end_limit), w.slots) for w in t.windows]
+        past.append(len(rows))
+    return (np.array(rows, dtype=np.float64).reshape(-1, 3), np.array(first, dtype=np.int64),
+            np.array(past, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,7 @@ class Stages:
     samples: np.ndarray
     accreditation: np.ndarray  # and samples
     live: np.ndarray  # and the above
-    fits_window: np.ndarray  # and the above: shipping + test inside the capped window
+    fits_window: np.ndarray  # and the above: shipping + test inside one window, ending in time
 
 
 @dataclass(frozen=True)
@@ -122,8 +132,8 @@ class Shortlist:
         samples = demand.samples <= table.max_samples
         accreditation = samples & (release <= table.release_limit)
         live = accreditation & (table.heartbeat >= now_us - liveness_us(settings))
-        fits = live & (np.maximum(release, table.window_start) + table.duration
-                       <= table.latest_end(demand.deadline, settings))
+        from .outlook import window_rooms  # the compiled rule (outlook imports this module)
+        fits = live & window_rooms(table, release, test_end_by(demand.deadline, settings))
         return Stages(samples, accreditation, live, fits)
 
 
@@ -148,7 +158,7 @@ def shortlist(table: MethodTable, origin: str, km: np.ndarray, settings: "Schedu
     # Float64 holds every microsecond instant exactly (< 2**53), so sums and the
     # completion's division give what integers would.
     rows = np.column_stack([floor, np.arange(len(table)), shipping_us, usable_until, base, fixed, table.max_samples,
-                            table.window_start, table.duration, table.end_limit]).astype(np.float64)[order]
+                            table.first_window, table.past_window, table.duration]).astype(np.float64)[order]
     return Shortlist(origin, shipping, np.ascontiguousarray(rows))
 
 

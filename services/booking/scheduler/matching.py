@@ -16,7 +16,7 @@ from schemas.events import CapacityAdvertised, LabProfile, RequestSubmitted
 from schemas.reasons import UnmatchedReason as Reason
 from schemas.values import AccreditationStatus
 
-from .calendar import Calendar, Window
+from .calendar import Calendar, Window, Windows, by_method
 from .labindex import EPOCH, US, MethodTable, index_labs, km_from, micros
 from .outlook import Outlook
 from .scoring import DAY, completion_score, shipping_days, static_score
@@ -37,7 +37,11 @@ class Terms:
     max_samples: int
     price_rub: float
     duration: timedelta
-    window: Window | None  # None: the lab advertised no capacity for the method
+    windows: Windows  # empty: the lab advertised no capacity for the method
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.windows, Windows):  # one Window or None, as callers passed before
+            object.__setattr__(self, "windows", Windows.of(self.windows))
 
 
 @dataclass(frozen=True)
@@ -52,15 +56,15 @@ class LabState:
 
     @classmethod
     def from_events(cls, profile: LabProfile, capacity: CapacityAdvertised | None) -> "LabState":
-        windows = {c.method_code: Window(c.slots, c.available_from, c.available_to)
-                   for c in (capacity.items if capacity else ())}
+        windows = by_method((c.method_code, Window(c.slots, c.available_from, c.available_to))
+                            for c in (capacity.items if capacity else ()))
         terms = {}
         for item in profile.scope:
             method = get_method(item.method_code)
             hours = item.duration_hours or (method.duration_hours if method else None)
             if hours:  # a method with no known duration cannot be planned
                 terms[item.method_code] = Terms(item.max_samples, float(item.price_rub),
-                                                timedelta(hours=hours), windows.get(item.method_code))
+                                                timedelta(hours=hours), windows.get(item.method_code, Windows()))
         acc = profile.accreditation
         return cls(profile.lab_id, profile.lat, profile.lon, acc.status == AccreditationStatus.ACTIVE,
                    acc.valid_until, capacity.heartbeat_at if capacity else None, terms)
@@ -113,11 +117,12 @@ class Option:
     latest_end: datetime  # of the test, so the report is out by the deadline and in accreditation
     preferred: bool
 
-    def window(self) -> Window | None:
-        return self.terms.window.capped(self.latest_end) if self.terms.window else None
+    def windows(self) -> Windows:
+        """The lab's windows, for tests ending by latest_end."""
+        return self.terms.windows.capped(self.latest_end)
 
     def static(self, calendar: Calendar, settings: SchedulerSettings) -> float:
-        load = calendar.booked_share(self.lab.lab_id, self.method, self.terms.window)
+        load = calendar.booked_share(self.lab.lab_id, self.method, self.terms.windows)
         return static_score(self.km, self.terms.price_rub, load, self.preferred, settings)
 
     def score_at(self, start: datetime, calendar: Calendar, now: datetime, settings: SchedulerSettings) -> float:
@@ -176,10 +181,8 @@ def screen(demand: Demand, labs: Iterable[LabState], now: datetime,
 
 
 def earliest_start(option: Option, calendar: Calendar) -> datetime | None:
-    window = option.window()
-    if window is None:
-        return None
-    return calendar.earliest_fit(option.lab.lab_id, option.method, option.release, option.terms.duration, window)
+    return calendar.earliest_fit(option.lab.lab_id, option.method, option.release, option.terms.duration,
+                                 option.windows())
 
 
 def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now: datetime,
@@ -262,12 +265,13 @@ class _Search:
         km = km_from(self.demand.origin, lab.lat, lab.lon)
         release = self.now + shipping_days(km, s) * DAY
         start = earliest if release <= earliest else self.calendar.earliest_fit(
-            lab.lab_id, method, release, terms.duration, terms.window)
-        # Within this request's deadline and the accreditation (the window already holds it).
+            lab.lab_id, method, release, terms.duration, terms.windows)
+        # Within this request's deadline and the accreditation (a window already holds it;
+        # the earliest fit ending too late means every later one does too).
         latest_end = min(end_of_day(self.demand.deadline), end_of_day(lab.valid_until)) - self.reporting
         if start is None or start + terms.duration > latest_end:
             return
-        load = self.calendar.booked_share(lab.lab_id, method, terms.window)
+        load = self.calendar.booked_share(lab.lab_id, method, terms.windows)
         static = static_score(km, terms.price_rub, load, lab.lab_id in self.demand.preferred, s)
         completion = start + terms.duration + self.reporting
         score = static + completion_score(self.now, completion, s)

@@ -4,16 +4,19 @@ Matching bounds every lab's score at once from this, then scores labs in order o
 their bound until none can beat the best found. Per lab it keeps:
 
 - its load, exact: recomputed whenever the lab's reservations change;
-- `lanes_free`, from when fewer reservations run than it has lanes (a test arriving
-  then starts on arrival);
+- per window, `lanes_free`: from when fewer reservations run than the window has
+  lanes (a test that the window holds from then on starts then);
 - `free_from`, the lab's earliest fit from the earliest instant any samples could
   arrive, found when the lab was first scored and again whenever it changes (0 until
   then). A later `now` only delays arrival, so it is the start for any arrival up to
   it, and no test starts before it.
 
-Where the start is known (a lane free on arrival, or the samples arriving by
-free_from), the score is computed from these with the same operations as through
-the calendar, so most requests never reach the calendar's datetimes.
+The earliest start a lab allows is then the first instant from max(arrival,
+free_from) at which one of its windows holds the whole test in time (windows in time
+order: a later one when an earlier is too short or full up to its end). It is the
+start where that window has a lane free from then on, or the samples arrive by
+free_from; the score is then computed with the same operations as through the
+calendar, so most requests never reach the calendar's datetimes.
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ import numpy as np
 
 from schemas import planning
 
-from .labindex import DAY_US, NEVER as ALWAYS, MethodTable, Shortlist, micros, test_end_by
+from .labindex import (DAY_US, NEVER as ALWAYS, WINDOW_END, WINDOW_START, MethodTable, Shortlist, micros,
+                       test_end_by)
 
 NEVER_FITS = np.iinfo(np.int64).max // 4
 # A bound is rounded differently from the exact score; this margin keeps it a lower
@@ -33,7 +37,7 @@ BOUND_MARGIN = 1e-6
 
 
 FIRST_ARRIVAL = timedelta(days=planning.MIN_SHIPPING_DAYS)  # no samples arrive sooner
-FREE_FROM, LANES_FREE, LOAD_TERM = range(3)  # the columns of Outlook.state
+FREE_FROM, LOAD_TERM = range(2)  # the columns of Outlook.state
 
 
 class Outlook:
@@ -43,8 +47,9 @@ class Outlook:
         self.changes = calendar.changes.setdefault(method, [])
         self.seen_changes = len(self.changes)
         # A row per lab (the search reads one lab's at once); instants in float64 microseconds,
-        # exact below 2**53. free_from 0: nothing known yet.
-        self.state = np.zeros((len(table), 3))
+        # exact below 2**53. free_from 0: nothing known yet. lanes_free: per row of table.windows.
+        self.state = np.zeros((len(table), 2))
+        self.lanes_free = np.zeros(len(table.windows))
         for k, lab in enumerate(table.labs):
             self._update(k, lab)
 
@@ -71,14 +76,12 @@ class Outlook:
                 self.learn(k, now)
 
     def _update(self, k: int, lab) -> None:
-        window = lab.terms[self.method].window
-        share = self.calendar.booked_share(lab.lab_id, self.method, window)
+        windows = lab.terms[self.method].windows
+        share = self.calendar.booked_share(lab.lab_id, self.method, windows)
         self.state[k, LOAD_TERM] = self.weight_load * share
-        if window is None or window.slots < 1:
-            self.state[k, LANES_FREE] = NEVER_FITS
-        else:
+        for w, window in enumerate(windows, start=int(self.table.first_window[k])):  # the table's order
             at = self.calendar.lanes_free_from(lab.lab_id, self.method, window.slots)
-            self.state[k, LANES_FREE] = ALWAYS if at is None else micros(at)
+            self.lanes_free[w] = ALWAYS if at is None else micros(at)
 
     def search(self, short: Shortlist, demand, now_us: int, settings, barred: np.ndarray,
                preferred: np.ndarray) -> tuple:
@@ -87,14 +90,14 @@ class Outlook:
 
         `barred` labs are skipped; `preferred` ones (positions, also barred) all come back
         as candidates, their bound less the bonus."""
-        return _search(short.rows, self.state, barred, preferred, settings.bonus_preferred, now_us, demand.samples,
-                       test_end_by(demand.deadline, settings), settings.reporting_days * DAY_US,
-                       settings.weight_completion_per_day)
+        return _search(short.rows, self.state, self.table.windows, self.lanes_free, barred, preferred,
+                       settings.bonus_preferred, now_us, demand.samples, test_end_by(demand.deadline, settings),
+                       settings.reporting_days * DAY_US, settings.weight_completion_per_day)
 
     def bounds(self, short: Shortlist, demand, now_us: int, settings) -> np.ndarray:
         """A lower bound on each lab's score for the request; inf where the lab can't take it."""
-        return _bounds(short.rows, self.state, now_us, demand.samples, test_end_by(demand.deadline, settings),
-                       settings.weight_completion_per_day / DAY_US)
+        return _bounds(short.rows, self.state, self.table.windows, self.lanes_free, now_us, demand.samples,
+                       test_end_by(demand.deadline, settings), settings.weight_completion_per_day / DAY_US)
 
     def learn(self, k: int, now: datetime) -> datetime | None:
         """The lab's earliest fit from the earliest possible arrival, remembered as free_from."""
@@ -102,7 +105,7 @@ class Outlook:
         terms = lab.terms[self.method]
         earliest = self.calendar.earliest_fit(lab.lab_id, self.method,
                                               now + FIRST_ARRIVAL,
-                                              terms.duration, terms.window)
+                                              terms.duration, terms.windows)
         self.state[k, FREE_FROM] = NEVER_FITS if earliest is None else micros(earliest)
         return earliest
 
@@ -110,26 +113,55 @@ class Outlook:
 # Compiled: one pass over a method's labs (about 850 at 100x) per request; numpy's dozen
 # operations on them took a quarter of all matching time (per-call cost, not arithmetic).
 # A row of Shortlist.rows: floor, lab position k, then these.
-SHIPPING_US, USABLE_UNTIL, BASE, FIXED, MAX_SAMPLES, WINDOW_START, DURATION, END_LIMIT = range(2, 10)
+SHIPPING_US, USABLE_UNTIL, BASE, FIXED, MAX_SAMPLES, FIRST_WINDOW, PAST_WINDOW, DURATION = range(2, 10)
 
 
 @numba.njit(inline="always")
-def _lab(row, state, now_us, samples, deadline_end, per_us):
+def _room(windows, first, past, lower, duration, end_by):
+    """(the earliest start >= lower at which one of the lab's windows, rows first:past of
+    MethodTable.windows, holds the whole test ending by end_by; that row) or (NEVER_FITS,
+    -1). Calendar-free: as Calendar.earliest_fit on an empty calendar."""
+    for w in range(first, past):  # in time order: the first that holds it starts earliest
+        start = max(lower, windows[w, WINDOW_START])
+        if start + duration <= min(windows[w, WINDOW_END], end_by):
+            return start, w
+    return float(NEVER_FITS), -1
+
+
+@numba.njit(inline="always")
+def _lab(row, state, windows, lanes_free, now_us, samples, deadline_end, per_us):
     """(a lower bound on the lab's score, the earliest start it allows, whether that is the
     start): inf where a calendar-free constraint fails or no start ends in time."""
-    arrival = max(now_us + row[SHIPPING_US], row[WINDOW_START])
-    start = max(arrival, state[FREE_FROM])
-    if (samples > row[MAX_SAMPLES] or now_us > row[USABLE_UNTIL]
-            or start + row[DURATION] > min(row[END_LIMIT], deadline_end)):
+    release = now_us + row[SHIPPING_US]
+    # No test starts before free_from, and none outside a window.
+    start, w = _room(windows, int(row[FIRST_WINDOW]), int(row[PAST_WINDOW]), max(release, state[FREE_FROM]),
+                     row[DURATION], deadline_end)
+    if samples > row[MAX_SAMPLES] or now_us > row[USABLE_UNTIL] or w < 0:
         return np.inf, start, False
-    # The start is known where a lane is free from the arrival on, or the samples arrive
+    # The start is known where the window has a lane free from it on, or the samples arrive
     # by free_from (the earliest fit from before they could arrive, so none between).
-    known = arrival >= state[LANES_FREE] or arrival <= state[FREE_FROM]
+    known = start >= lanes_free[w] or release <= state[FREE_FROM]
     return row[BASE] + state[LOAD_TERM] + per_us * (start - now_us) - BOUND_MARGIN, start, known
 
 
 @numba.njit(cache=True, nogil=True)
-def _search(rows, state, barred, preferred, bonus, now_us, samples, deadline_end, reporting_us, per_day):
+def _rooms(windows, first, past, lower, duration, end_by):
+    fits = np.empty(lower.shape[0], np.bool_)
+    for k in range(lower.shape[0]):
+        fits[k] = _room(windows, first[k], past[k], lower[k], duration[k], end_by)[1] >= 0
+    return fits
+
+
+def window_rooms(table: MethodTable, release: np.ndarray, end_by: int) -> np.ndarray:
+    """Per lab of the table: does one of its windows hold the test from `release` (per
+    lab, microseconds), ending by end_by? (Shortlist.stages' fits_window.)"""
+    return _rooms(table.windows, table.first_window, table.past_window, release.astype(np.float64),
+                  table.duration.astype(np.float64), float(end_by))
+
+
+@numba.njit(cache=True, nogil=True)
+def _search(rows, state, windows, lanes_free, barred, preferred, bonus, now_us, samples, deadline_end, reporting_us,
+            per_day):
     """Labs in order of their floor until it passes the best score found: (best lab or -1,
     its score, its start, other candidates with their bound, lowest first)."""
     per_us = per_day / DAY_US
@@ -139,7 +171,7 @@ def _search(rows, state, barred, preferred, bonus, now_us, samples, deadline_end
     for j in range(by_k.shape[0]):
         by_k[int(rows[j, 1])] = j
     for k in preferred:  # the bonus takes them out of the floor's order; Search.score has it
-        bound = _lab(rows[by_k[k]], state[k], now_us, samples, deadline_end, per_us)[0]
+        bound = _lab(rows[by_k[k]], state[k], windows, lanes_free, now_us, samples, deadline_end, per_us)[0]
         if bound < np.inf:
             pending_k[m], pending_bound[m], m = k, bound - bonus, m + 1
     for j in range(rows.shape[0]):
@@ -149,7 +181,7 @@ def _search(rows, state, barred, preferred, bonus, now_us, samples, deadline_end
         k = int(row[1])
         if barred[k]:
             continue
-        bound, start, known = _lab(row, state[k], now_us, samples, deadline_end, per_us)
+        bound, start, known = _lab(row, state[k], windows, lanes_free, now_us, samples, deadline_end, per_us)
         if bound > best or bound == np.inf:
             continue
         if known:
@@ -166,17 +198,19 @@ def _search(rows, state, barred, preferred, bonus, now_us, samples, deadline_end
 
 
 @numba.njit(cache=True, nogil=True)
-def _bounds(rows, state, now_us, samples, deadline_end, per_us):
+def _bounds(rows, state, windows, lanes_free, now_us, samples, deadline_end, per_us):
     bounds = np.empty(rows.shape[0])
     for j in range(rows.shape[0]):
         k = int(rows[j, 1])
-        bounds[k] = _lab(rows[j], state[k], now_us, samples, deadline_end, per_us)[0]
+        bounds[k] = _lab(rows[j], state[k], windows, lanes_free, now_us, samples, deadline_end, per_us)[0]
     return bounds
 
 
 def compile_search() -> None:
     """Compile (or load from numba's cache) the search before the first request needs it:
     a cold compile takes about 2 s, which a worker should spend at start, not mid-event."""
-    rows, state = np.zeros((1, END_LIMIT + 1)), np.zeros((1, 3))
-    _search(rows, state, np.zeros(1, dtype=np.bool_), np.zeros(0, dtype=np.int64), 0.0, 0, 1, 0, 0, 1.0)
-    _bounds(rows, state, 0, 1, 0, 1.0)
+    rows, state, windows, lanes_free = np.zeros((1, DURATION + 1)), np.zeros((1, 2)), np.zeros((1, 3)), np.zeros(1)
+    _search(rows, state, windows, lanes_free, np.zeros(1, dtype=np.bool_), np.zeros(0, dtype=np.int64), 0.0, 0, 1, 0,
+            0, 1.0)
+    _bounds(rows, state, windows, lanes_free, 0, 1, 0, 1.0)
+    _rooms(windows, np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), np.zeros(1), np.zeros(1), 0.0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from services.booking.scheduler.calendar import Window
+from services.booking.scheduler.calendar import Window, Windows
 from services.booking.scheduler.matching import Demand, LabState, Terms
 from services.booking.scheduler.settings import SchedulerSettings
 
@@ -22,7 +22,7 @@ def window(slots: int = 1, days: int = 90, start: datetime = NOW) -> Window:
 
 
 def lab(lab_id: str = "lab-a", *, at=SAMARA, method: str = METHOD, hours: int = 24, max_samples: int = 10,
-        price: float = 50_000, slots: int = 1, win: Window | None = None, active: bool = True,
+        price: float = 50_000, slots: int = 1, win: Window | Windows | None = None, active: bool = True,
         valid_until: date = date(2027, 1, 1), heartbeat: datetime | None = NOW, extra=None) -> LabState:
     terms = {method: Terms(max_samples, price, timedelta(hours=hours), win or window(slots))}
     terms.update(extra or {})

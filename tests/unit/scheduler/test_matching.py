@@ -7,7 +7,7 @@ import pytest
 
 from schemas.events import CapacityAdvertised, CapacityItem, LabProfile, RequestSubmitted
 from schemas.values import Accreditation, AccreditationStatus, Component, ScopeItem, TestKind
-from services.booking.scheduler.calendar import Calendar
+from services.booking.scheduler.calendar import Calendar, Window
 from services.booking.scheduler.matching import Assignment, Demand, LabState, Unmatched, match_exhaustive, match_one
 
 from .factories import METHOD, MOSCOW, NOW, SAMARA, demand, lab, settings, window
@@ -52,7 +52,7 @@ def test_silent_agent():
 def test_no_capacity_before_deadline():
     cal = Calendar()
     full = lab(win=window(1, days=10))
-    assert cal.reserve("lab-a", METHOD, "other", NOW, NOW + timedelta(days=10), full.terms[METHOD].window)
+    assert cal.reserve("lab-a", METHOD, "other", NOW, NOW + timedelta(days=10), full.terms[METHOD].windows)
     assert reason(demand(), [full], cal) == "no_capacity_before_deadline"
     assert reason(demand(deadline=NOW.date() + timedelta(days=3)), [lab(hours=48)]) == "no_capacity_before_deadline"
 
@@ -80,7 +80,7 @@ def test_deadline_counts_to_the_end_of_its_day():
 def test_score_prefers_earlier_completion():
     busy = Calendar()
     a = lab("lab-a", win=window(1))
-    busy.reserve("lab-a", METHOD, "x", NOW, NOW + timedelta(days=5), a.terms[METHOD].window)
+    busy.reserve("lab-a", METHOD, "x", NOW, NOW + timedelta(days=5), a.terms[METHOD].windows)
     assert match(demand(), [a, lab("lab-b")], busy, weight_load=0).lab_id == "lab-b"
 
 
@@ -113,8 +113,10 @@ def test_lab_state_from_events_uses_override_else_catalogue():
     capacity = CapacityAdvertised(lab_id="lab-x", heartbeat_at=NOW, items=(CapacityItem(
         method_code=METHOD, slots=2, available_from=NOW, available_to=NOW + timedelta(days=30)),))
     state = LabState.from_events(_profile(scope), capacity)
-    assert state.terms[METHOD].duration == timedelta(hours=96) and state.terms[METHOD].window.slots == 2
-    assert state.terms["ISO6270-2-CH-240"].duration == timedelta(hours=7) and state.terms["ISO6270-2-CH-240"].window is None
+    assert state.terms[METHOD].duration == timedelta(hours=96)
+    assert state.terms[METHOD].windows == (Window(2, NOW, NOW + timedelta(days=30)),)
+    assert state.terms["ISO6270-2-CH-240"].duration == timedelta(hours=7)
+    assert state.terms["ISO6270-2-CH-240"].windows == ()  # no capacity advertised
     assert state.heartbeat_at == NOW and state.active
     assert LabState.from_events(_profile(scope), None).heartbeat_at is None
 

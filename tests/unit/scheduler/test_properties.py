@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from schemas.regions import REGIONS_BY_CODE, distance_km
 from services.booking.scheduler.assignment import assign_batch, assign_greedy
-from services.booking.scheduler.calendar import Calendar, Reservation, Window
+from services.booking.scheduler.calendar import Calendar, Reservation, Window, Windows
 from services.booking.scheduler.matching import (Assignment, Demand, LabState, Terms, index_labs, match_exhaustive,
                                                   match_one)
 
@@ -19,6 +19,18 @@ PROFILE = hsettings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 
 @st.composite
+def windows(draw, dense=False):
+    """1-3 windows of a method in time order, each with its own lanes, the gaps between
+    them from none (touching) to 10 days: a break the lab advertised around."""
+    n, start, out = draw(st.integers(1, 3)), NOW + timedelta(hours=draw(st.integers(-48, 48 if dense else 240))), []
+    for _ in range(n):
+        end = start + timedelta(hours=draw(st.integers(24, 40 * 24 // n)))
+        out.append(Window(draw(st.integers(1, 2)), start, end))
+        start = end + timedelta(hours=draw(st.integers(0, 240)))
+    return Windows(reversed(out))  # in any order: Windows sorts them
+
+
+@st.composite
 def labs(draw, n=st.integers(1, 4), dense=False):
     """`dense`: every lab live and accredited with capacity from about now, so many compete."""
     out = []
@@ -26,11 +38,11 @@ def labs(draw, n=st.integers(1, 4), dense=False):
         region = REGIONS_BY_CODE[draw(st.sampled_from(REGIONS))]
         terms = {}
         for method in draw(st.sets(st.sampled_from(METHODS), min_size=1)):
-            start = NOW + timedelta(hours=draw(st.integers(-48, 48 if dense else 240)))
-            win = Window(draw(st.integers(1, 2)), start, start + timedelta(days=draw(st.integers(1, 40))))
+            win = draw(windows(dense))
             terms[method] = Terms(draw(st.integers(1, 6)), draw(st.integers(0, 500_000)),
                                   timedelta(hours=draw(st.sampled_from((8, 24, 60, 96)))),
-                                  win if dense else draw(st.one_of(st.none(), st.just(win), st.just(win), st.just(win))))
+                                  win if dense else draw(st.one_of(st.just(Windows()), st.just(win), st.just(win),
+                                                                   st.just(win))))
         heartbeat = NOW - timedelta(hours=draw(st.integers(0, 10 if dense else 100)))
         out.append(LabState(f"lab-{i}", region.lat + draw(st.floats(-1, 1)), region.lon,
                             dense or draw(st.booleans()) or i == 0,
@@ -60,7 +72,7 @@ def check_hard_constraints(d: Demand, a: Assignment, labs: list[LabState]) -> No
     assert a.start >= NOW + timedelta(days=ship)
     assert a.end - a.start == terms.duration and a.completion - a.end == timedelta(days=2)
     assert a.completion <= midnight_after(d.deadline)
-    assert terms.window and terms.window.start <= a.start and a.end <= terms.window.end
+    assert any(w.start <= a.start and a.end <= w.end for w in terms.windows)  # one window holds it all
 
 
 def check_not_over_committed(assignments: list[Assignment], labs: list[LabState]) -> None:
@@ -69,7 +81,8 @@ def check_not_over_committed(assignments: list[Assignment], labs: list[LabState]
             mine = [a for a in assignments if (a.lab_id, a.method) == (lab.lab_id, method)]
             for probe in mine:  # the peak of overlapping intervals is at some interval's start
                 overlapping = [a for a in mine if a.start <= probe.start < a.end]
-                assert len(overlapping) <= terms.window.slots
+                lanes = next(w.slots for w in terms.windows if w.start <= probe.start and probe.end <= w.end)
+                assert len(overlapping) <= lanes
 
 
 def placed(results) -> list[Assignment]:
@@ -122,7 +135,7 @@ def test_what_earlier_searches_learned_never_changes_an_answer(labs, ds, steps, 
         assert result == match_exhaustive(d, labs, calendar, now, tuned)
         if isinstance(result, Assignment):
             assert calendar.reserve(result.lab_id, d.method, d.request_id, result.start, result.end,
-                                    by_id[result.lab_id].terms[d.method].window)
+                                    by_id[result.lab_id].terms[d.method].windows)
             booked.append(result)
         if release and booked:
             gone = booked.pop(-1 if hours % 2 else 0)
@@ -148,11 +161,13 @@ def test_batch_is_feasible_deterministic_and_no_worse_than_greedy(labs, ds):
 def test_reserving_a_batch_never_over_commits(labs, ds):
     calendar, by_id = Calendar(), {lab.lab_id: lab for lab in labs}
     for r in placed(assign_batch(ds, labs, calendar, NOW, SETTINGS)):
-        assert calendar.reserve(r.lab_id, r.method, r.request_id, r.start, r.end, by_id[r.lab_id].terms[r.method].window)
+        assert calendar.reserve(r.lab_id, r.method, r.request_id, r.start, r.end,
+                                by_id[r.lab_id].terms[r.method].windows)
     # A second wave on top of the booked calendar must respect what is already there.
     second = [Demand(f"b{d.request_id}", d.method, d.samples, d.deadline, d.origin) for d in ds]
     for r in placed(assign_batch(second, labs, calendar, NOW, SETTINGS)):
-        assert calendar.reserve(r.lab_id, r.method, r.request_id, r.start, r.end, by_id[r.lab_id].terms[r.method].window)
+        assert calendar.reserve(r.lab_id, r.method, r.request_id, r.start, r.end,
+                                by_id[r.lab_id].terms[r.method].windows)
     everything = [Assignment(x.key, lab_id, method, x.start, x.end, x.end, 0.0)
                   for lab_id, lab in by_id.items() for method in lab.terms
                   for x in calendar.reservations(lab_id, method)]
