@@ -20,7 +20,7 @@ from pathlib import Path
 from schemas.catalogue import CATALOGUE
 from schemas.regions import REGIONS_BY_CODE, distance_km
 from services.booking.scheduler.assignment import assign_batch, book, solve_joint
-from services.booking.scheduler.calendar import Calendar, Window
+from services.booking.scheduler.calendar import Calendar, Window, Windows, by_method
 from services.booking.scheduler.matching import (Assignment, Demand, LabState, Terms, Unmatched, end_of_day, index_labs,
                                                  match_one)
 from services.booking.scheduler.runtime import tune_gc
@@ -75,10 +75,13 @@ def _request(rnd: random.Random, i: int, methods: list[str], suppliers: list[str
 def load(instance: dict) -> tuple[datetime, list[LabState], list[Demand], list[datetime]]:
     now, labs = datetime.fromisoformat(instance["now"]), []
     for lab in instance["labs"]:
-        windows = {c["method_code"]: Window(c["slots"], datetime.fromisoformat(c["available_from"]),
-                                            datetime.fromisoformat(c["available_to"])) for c in lab.get("capacity", [])}
+        # Every window of a method (a lab may list several, as the labs API takes them).
+        windows = by_method((c["method_code"], Window(c["slots"], datetime.fromisoformat(c["available_from"]),
+                                                      datetime.fromisoformat(c["available_to"])))
+                            for c in lab.get("capacity", []))
         terms = {s["method_code"]: Terms(s["max_samples"], float(s.get("price_rub", 0)), timedelta(
-            hours=s.get("duration_hours") or CATALOGUE[s["method_code"]].duration_hours), windows.get(s["method_code"]))
+            hours=s.get("duration_hours") or CATALOGUE[s["method_code"]].duration_hours),
+            windows.get(s["method_code"], Windows()))
             for s in lab["scope"] if s.get("duration_hours") or s["method_code"] in CATALOGUE}
         acc, beat = lab["accreditation"], lab.get("heartbeat_at")
         labs.append(LabState(lab["lab_id"], lab["lat"], lab["lon"], acc["status"] == "active",
