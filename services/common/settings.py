@@ -91,8 +91,10 @@ def load_settings(cls: type[S], service: str) -> S:
     try:
         return cls()
     except ValidationError as exc:
+        # A rule across settings (a model validator) has no field: its message names them.
         lines = [
-            f"{service}: bad setting {env_name(cls, str(e['loc'][0]))}: {e['msg']}"
+            f"{service}: bad setting {env_name(cls, str(e['loc'][0]))}: {e['msg']}" if e["loc"]
+            else f"{service}: bad settings: {e['msg'].removeprefix('Value error, ')}"
             for e in exc.errors()
         ]
         print("\n".join(lines), file=sys.stderr)

@@ -25,6 +25,15 @@ def test_bad_setting_exits_with_one_line_naming_it(monkeypatch, capsys, env, val
     assert err.count("\n") == 0 and f"bad setting {named}" in err and err.startswith("booking-api:")
 
 
+def test_a_rule_across_settings_exits_with_its_one_line(monkeypatch, capsys):
+    from services.notifier.settings import NotifierSettings
+    monkeypatch.setenv("NOTIFIER_LEASE_S", "15")  # the send timeouts stay 10 s: 4 x 10 s is more
+    with pytest.raises(SystemExit):
+        load_settings(NotifierSettings, "notifier")
+    err = capsys.readouterr().err.strip()
+    assert err == "notifier: bad settings: NOTIFIER_LEASE_S (15) must exceed 4 times the longer send timeout (40 s)"
+
+
 def test_service_prefix_and_shared_names(monkeypatch):
     monkeypatch.setenv("BOOKING_PORT", "9999")
     monkeypatch.setenv("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
