@@ -1,6 +1,7 @@
 """Which requests the window timer, the offer-expiry timer and a supply change must look
 at, per partition, so none of them scans the whole `requests` table (130,000 requests
-in the 100x benchmark; each scan ran every second or on every capacity update).
+in the 100x benchmark; each scan ran every second or on every capacity update); and
+since when each request has waited in MATCHING (the /metrics gauge of the oldest).
 
 The index lives in the worker's memory and follows the table: it is noted on every
 write, built for a partition from the table the first time the worker serves it, and
@@ -24,9 +25,12 @@ class Watch:
         self.queued: dict[int, set[str]] = defaultdict(set)  # waiting for the match window
         self.supply_sensitive: dict[int, set[str]] = defaultdict(set)
         self.offers: dict[str, tuple[int, datetime]] = {}  # request -> (partition, expires_at)
+        self.matching: dict[str, tuple[int, datetime]] = {}  # request -> (partition, in MATCHING since)
 
-    def note(self, key: str, state: State | None) -> None:
+    def note(self, key: str, state: State | None, at: datetime | None = None) -> None:
+        """`at`: when this state was reached (now, for a write); unknown when rebuilding."""
         partition = (state or {}).get("partition")
+        since = self.matching.get(key, (None, None))[1]  # still MATCHING: it keeps waiting since then
         self._forget_key(key)
         if partition is None or state["cancelled"]:
             return
@@ -37,6 +41,8 @@ class Watch:
         offer = state.get("offer")
         if offer and state["status"] == S.OFFERED.value:
             self.offers[key] = (partition, datetime.fromisoformat(offer["expires_at"]))
+        if state["status"] == S.MATCHING.value:
+            self.matching[key] = (partition, since or at or _submitted_at(state))
 
     def build(self, partition: int, items: Iterable[tuple[str, State | None]]) -> None:
         """Index a partition this worker now serves (after the table recovered it)."""
@@ -50,14 +56,28 @@ class Watch:
         self.built.discard(partition)
         for index in (self.queued, self.supply_sensitive):
             index.pop(partition, None)
-        for key in [k for k, (p, _) in self.offers.items() if p == partition]:
-            del self.offers[key]
+        for index in (self.offers, self.matching):
+            for key in [k for k, (p, _) in index.items() if p == partition]:
+                del index[key]
 
     def expired(self, partitions: set[int], moment: datetime) -> list[str]:
         return sorted(k for k, (p, at) in self.offers.items() if p in partitions and at <= moment)
+
+    def oldest_matching(self, moment: datetime) -> float:
+        """Seconds the longest-waiting request in MATCHING has waited (0: none waits)."""
+        if not self.matching:
+            return 0.0
+        return max(0.0, (moment - min(since for _, since in self.matching.values())).total_seconds())
 
     def _forget_key(self, key: str) -> None:
         for index in (self.queued, self.supply_sensitive):
             for keys in index.values():
                 keys.discard(key)
         self.offers.pop(key, None)
+        self.matching.pop(key, None)
+
+
+def _submitted_at(state: State) -> datetime:
+    """A request found in MATCHING when its partition is indexed has waited at most since
+    it was submitted (the table keeps no time per status)."""
+    return datetime.fromisoformat(state["request"]["submitted_at"])
