@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections.abc import Callable
 from datetime import datetime, timezone
 from uuid import UUID
 
@@ -57,7 +58,12 @@ def changed(before: dict, after: dict) -> set[str]:
     return {m for m in set(before) | set(after) if before.get(m, []) != after.get(m, [])}
 
 
-def register(app: faust.App, settings: SchedulerSettings) -> None:
+Finished = Callable[[str, str, tuple[str, int]], None]  # (agent, event type, (topic, partition))
+
+
+def register(app: faust.App, settings: SchedulerSettings, finished: Finished = lambda *_: None) -> Watch:
+    """Agents, tables and timers on the app; `finished` hears of every input event an
+    agent is done with (metrics, the stuck rule). Returns the agents' Watch."""
     def topic(*names: str) -> faust.TopicT:
         return app.topic(*names, key_serializer="raw", value_serializer=CODEC_NAME)
 
@@ -92,7 +98,7 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
 
     def keep(key: str, state: dict) -> None:
         requests[key] = state
-        watch.note(key, state)
+        watch.note(key, state, now())
 
     @app.on_partitions_revoked.connect
     async def forget_revoked(sender, revoked, **kwargs) -> None:
@@ -126,7 +132,12 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
             return on_lab_event
         return None
 
-    async def guarded(event: faust.EventT) -> None:
+    def kind_of(value) -> str:
+        if isinstance(value, Decoded):
+            return value.envelope.type
+        return "rejected" if isinstance(value, Rejected) else "empty"
+
+    async def guarded(event: faust.EventT, agent: str) -> None:
         value = event.value
         try:
             if isinstance(value, Rejected):  # its topic's only reader letters it, so once
@@ -140,6 +151,8 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
                 await dead_letter(event, f"handler error: {type(exc).__name__}: {exc}")
             except Exception:
                 log.exception("dead-lettering failed too")
+        finally:
+            finished(agent, kind_of(value), event.message.tp)
 
     parsed: dict[str, tuple[dict, object]] = {}  # lab_id -> (record, LabState): parse each version once
 
@@ -252,12 +265,12 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
     @app.agent(topic(*READERS["scheduler-requests"]), name="scheduler-requests")
     async def requests_agent(stream):
         async for event in stream.events():
-            await guarded(event)
+            await guarded(event, "scheduler-requests")
 
     @app.agent(topic(*READERS["scheduler-labs"]), name="scheduler-labs")
     async def labs_agent(stream):
         async for event in stream.events():
-            await guarded(event)
+            await guarded(event, "scheduler-labs")
 
     waiting: set[int] = set()  # partitions of this worker with requests queued for the window
 
@@ -299,3 +312,4 @@ def register(app: faust.App, settings: SchedulerSettings) -> None:
 
     app.scheduler_agents = (requests_agent, labs_agent, expire_offers)  # for tests
     app.scheduler_watch = watch
+    return watch

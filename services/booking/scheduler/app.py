@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import faust
-from prometheus_client import generate_latest
+from prometheus_client import REGISTRY, generate_latest
 
 from schemas import faust_codec
 from schemas.topics import PARTITIONS
 from services.common.kafka import kafka_alive
 
+from .metrics import Vitals
 from .settings import SchedulerSettings
 
 SERVICE = "scheduler"
@@ -40,22 +41,30 @@ def create_worker(settings: SchedulerSettings) -> faust.App:
         datadir=str(settings.home / "scheduler-data"),
         consumer_auto_offset_reset=settings.auto_offset_reset,
     )
-    add_pages(app, settings)
-    from .agents import register  # agents and tables register on the app they are given
+    from .agents import READERS, register  # agents and tables register on the app they are given
 
-    register(app, settings)
+    vitals = Vitals(app, settings, inputs={t for topics in READERS.values() for t in topics})
+    vitals.watch = register(app, settings, vitals.finished)
+    add_pages(app, settings, vitals)
+    app.scheduler_vitals = vitals  # for tests
     return app
 
 
-def add_pages(app: faust.App, settings: SchedulerSettings) -> None:
+def add_pages(app: faust.App, settings: SchedulerSettings, vitals: Vitals) -> None:
     @app.page("/healthz")
     async def healthz(web, request):
         up = await kafka_alive(settings.kafka_bootstrap)
-        body = {"service": SERVICE, "status": "ok" if up else "unavailable",
-                "checks": {"kafka": "ok" if up else "down"}}
-        return web.json(body, status=200 if up else 503)
+        verdict = await vitals.verdict()
+        body = {"service": SERVICE, "status": "unavailable" if not up else "stuck" if verdict.stuck else "ok",
+                "checks": {"kafka": "ok" if up else "down", "progress": "stuck" if verdict.stuck else "ok"}}
+        if verdict.detail:
+            body["detail"] = verdict.detail
+        return web.json(body, status=200 if up and not verdict.stuck else 503)
 
     @app.page("/metrics")
     async def metrics(web, request):
+        await vitals.verdict()  # refreshes the gauges
+        # The process's own figures (default registry) and the worker's.
+        text = generate_latest(REGISTRY) + generate_latest(vitals.registry)
         # aiohttp refuses a charset inside content_type; the text is ASCII anyway.
-        return web.bytes(generate_latest(), content_type="text/plain; version=0.0.4")
+        return web.bytes(text, content_type="text/plain; version=0.0.4")

@@ -32,6 +32,9 @@ class SchedulerSettings(ServiceSettings):
     # (Faust's default: 60 s). A healthy one needs its in-flight events (a joint
     # assignment takes up to batch_time_limit_s) and a producer flush.
     rebalance_timeout_s: float = 30.0
+    # /healthz answers 503 once the worker has held unprocessed input (lag or events in
+    # hand) on a partition this long without finishing any event from it.
+    stuck_after_s: float = 60.0
     app_id: str = "labbook-scheduler"
 
     # --- offers ---
