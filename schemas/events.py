@@ -226,5 +226,6 @@ class DeadLetter(Event):
     partition: int
     offset: int
     key_b64: str | None
-    original_b64: str
+    original_b64: str  # its first MAX_ORIGINAL_BYTES (services/common/deadletter.py)
+    original_size: int | None = None  # the whole message's bytes, when original_b64 holds only its start
 

@@ -13,13 +13,19 @@ from schemas.topics import DLQ
 log = logging.getLogger(__name__)
 
 MAX_REASON = 2000
+# A letter must itself fit the broker's message limit (1 MB by default): an oversized
+# message is kept by its start and its size; topic, partition and offset find the rest.
+MAX_ORIGINAL_BYTES = 64 * 1024
 
 
 def letter(*, reason: str, consumer: str, topic: str, partition: int, offset: int, key: bytes | None,
            original: bytes) -> DeadLetter:
+    kept = original[:MAX_ORIGINAL_BYTES]
     return DeadLetter(
         reason=reason[:MAX_REASON], consumer=consumer, topic=topic, partition=partition, offset=offset,
-        key_b64=base64.b64encode(key).decode() if key else None, original_b64=base64.b64encode(original).decode())
+        key_b64=base64.b64encode(key[:MAX_ORIGINAL_BYTES]).decode() if key else None,
+        original_b64=base64.b64encode(kept).decode(),
+        original_size=len(original) if len(kept) < len(original) else None)
 
 
 def letter_for(message: ConsumerRecord, reason: str, consumer: str) -> DeadLetter:

@@ -84,3 +84,10 @@ def test_status_changed_carries_a_sequence_number():
 def test_private_bases_are_not_event_types():
     assert not any(name.startswith("_") for name in EVENT_TYPES)
     assert "CapacityItem" not in EVENT_TYPES
+
+
+def test_an_oversized_message_is_refused_before_it_is_parsed():
+    data = _valid_dict()
+    data["payload"]["notes"] = "x" * 300_000  # valid JSON; the size alone refuses it
+    with pytest.raises(MessageRejected, match=r"oversized: 30\d{4} bytes, events are at most 262144"):
+        decode(json.dumps(data).encode())
