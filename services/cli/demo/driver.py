@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from schemas.tokens import issue
-from services.labs.agent import Agent, AgentConfig, LabsClient, Policy, Unavailable
+from services.labs.agent import Agent, AgentConfig, LabsClient, Policy
 from services.labs.agent import Window as AgentWindow
 
 from .world import Lab, Request, World
@@ -90,7 +90,7 @@ async def subscribe(apis: Apis, world: World) -> None:
 def agent_config(lab: Lab) -> AgentConfig:
     slow = lab.agent == "slow"
     policy = Policy(auto_accept=lab.agent != "manual", max_concurrent_jobs=8 if slow else 30,
-                    min_lead_time_hours=24, refused="decline")
+                    min_lead_time_hours=12, refused="decline")  # shipping takes a day at least
     windows = tuple(AgentWindow(method_code=w.method_code, slots=w.slots, available_from=w.available_from,
                                 available_to=w.available_to) for w in lab.capacity)
     return AgentConfig(heartbeat_seconds=60, poll_seconds=25 if slow else 1.5, capacity=windows, policy=policy)
@@ -134,8 +134,8 @@ async def lab_work(apis: Apis, world: World, stop: asyncio.Event, rnd: random.Ra
         for lab in working:
             try:
                 await _advance_jobs(apis, lab, rnd)
-            except (Unavailable, aiohttp.ClientError, asyncio.TimeoutError):
-                pass  # the next tick tries again
+            except (DemoError, aiohttp.ClientError, OSError, asyncio.TimeoutError):
+                pass  # a service restarting or the database away: the next tick tries again
         try:
             await asyncio.wait_for(stop.wait(), WORK_TICK_S)
         except TimeoutError:
