@@ -1,6 +1,8 @@
 """The scheduler's Faust app: matching and reservation agents register on it."""
 from __future__ import annotations
 
+import logging
+
 import faust
 from prometheus_client import REGISTRY, generate_latest
 
@@ -8,10 +10,12 @@ from schemas import faust_codec
 from schemas.topics import PARTITIONS
 from services.common.kafka import kafka_alive
 
+from . import health
 from .metrics import Vitals
 from .settings import SchedulerSettings
 
 SERVICE = "scheduler"
+log = logging.getLogger(__name__)
 
 
 def create_worker(settings: SchedulerSettings) -> faust.App:
@@ -46,20 +50,28 @@ def create_worker(settings: SchedulerSettings) -> faust.App:
     vitals = Vitals(app, settings, inputs={t for topics in READERS.values() for t in topics})
     vitals.watch = register(app, settings, vitals.finished)
     add_pages(app, settings, vitals)
+    sample_vitals(app, settings, vitals)
     app.scheduler_vitals = vitals  # for tests
     return app
+
+
+def sample_vitals(app: faust.App, settings: SchedulerSettings, vitals: Vitals) -> None:
+    """Look at the worker on a timer too, so a stall is timed from when it began, not
+    from the first probe that happened to ask (a timer keeps running while a stuck
+    rebalance holds the agents)."""
+    @app.timer(max(1.0, min(5.0, settings.stuck_after_s / 4)))
+    async def look_at_vitals():
+        try:
+            await vitals.verdict()
+        except Exception:
+            log.exception("sampling the worker's vitals failed; the next tick retries")
 
 
 def add_pages(app: faust.App, settings: SchedulerSettings, vitals: Vitals) -> None:
     @app.page("/healthz")
     async def healthz(web, request):
-        up = await kafka_alive(settings.kafka_bootstrap)
-        verdict = await vitals.verdict()
-        body = {"service": SERVICE, "status": "unavailable" if not up else "stuck" if verdict.stuck else "ok",
-                "checks": {"kafka": "ok" if up else "down", "progress": "stuck" if verdict.stuck else "ok"}}
-        if verdict.detail:
-            body["detail"] = verdict.detail
-        return web.json(body, status=200 if up and not verdict.stuck else 503)
+        body, status = health.report(SERVICE, await kafka_alive(settings.kafka_bootstrap), await vitals.verdict())
+        return web.json(body, status=status)
 
     @app.page("/metrics")
     async def metrics(web, request):

@@ -73,3 +73,13 @@ def judge(holding: Mapping[Partition, int], waited: Mapping[Partition, float], s
     where = ", ".join(label(p) for p in stalled)
     noun = "event" if events == 1 else "events"
     return Verdict(True, f"holds {events} unprocessed {noun} on {where}, no progress for {longest:.0f} s")
+
+
+def report(service: str, kafka_up: bool, verdict: Verdict) -> tuple[dict, int]:
+    """The /healthz body and status: 503 when Kafka is down or the worker is stuck."""
+    status = "unavailable" if not kafka_up else "stuck" if verdict.stuck else "ok"
+    body = {"service": service, "status": status,
+            "checks": {"kafka": "ok" if kafka_up else "down", "progress": "stuck" if verdict.stuck else "ok"}}
+    if verdict.detail:
+        body["detail"] = verdict.detail
+    return body, 200 if status == "ok" else 503

@@ -11,7 +11,8 @@ for tasks [(1, <ConsumerMessage ... offset=N>)]").
 
 These tests drive Faust's own conductor, streams and wait_empty in this process (no
 broker): one event the request side is busy with, one shared-topic event behind it,
-then the revocation steps Faust takes (suspend, clear, wait_empty).
+then the revocation steps Faust takes (suspend, clear, wait_empty). The last one holds
+an event in hand past SCHEDULER_STUCK_AFTER_S and reads the worker's verdict.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from faust.types.tuples import ConsumerMessage
 from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.topics import CAPACITY, LAB_RESPONSES, LABS, REQUESTS, RESERVATIONS
+from services.booking.scheduler import health
 from services.booking.scheduler.app import create_worker
 from services.booking.scheduler.settings import SchedulerSettings
 
@@ -60,7 +62,7 @@ class Gate:
 @pytest.fixture
 async def worker():
     """The scheduler's app with its agents running, partition SHARED assigned, no broker."""
-    app = create_worker(SchedulerSettings(app_id=f"test-acks-{uuid.uuid4().hex[:6]}"))
+    app = create_worker(SchedulerSettings(app_id=f"test-acks-{uuid.uuid4().hex[:6]}", stuck_after_s=60))
     app.finalize()
     app.flow_control.resume()
     gate = Gate()
@@ -133,3 +135,22 @@ async def test_a_rebalance_waits_for_the_event_in_hand_and_not_for_dropped_ones(
     assert held == []
     assert [(topic, type(e)) for topic, e in gate.sent] == [(RESERVATIONS.name, ev.ReleaseSlot)]
     assert gate.sent[0][1].reservation_id == grant.reservation_id
+
+
+async def test_an_event_in_hand_with_no_progress_past_the_limit_shows_the_worker_stuck(worker):
+    app, gate = worker
+    vitals, clock = app.scheduler_vitals, [0.0]
+    vitals.clock = lambda: clock[0]
+    assert not (await vitals.verdict()).stuck  # idle: nothing held
+    await app.topics._tp_to_callback[SHARED](message(app, 20, orphan_grant()))
+    await until(lambda: gate.waiting == 1)  # in hand: its send never returns
+    assert not (await vitals.verdict()).stuck
+    clock[0] = 62.0
+    verdict = await vitals.verdict()
+    assert verdict == health.Verdict(True, "holds 1 unprocessed event on labbook.reservations.v1[2], "
+                                           "no progress for 62 s")
+    gate.open.set()  # the send returns, the event is finished and acknowledged
+    await until(lambda: not [m for m in app.consumer.unacked if not m.acked])
+    assert not (await vitals.verdict()).stuck
+    assert vitals.registry.get_sample_value("labbook_scheduler_events_processed_total",
+                                            {"agent": "scheduler-requests", "type": "SlotGranted"}) == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.booking.scheduler.health import Stalls, Verdict, held, judge
+from services.booking.scheduler.health import Stalls, Verdict, held, judge, report
 
 RES2 = ("labbook.reservations.v1", 2)
 REQ0 = ("labbook.requests.v1", 0)
@@ -87,6 +87,17 @@ def test_held_is_the_lag_or_at_least_the_events_in_hand():
     # reads 0, but the events taken and never acknowledged are still held.
     assert held({RES2: 0, REQ0: 7}, {RES2: 1, REQ0: 2}) == {RES2: 1, REQ0: 7}
     assert held({RES2: 0}, {}) == {}
+
+
+def test_the_report_is_503_with_the_reason_when_stuck_or_kafka_is_down():
+    stuck = Verdict(True, "holds 1 unprocessed event on labbook.reservations.v1[2], no progress for 62 s")
+    assert report("scheduler", True, Verdict(False)) == (
+        {"service": "scheduler", "status": "ok", "checks": {"kafka": "ok", "progress": "ok"}}, 200)
+    assert report("scheduler", True, stuck) == (
+        {"service": "scheduler", "status": "stuck", "checks": {"kafka": "ok", "progress": "stuck"},
+         "detail": stuck.detail}, 503)
+    body, status = report("scheduler", False, Verdict(False))
+    assert status == 503 and body["status"] == "unavailable" and body["checks"]["kafka"] == "down"
 
 
 @given(st.dictionaries(st.sampled_from([RES2, REQ0]), st.integers(1, 1000), min_size=1),
