@@ -110,6 +110,7 @@ poll_seconds = 0.5
 
 [policy]
 auto_accept = {str(auto_accept).lower()}
+max_concurrent_jobs = 20
 
 [[capacity]]
 method_code = "{method}"

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -26,6 +25,7 @@ from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.faust_codec import CODEC_NAME, Decoded, Rejected
 from schemas.topics import CAPACITY, DLQ, LAB_RESPONSES, LABS, PARTITIONS, REQUESTS, RESERVATIONS
+from services.common import deadletter
 
 from . import flow, labside
 from .assignment import assign_batch
@@ -117,11 +117,9 @@ def register(app: faust.App, settings: SchedulerSettings, finished: Finished = l
         raw = message.value if isinstance(message.value, bytes) else None
         if raw is None and isinstance(event.value, Rejected):
             raw = event.value.raw
-        letter = ev.DeadLetter(
-            reason=reason[:2000], consumer=f"{settings.app_id}", topic=message.topic,
-            partition=message.partition, offset=message.offset,
-            key_b64=base64.b64encode(message.key).decode() if message.key else None,
-            original_b64=base64.b64encode(raw or b"").decode())
+        letter = deadletter.letter(reason=reason, consumer=settings.app_id, topic=message.topic,
+                                   partition=message.partition, offset=message.offset, key=message.key,
+                                   original=raw or b"")
         await send([flow.Send(DLQ.name, (message.key or b"").decode(errors="replace"), letter)])
 
     def handler_for(kind: str):
