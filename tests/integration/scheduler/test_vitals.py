@@ -19,18 +19,22 @@ from .support import _delete_internal_topics, offered, wait_ready
 
 
 @asynccontextmanager
-async def worker(bus, tmp_path):
-    """One scheduler subprocess whose port this test knows (support.scheduler picks its own)."""
-    app_id, port = f"test-vitals-{uuid.uuid4().hex[:8]}", free_port()
+async def worker(bus, tmp_path, app_id: str | None = None, *, ready: bool = True, cleanup: bool = True):
+    """One scheduler subprocess whose port this test knows (support.scheduler picks its
+    own): (child, log, base URL)."""
+    app_id, port = app_id or f"test-vitals-{uuid.uuid4().hex[:8]}", free_port()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     env = {"SCHEDULER_APP_ID": app_id, "LABBOOK_HOME": str(tmp_path), "KAFKA_BOOTSTRAP": bus.bootstrap,
            "SCHEDULER_AUTO_OFFSET_RESET": "latest", "SCHEDULER_PORT": str(port)}
     log = tmp_path / "scheduler.log"
     try:
         with spawn(python_module("services.booking.scheduler"), env, log) as child:
-            await wait_ready(bus, child, log)
-            yield f"http://127.0.0.1:{port}"
+            if ready:
+                await wait_ready(bus, child, log)
+            yield child, log, f"http://127.0.0.1:{port}"
     finally:
-        await _delete_internal_topics(bus.bootstrap, app_id)
+        if cleanup:
+            await _delete_internal_topics(bus.bootstrap, app_id)
 
 
 async def get(url: str) -> tuple[int, str]:
@@ -63,7 +67,7 @@ async def until_counted(base: str, before: dict, wanted: list[tuple[str, str]], 
 
 
 async def test_metrics_count_a_processed_request_and_an_idle_worker_is_healthy(bus, tmp_path):
-    async with worker(bus, tmp_path) as base:
+    async with worker(bus, tmp_path) as (_, _, base):
         before = await samples(base)
         _, _, req, _ = await offered(bus)  # a lab, then a request up to its offer
         after = await until_counted(base, before, [
