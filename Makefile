@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install infra browser demo up down status test unit bench clean
+.PHONY: install infra browser demo up down status test unit faults bench clean
 
 install: $(STAMP)
 
@@ -38,6 +38,12 @@ browser:
 
 test: infra browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The long fault campaign (the short one is in `make test`): about 3,000 requests while
+# each process is killed 20 times and the broker and PostgreSQL restart, on servers of
+# its own; prints a table of faults, recoveries and invariants.
+faults: infra
+	$(BIN)/python -m tests.faults.campaign $(FAULTS_ARGS)
 
 unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

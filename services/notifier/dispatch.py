@@ -100,6 +100,8 @@ class Dispatcher:
         self._wakeup.clear()
 
     async def claim(self) -> list[tuple[asyncpg.Record, list[str]]]:
+        if self.recorder.stalled:  # outcomes of sends made are not written yet: those first
+            await self.recorder.flush()
         free = CLAIM_AHEAD * self.settings.concurrency - len(self.tasks)
         if free <= 0:
             return []

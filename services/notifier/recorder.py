@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 DELIVERIES = "notifier-deliveries"
 RETRYABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
-MAX_BACKOFF_S = 10.0
+MAX_BACKOFF_S = 2.0  # short: outcomes written soon after the database returns, within their leases
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,10 @@ class Recorder:
         self.schedule = settings.retry_delays()
         self.waiting: list[Attempt] = []
         self._arrived = asyncio.Event()
+        self._writing = asyncio.Lock()
+        # Outcomes could not be written (the database is away): the dispatcher must not claim
+        # until they are, or it could take back, lease run out, a delivery already sent.
+        self.stalled = False
 
     def add(self, attempt: Attempt) -> None:
         self.waiting.append(attempt)
@@ -66,7 +70,12 @@ class Recorder:
                 log.exception("recording delivery outcomes failed")
 
     async def flush(self) -> None:
-        """Write everything waiting; on an outage keep it and try again."""
+        """Write everything waiting; on an outage keep it and try again (one writer at a time)."""
+        async with self._writing:
+            await self._flush()
+        self.stalled = False
+
+    async def _flush(self) -> None:
         backoff = 0.0
         while self.waiting:
             batch, self.waiting = self.waiting, []
@@ -74,6 +83,7 @@ class Recorder:
                 await self._write(batch)
             except RETRYABLE as exc:
                 self.waiting = batch + self.waiting
+                self.stalled = True
                 if not backoff:
                     log.warning("cannot record %d delivery outcomes, will retry: %s", len(batch), exc)
                 backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.2)

@@ -41,6 +41,7 @@ class System:
     home: Path
     http: aiohttp.ClientSession
     logs: dict[str, Path] = field(default_factory=dict)
+    probes: int = 0  # readiness probe requests submitted (until_ready)
 
     def token(self, role: str, org: str) -> str:
         return issue(SECRET, org=org, role=role)
@@ -135,6 +136,7 @@ available_to = {end.isoformat()}
         org = unique("probe")
         for _ in range(12):
             probe = await self.submit(org, UNHELD_METHOD)
+            self.probes += 1
             try:
                 await self.until_status(probe["id"], self.token("supplier", org), "UNMATCHED", timeout=10)
                 return
