@@ -136,7 +136,7 @@ class Campaign:
         for name in MODULES:
             env = {**envs[name], "KAFKA_BOOTSTRAP": self.bootstrap, "LOG_LEVEL": "INFO", **FROM_THE_START,
                    # a delivery claimed by a killed notifier is sent again after this, not after a minute
-                   "NOTIFIER_LEASE_S": "15", "NOTIFIER_WEBHOOK_TIMEOUT_S": "2", "NOTIFIER_SMTP_TIMEOUT_S": "2",
+                   "NOTIFIER_LEASE_S": "15", "NOTIFIER_WEBHOOK_TIMEOUT_S": "3", "NOTIFIER_SMTP_TIMEOUT_S": "3",
                    "NOTIFIER_RETRY_SCHEDULE": "1s,2s,5s,10s,30s"}
             service = Service(name, env, _dir(self.home) / f"{name}.log", system.urls[name])
             system.logs[name] = service.log
