@@ -464,8 +464,12 @@ def plot(phases: list[Phase]) -> None:
     cdf.set_ylabel("share of requests / messages")
     cdf.set_title("latency CDF")
     cdf.legend(fontsize=8)
-    bars.barh([p.label for p in phases], [0 if math.isnan(p.rate) else p.rate for p in phases])
-    bars.set_xlabel("per second (steady part)")
+    rates = [0 if math.isnan(p.rate) else p.rate for p in phases]
+    bars.barh([p.label for p in phases], rates)
+    for y, rate in enumerate(rates):
+        bars.text(rate, y, f" {rate:,.0f}", va="center", fontsize=8)
+    bars.set_xscale("log")
+    bars.set_xlabel("per second, steady part (log)")
     bars.set_title("throughput")
     fig.tight_layout()
     CHART.parent.mkdir(parents=True, exist_ok=True)
