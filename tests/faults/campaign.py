@@ -135,9 +135,9 @@ class Campaign:
         system = System({n: f"http://127.0.0.1:{p}" for n, p in ports.items()}, smtp, receiver, self.home, http)
         for name in MODULES:
             env = {**envs[name], "KAFKA_BOOTSTRAP": self.bootstrap, "LOG_LEVEL": "INFO", **FROM_THE_START,
-                   # a delivery claimed by a killed notifier is sent again after this, not after a minute
-                   "NOTIFIER_LEASE_S": "15", "NOTIFIER_WEBHOOK_TIMEOUT_S": "3", "NOTIFIER_SMTP_TIMEOUT_S": "3",
-                   "NOTIFIER_RETRY_SCHEDULE": "1s,2s,5s,10s,30s"}
+                   # a delivery claimed by a killed notifier is sent again after this, not after a minute;
+                   # the default 10 s send timeouts, as a loaded 2-core machine needs them
+                   "NOTIFIER_LEASE_S": "45", "NOTIFIER_RETRY_SCHEDULE": "1s,2s,5s,10s,20s,30s,60s"}
             service = Service(name, env, _dir(self.home) / f"{name}.log", system.urls[name])
             system.logs[name] = service.log
             service.start()

@@ -194,8 +194,11 @@ def check_notifications(rows, hooks: Counter, mails: Counter, in_flight: set[str
     # the sender died (in flight at a kill) or stopped waiting (an attempt recorded as retry).
     lost_answer = {r["id"] for r in rows if r["retried"]}
     unexplained = twice - in_flight - lost_answer
+    statuses = Counter(r["status"] for r in rows if r["status"] != "delivered")
+    missing = Counter(delivered[i] for i in owed)
     return [("every notification owed was delivered", not unfinished and not owed,
-             f"{len(delivered)} delivered, {len(unfinished)} not, {len(owed)} recorded but never received"),
+             f"{len(delivered)} delivered, {len(unfinished)} not {dict(statuses)}, {len(owed)} recorded but never "
+             f"received {dict(missing)}"),
             ("no notification sent twice, but where its answer was lost", not unexplained,
              f"{len(twice)} twice: {len(twice & in_flight)} in flight at a kill, "
              f"{len(twice & lost_answer - in_flight)} after a timed-out attempt, {len(unexplained)} otherwise")]
