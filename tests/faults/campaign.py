@@ -51,6 +51,7 @@ class Service:
     log: Path
     url: str
     child: subprocess.Popen | None = None
+    crashes: int = 0  # times it exited without being killed (restarted, as a supervisor would)
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
@@ -67,6 +68,7 @@ class Service:
         started = time.monotonic()
         while (code := await http_status(f"{self.url}/healthz")) != 200:
             if self.child.poll() is not None:
+                self.crashes += 1
                 self.start()  # died on its own (e.g. started while the broker was away): as a supervisor would
             if time.monotonic() - started > timeout:
                 raise AssertionError(f"{self.name} not healthy within {timeout:g} s (last {code}); see {self.log}")
@@ -84,6 +86,7 @@ class Record:
     outage: dict = field(default_factory=dict)  # PostgreSQL: what the APIs answered, recovery
     checks: list = field(default_factory=list)  # (invariant, holds, detail)
     evidence: dict = field(default_factory=dict)  # over-booked jobs: request id -> (offer, history)
+    crashes: dict = field(default_factory=dict)  # process -> times it exited on its own
 
     def recovered(self, what: str, seconds: float) -> None:
         self.recoveries.setdefault(what, []).append(seconds)
@@ -118,6 +121,7 @@ class Campaign:
                 with suppress(Exception):
                     await task
             self.record.checks = await invariants.check(system, self.pg.url, self.world, self.record, hooks)
+            self.record.crashes = {name: s.crashes for name, s in self.services.items() if s.crashes}
         return self.record
 
     async def _start(self, stack: AsyncExitStack) -> System:

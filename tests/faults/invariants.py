@@ -242,6 +242,7 @@ def report(record, console: Console | None = None) -> None:
     for what, seconds in sorted(record.recoveries.items()):
         faults.add_row(what, str(len(seconds)), f"{sum(seconds) / len(seconds):.1f}", f"{max(seconds):.1f}")
     console.print(faults)
+    console.print(f"exited on their own (restarted): {record.crashes or 'none'}")
     checks = Table("invariant", "holds", "detail", title="Invariants", title_justify="left")
     for name, ok, detail in record.checks:
         checks.add_row(name, "yes" if ok else "[bold red]NO[/]", detail)
