@@ -4,13 +4,27 @@ its table and sends the messages; nothing here does I/O.
 
 Every handler is idempotent under redelivery: it acts only when the event matches
 what the state is waiting for (the pending reservation, the open offer).
+
+A handler may also run again on an *older* state: the scheduler is at-least-once, and a
+killed worker's sends may have reached the broker while the changelog record of the
+state that made them had not (Faust buffers changelog writes behind the agent's own
+sends), so its successor restores the state before them and handles the same input
+again. Every id this side mints is therefore derived, not random: the n-th reservation
+a request asks for and the offer made on a grant get the same ids the first time and
+every time after (`reservation_id`, `offer_id`). A grant for the pending reservation is
+taken from whichever lab sends it first, so where the successor's matching chose
+another lab the first attempt's grant (earlier in the log) wins and the other is
+released; a grant the successor reads before it has asked again (its inputs come from
+several topics, in another order than the first time) is taken as the answer to its
+next ask, and one of its ids for a request it has not seen yet is left booked for that ask. So the
+lab never holds two offers for one request.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from schemas import events as ev
 from schemas.envelope import Event
@@ -25,6 +39,7 @@ from .settings import SchedulerSettings
 
 log = logging.getLogger(__name__)
 State = dict
+IDS = uuid5(NAMESPACE_URL, "urn:labbook:scheduler")  # the namespace of the ids the request side derives
 OPEN_STATUSES = {S.SUBMITTED.value, S.MATCHING.value, S.UNMATCHED.value, S.OFFERED.value}  # no lab holds the job
 
 
@@ -100,10 +115,40 @@ def match(state: State, ctx: Ctx, out: list[Send]) -> None:
     reserve(state, result, ctx, out)
 
 
+def reservation_id(state: State) -> UUID:
+    """The id of the request's next ReserveSlot: the n-th one a request asks for has the
+    same id however often its handler runs (see the module's docstring)."""
+    asked = state.get("asked", 0)
+    state["asked"] = asked + 1
+    return _nth_reservation(state, asked)
+
+
+def _nth_reservation(state: State, n: int) -> UUID:
+    return uuid5(IDS, f"{state['request']['request_id']}/reservation/{n}")  # as _derived
+
+
+def _derived(request_id: UUID, rid: str, first: int = 8) -> bool:
+    """One of the request's first reservation ids."""
+    return any(rid == str(uuid5(IDS, f"{request_id}/reservation/{n}")) for n in range(first))
+
+
+def _asked_before(state: State, rid: str) -> bool:
+    """A grant of the reservation this state would ask for next, while it waits to ask:
+    a run of the handlers this state does not remember (its table write was lost) asked
+    for it, and the successor has not come that far again yet."""
+    return (state.get("request") is not None and not state["cancelled"] and not state.get("pending")
+            and state["status"] == S.MATCHING.value and rid == str(_nth_reservation(state, state.get("asked", 0))))
+
+
+def offer_id(request_id: UUID, reservation_id: UUID, lab_id: str) -> UUID:
+    """The offer made on a grant: one per granted reservation and lab."""
+    return uuid5(IDS, f"{request_id}/offer/{reservation_id}/{lab_id}")
+
+
 def reserve(state: State, result: Assignment, ctx: Ctx, out: list[Send]) -> None:
     request, lab = request_of(state), ctx.labs[result.lab_id]
     latest = min(end_of_day(request.deadline), end_of_day(lab.valid_until)) - timedelta(days=ctx.settings.reporting_days)
-    rid = uuid4()
+    rid = reservation_id(state)
     state["pending"] = {"reservation_id": str(rid), "lab_id": result.lab_id}
     out.append(Send(RESERVATIONS.name, result.lab_id, ev.ReserveSlot(
         reservation_id=rid, request_id=request.request_id, lab_id=result.lab_id, method_code=result.method,
@@ -184,12 +229,27 @@ def _release_orphan(event: ev.SlotGranted, out: list[Send]) -> None:
         reason="no_longer_needed")))
 
 
+def _holds(state: State | None, rid: str, lab_id: str) -> bool:
+    """The request holds this reservation at this lab (a replay may have asked another
+    lab with the same id: that lab's grant is not held)."""
+    held = [(state or {}).get("slot") or {}, (state or {}).get("move") or {}]
+    return any(h.get("reservation_id") == rid and h.get("lab_id", lab_id) == lab_id for h in held)
+
+
 def granted(state: State | None, event: ev.SlotGranted, ctx: Ctx, out: list[Send]) -> State | None:
     rid = str(event.reservation_id)
-    pending = (state or {}).get("pending") or {}
+    if state is None:
+        if _derived(event.request_id, rid):  # a replay read the grant before the request: its ask finds it
+            return state
+        _release_orphan(event, out)  # nobody will ask for it
+        return state
+    if _asked_before(state, rid):  # catch up with the run that asked for it
+        reservation_id(state)
+        state["queued"] = False
+        state["pending"] = {"reservation_id": rid, "lab_id": event.lab_id}
+    pending = state.get("pending") or {}
     if pending.get("reservation_id") != rid:
-        held = [(state or {}).get("slot") or {}, (state or {}).get("move") or {}]
-        if all(h.get("reservation_id") != rid for h in held):
+        if not _holds(state, rid, event.lab_id):
             _release_orphan(event, out)  # e.g. the request was cancelled while we waited
         return state
     state["pending"] = None
@@ -205,13 +265,14 @@ def granted(state: State | None, event: ev.SlotGranted, ctx: Ctx, out: list[Send
 
 
 def _offer(state: State, event: ev.SlotGranted, ctx: Ctx, out: list[Send]) -> None:
-    request, offer_id = request_of(state), uuid4()
+    request = request_of(state)
+    offer = offer_id(request.request_id, event.reservation_id, event.lab_id)
     expires = ctx.now + timedelta(seconds=ctx.settings.offer_ttl_s)
     state["slot"] = {"reservation_id": str(event.reservation_id), "lab_id": event.lab_id,
                      "method_code": event.method_code, "start": event.start.isoformat(), "end": event.end.isoformat()}
-    state["offer"] = {"offer_id": str(offer_id), "lab_id": event.lab_id, "expires_at": expires.isoformat()}
+    state["offer"] = {"offer_id": str(offer), "lab_id": event.lab_id, "expires_at": expires.isoformat()}
     out.append(Send(OFFERS.name, event.lab_id, ev.OfferMade(
-        offer_id=offer_id, request_id=request.request_id, lab_id=event.lab_id, method_code=event.method_code,
+        offer_id=offer, request_id=request.request_id, lab_id=event.lab_id, method_code=event.method_code,
         samples=request.samples, deadline=request.deadline, planned_start=event.start,
         planned_end=event.end, expires_at=expires)))
     status(state, S.OFFERED, ctx, out, lab_id=event.lab_id, planned_start=event.start, planned_end=event.end)
@@ -258,9 +319,9 @@ def accepted(state: State | None, event: ev.OfferAccepted, ctx: Ctx, out: list[S
     if proposed is None or proposed == start:
         _schedule(state, slot["lab_id"], start, end, slot["reservation_id"], ctx, out)
         return state
-    rid = uuid4()  # ask the lab's calendar for exactly the proposed start; keep the old slot till then
+    rid = reservation_id(state)  # ask the lab's calendar for exactly the proposed start; keep the old slot till then
     state["pending"] = {"reservation_id": str(rid), "lab_id": slot["lab_id"]}
-    state["move"] = {"reservation_id": str(rid)}
+    state["move"] = {"reservation_id": str(rid), "lab_id": slot["lab_id"]}
     out.append(Send(RESERVATIONS.name, slot["lab_id"], ev.ReserveSlot(
         reservation_id=rid, request_id=event.request_id, lab_id=slot["lab_id"], method_code=slot["method_code"],
         start=proposed, end=proposed + (end - start))))
