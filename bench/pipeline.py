@@ -29,7 +29,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -46,7 +46,7 @@ from services.common.outbox import POLL_S as RELAY_POLL_S
 from tests.e2e.system import MODULES, SECRET, System, environments
 from tests.faults.campaign import FROM_THE_START, Service
 from tests.faults.test_poison import READERS, DeadLetters, junk
-from tests.support.brokers import kafka, private_broker_env
+from tests.support.brokers import assign_from_end, kafka, private_broker_env
 from tests.support.processes import PrivatePostgres, free_port
 from tests.support.smtp import smtp_server
 
@@ -151,11 +151,7 @@ async def watch_offered(b: Bench) -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers=b.bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        parts = [TopicPartition(STATUS.name, p) for p in range(STATUS.partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_end(*parts)
-        for tp in parts:
-            await consumer.position(tp)
+        await assign_from_end(consumer, STATUS)
         while True:
             batches = await consumer.getmany(timeout_ms=100)
             now = time.monotonic()
@@ -289,11 +285,7 @@ async def raw_kafka(b: Bench, n: int, size: int) -> Phase:
     await consumer.start()
     await producer.start()
     try:
-        parts = [TopicPartition(RAW_TOPIC.name, p) for p in range(RAW_TOPIC.partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_end(*parts)
-        for tp in parts:
-            await consumer.position(tp)
+        await assign_from_end(consumer, RAW_TOPIC)
         sent, got = {}, {}
 
         async def read() -> None:

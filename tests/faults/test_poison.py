@@ -9,13 +9,13 @@ import uuid
 from contextlib import AsyncExitStack, suppress
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.envelope import MessageRejected, decode
 from schemas.events import DeadLetter
-from schemas.topics import CAPACITY, DLQ, LAB_RESPONSES, LABS, OFFERS, PARTITIONS, REQUESTS, RESERVATIONS, STATUS
+from schemas.topics import CAPACITY, DLQ, LAB_RESPONSES, LABS, OFFERS, REQUESTS, RESERVATIONS, STATUS
 from tests.e2e.system import start_system, unique
-from tests.support.brokers import until
+from tests.support.brokers import assign_from_end, until
 
 pytestmark = pytest.mark.integration
 
@@ -48,11 +48,7 @@ class DeadLetters:
 
     async def __aenter__(self) -> DeadLetters:
         await self.consumer.start()
-        parts = [TopicPartition(DLQ.name, p) for p in range(PARTITIONS)]
-        self.consumer.assign(parts)
-        await self.consumer.seek_to_end(*parts)
-        for tp in parts:
-            await self.consumer.position(tp)
+        await assign_from_end(self.consumer, DLQ)
         return self
 
     async def __aexit__(self, *exc) -> None:

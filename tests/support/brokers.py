@@ -72,6 +72,16 @@ async def until(check: Callable[[], Awaitable], timeout: float, what: str, inter
     return result
 
 
+async def assign_from_end(consumer: AIOKafkaConsumer, *topics: Topic) -> None:
+    """Give the consumer every partition of the topics at their current ends, resolved now,
+    so it reads exactly what is sent after this returns."""
+    parts = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
+    consumer.assign(parts)
+    await consumer.seek_to_end(*parts)
+    for tp in parts:
+        await consumer.position(tp)
+
+
 async def until_group_stable(bootstrap: str, group: str, members: int, timeout: float) -> None:
     """Wait until the consumer group has `members` members and has finished rebalancing:
     a process that joined later moves partitions, and events sent before that settles

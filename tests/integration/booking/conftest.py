@@ -22,6 +22,7 @@ from services.booking.consumer import STATUS_CONSUMER
 from services.booking.app import create_app
 from services.booking.settings import BookingSettings
 from services.common.http import PG_POOL
+from tests.support.brokers import assign_from_end
 
 SECRET = "booking-integration-secret"
 
@@ -80,11 +81,7 @@ async def kafka_tail(bootstrap: str, *topics: Topic):
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        parts = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_end(*parts)
-        for tp in parts:
-            await consumer.position(tp)  # resolve "end" now, before anything is sent
+        await assign_from_end(consumer, *topics)
         yield consumer
     finally:
         await consumer.stop()
