@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack, ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,8 +93,10 @@ class Record:
 
 
 class Campaign:
-    def __init__(self, home: Path, *, requests: int, kills: int, infra: bool, seed: int) -> None:
+    def __init__(self, home: Path, *, requests: int, kills: int, infra: bool, seed: int,
+                 killable: tuple[str, ...] = KILLABLE) -> None:
         self.home, self.requests, self.kills, self.infra, self.seed = home, requests, kills, infra, seed
+        self.killable = killable
         self.rnd = random.Random(seed)
         self.record = Record()
         self.pg = PrivatePostgres(home / "pg", free_port())
@@ -180,7 +182,7 @@ class Campaign:
         await asyncio.gather(*tasks)
 
     def _plan(self) -> list[str]:
-        plan = [name for name in KILLABLE for _ in range(self.kills)]
+        plan = [name for name in self.killable for _ in range(self.kills)]
         plan += ["broker", "postgres"] if self.infra else []
         random.Random(self.seed).shuffle(plan)
         return plan
@@ -281,11 +283,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kills", type=int, default=20, help="SIGKILLs per process (default 20)")
     p.add_argument("--requests", type=int, default=3000, help="requests submitted during the faults")
     p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--only", nargs="+", choices=KILLABLE, default=KILLABLE, metavar="PROCESS",
+                   help=f"kill only these ({', '.join(KILLABLE)}; default all)")
+    p.add_argument("--no-infra", action="store_true", help="leave the broker and PostgreSQL running")
+    p.add_argument("--keep", type=Path, help="keep the processes' logs and data here (default: a temporary directory)")
     args = p.parse_args(argv)
     # Agents riding out the outages this campaign makes would log each one: expected here.
     logging.getLogger("labbook.agent").setLevel(logging.ERROR)
-    with tempfile.TemporaryDirectory(prefix="labbook-faults-") as tmp:
-        campaign = Campaign(Path(tmp), requests=args.requests, kills=args.kills, infra=True, seed=args.seed)
+    with ExitStack() as stack:
+        home = _dir(args.keep) if args.keep else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="labbook-faults-")))
+        campaign = Campaign(home, requests=args.requests, kills=args.kills, infra=not args.no_infra, seed=args.seed,
+                            killable=tuple(args.only))
         record = asyncio.run(campaign.run())
     invariants.report(record)
     return 0 if all(ok for _, ok, _ in record.checks) else 1
