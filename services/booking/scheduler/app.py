@@ -10,7 +10,7 @@ from schemas import faust_codec
 from schemas.topics import PARTITIONS
 from services.common.kafka import kafka_alive
 
-from . import health
+from . import health, stale_fetch
 from .metrics import Vitals
 from .settings import SchedulerSettings
 
@@ -37,17 +37,18 @@ def create_worker(settings: SchedulerSettings) -> faust.App:
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         # Kept (Faust's default): a rebalance waits for the events the agents hold. Not
         # waiting would let a revoked partition's event finish after its new owner has
-        # recovered the tables, writing that owner's changelog behind its back; and a
-        # replayed grant or decline makes a fresh offer or reservation id, so the two
-        # would not merge. A message that is never acknowledged is prevented at the
-        # source instead (agents.READERS), and a stalled worker shows on /healthz.
+        # recovered the tables, writing that owner's changelog behind its back. A message
+        # that is never acknowledged is prevented at the source instead (agents.READERS),
+        # and a stalled worker shows on /healthz.
         stream_wait_empty=True,
         datadir=str(settings.home / "scheduler-data"),
         consumer_auto_offset_reset=settings.auto_offset_reset,
     )
     from .agents import READERS, register  # agents and tables register on the app they are given
 
-    vitals = Vitals(app, settings, inputs={t for topics in READERS.values() for t in topics})
+    inputs = {t for topics in READERS.values() for t in topics}
+    stale_fetch.install(inputs)
+    vitals = Vitals(app, settings, inputs=inputs)
     vitals.watch = register(app, settings, vitals.finished)
     add_pages(app, settings, vitals)
     sample_vitals(app, settings, vitals)
