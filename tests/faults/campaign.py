@@ -2,8 +2,9 @@
 PostgreSQL and Kafka broker (so both may be restarted), under the demo's load (its
 labs, their agents, suppliers submitting, lab staff reporting), while the scheduler,
 the notifier, the booking API and the labs API (each with its outbox relay inside) are
-killed with SIGKILL at random points and restarted, and the broker and PostgreSQL are
-restarted. Afterwards the invariants (invariants.py) are checked.
+killed with SIGKILL at random points and restarted, a second scheduler worker joins and
+is killed (the first one rebalances twice while it works), and the broker and PostgreSQL
+are restarted. Afterwards the invariants (invariants.py) are checked.
 
     .venv/bin/python -m tests.faults.campaign [--kills 20] [--requests 3000] [--seed 11]
 
@@ -52,10 +53,12 @@ class Service:
     url: str
     child: subprocess.Popen | None = None
     crashes: int = 0  # times it exited without being killed (restarted, as a supervisor would)
+    module: str = ""  # default: MODULES[name]
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
-            self.child = subprocess.Popen(python_module(MODULES[self.name]), env={**os.environ, **self.env}, cwd=ROOT,
+            module = self.module or MODULES[self.name]
+            self.child = subprocess.Popen(python_module(module), env={**os.environ, **self.env}, cwd=ROOT,
                                           stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                           start_new_session=True)
 
@@ -183,6 +186,7 @@ class Campaign:
 
     def _plan(self) -> list[str]:
         plan = [name for name in self.killable for _ in range(self.kills)]
+        plan += ["scheduler joins"] * (max(1, self.kills // 4) if "scheduler" in self.killable else 0)
         plan += ["broker", "postgres"] if self.infra else []
         random.Random(self.seed).shuffle(plan)
         return plan
@@ -197,6 +201,8 @@ class Campaign:
                 await self._restart_broker()
             elif fault == "postgres":
                 await self._postgres_outage(system)
+            elif fault == "scheduler joins":
+                await self._scheduler_peer()
             else:
                 await self._kill(fault)
 
@@ -208,6 +214,20 @@ class Campaign:
         await asyncio.sleep(self.rnd.uniform(0, 1.0))  # down a moment, as a crashed process is
         service.start()
         self.record.recovered(f"kill -9 {name}", await service.until_healthy())
+
+    async def _scheduler_peer(self) -> None:
+        """A second scheduler worker joins the group, takes partitions over and is killed:
+        the running worker goes through two rebalances while it works."""
+        scheduler, port = self.services["scheduler"], free_port()
+        env = {**scheduler.env, "SCHEDULER_PORT": str(port), "LABBOOK_HOME": str(_dir(self.home / "scheduler-peer"))}
+        peer = Service("scheduler-peer", env, self.home / "scheduler-peer.log", f"http://127.0.0.1:{port}",
+                       module=MODULES["scheduler"])
+        peer.start()
+        try:
+            self.record.recovered("a second scheduler joins", await peer.until_healthy())
+            await asyncio.sleep(self.rnd.uniform(1.0, 2 * FAULT_GAP_S))
+        finally:
+            peer.kill()
 
     async def _restart_broker(self) -> None:
         kafka("down", self.broker)
