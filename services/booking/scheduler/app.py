@@ -7,7 +7,7 @@ import faust
 from prometheus_client import REGISTRY, generate_latest
 
 from schemas import faust_codec
-from schemas.topics import PARTITIONS
+from schemas.topics import BY_NAME, PARTITIONS
 from services.common.kafka import kafka_alive
 
 from . import health, stale_fetch
@@ -47,7 +47,9 @@ def create_worker(settings: SchedulerSettings) -> faust.App:
     from .agents import READERS, register  # agents and tables register on the app they are given
 
     inputs = {t for topics in READERS.values() for t in topics}
-    stale_fetch.install(inputs)
+    # Without transactions (whose markers take offsets) only a compacted topic has gaps.
+    transactions = settings.processing_guarantee == "exactly_once"
+    stale_fetch.install(inputs, set() if transactions else {t for t in inputs if not BY_NAME[t].compacted})
     vitals = Vitals(app, settings, inputs=inputs)
     vitals.watch = register(app, settings, vitals.finished)
     add_pages(app, settings, vitals)

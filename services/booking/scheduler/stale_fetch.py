@@ -15,7 +15,11 @@ The guard notes the generation before the batch is fetched. When it has changed 
 time the batch arrives, the records of the agents' own input topics are dropped and the
 partitions sought back to their committed offsets, so every record is fetched again
 from there (at least once; the handlers are idempotent). Changelog records go on to
-table recovery, which checks the generation itself."""
+table recovery, which checks the generation itself.
+
+It also says so when Faust finds a gap in a topic that cannot have one (not compacted,
+written without transactions): those offsets are committed unprocessed, so it must be
+visible."""
 from __future__ import annotations
 
 import logging
@@ -25,11 +29,24 @@ from faust.transport.drivers.aiokafka import Consumer
 
 log = logging.getLogger(__name__)
 _original = Consumer.getmany
+_original_gap = Consumer._add_gap
 
 
-def install(inputs: Iterable[str]) -> None:
-    """Guard the worker's consumer for records of these topics (idempotent)."""
+def install(inputs: Iterable[str], gapless: Iterable[str] = ()) -> None:
+    """Guard the worker's consumer for records of `inputs`, and report a gap in any of
+    `gapless` (idempotent)."""
     Consumer.getmany = guarded(_original, frozenset(inputs))
+    Consumer._add_gap = reporting(_original_gap, frozenset(gapless))
+
+
+def reporting(add_gap, gapless: frozenset[str]):
+    async def _add_gap(self, tp, offset_from: int, offset_to: int) -> None:
+        if tp.topic in gapless:
+            log.warning("offsets %d..%d of %s[%d] never came from the broker; Faust commits past them "
+                        "unprocessed", offset_from, offset_to - 1, tp.topic, tp.partition)
+        await add_gap(self, tp, offset_from, offset_to)
+
+    return _add_gap
 
 
 def guarded(fetch, topics: frozenset[str]):

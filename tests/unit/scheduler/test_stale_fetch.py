@@ -55,10 +55,25 @@ def test_input_records_fetched_across_a_rebalance_are_dropped_and_fetched_again(
 def test_install_guards_the_consumer_class_faust_uses():
     from faust.transport.drivers.aiokafka import Consumer
 
-    before = Consumer.getmany
+    before = Consumer.getmany, Consumer._add_gap
     try:
-        stale_fetch.install({INPUT})
-        assert Consumer.getmany is not before
+        stale_fetch.install({INPUT}, {INPUT})
         assert Consumer.getmany.__qualname__.startswith("guarded")
+        assert Consumer._add_gap.__qualname__.startswith("reporting")
     finally:
-        Consumer.getmany = before
+        Consumer.getmany, Consumer._add_gap = before
+
+
+def test_a_gap_in_a_topic_that_cannot_have_one_is_reported_and_still_handled(caplog):
+    added = []
+
+    async def faust_add_gap(consumer, tp, offset_from, offset_to):
+        added.append((tp.topic, offset_from, offset_to))
+
+    add_gap = stale_fetch.reporting(faust_add_gap, frozenset({INPUT}))
+    with caplog.at_level("WARNING", logger=stale_fetch.__name__):
+        asyncio.run(add_gap(None, TP(INPUT, 2), 21, 24))  # read 20, then 24 came: 21..23 missing
+        asyncio.run(add_gap(None, TP("labbook.labs.v1", 0), 5, 9))  # compacted: gaps are normal
+    assert added == [(INPUT, 21, 24), ("labbook.labs.v1", 5, 9)]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"offsets 21..23 of {INPUT}[2] never came from the broker; Faust commits past them unprocessed"]
