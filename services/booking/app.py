@@ -11,6 +11,7 @@ from services.common.sse import Broadcast
 
 from .consumer import status_consumer_ctx
 from .feed import STATUS_FEED, status_feed_ctx
+from .redrive import redrive_ctx
 from .routes import setup_routes
 from .settings import BookingSettings
 
@@ -27,6 +28,7 @@ def create_app(settings: BookingSettings) -> web.Application:
     app.cleanup_ctx.append(outbox_ctx(SCHEMA))  # needs the pool and the producer above
     app.cleanup_ctx.append(status_consumer_ctx)  # the read model; dead-letters with the producer
     app.cleanup_ctx.append(status_feed_ctx)  # the live stream, read back from the table
+    app.cleanup_ctx.append(redrive_ctx)  # submissions nobody picked up, sent again
     app.on_shutdown.append(_end_streams)
     setup_routes(app, settings)
     return app

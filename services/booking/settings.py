@@ -19,5 +19,8 @@ class BookingSettings(ServiceSettings):
     status_offset_reset: Literal["earliest", "latest"] = "earliest"
     sse_heartbeat_s: float = Field(15.0, gt=0)
     status_feed_poll_s: float = Field(0.25, gt=0)  # how often the live feed looks for new statuses
+    # A request still SUBMITTED this long after its RequestSubmitted went out has it sent
+    # again (redrive.py); 0 switches that off.
+    resend_submitted_after_s: float = Field(300.0, ge=0)
     # bench/api.py: serve GET /bench/hello through the same middlewares, as a baseline.
     bench_hello: bool = False

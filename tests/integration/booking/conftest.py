@@ -59,7 +59,15 @@ def request_body(**overrides) -> dict:
 
 
 @pytest.fixture
-async def booking(fresh_db, monkeypatch, tmp_path):
+def booking_env() -> dict[str, str]:
+    """More BOOKING_ settings for the app (a test module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
+async def booking(fresh_db, monkeypatch, tmp_path, booking_env):
+    for name, value in booking_env.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_URL", fresh_db)
     monkeypatch.setenv("LABBOOK_HOME", str(tmp_path))  # its own revoked-tokens file
     monkeypatch.setenv("LABBOOK_TOKEN_SECRET", SECRET)
