@@ -90,6 +90,7 @@ class Record:
     checks: list = field(default_factory=list)  # (invariant, holds, detail)
     evidence: dict = field(default_factory=dict)  # over-booked jobs: request id -> (offer, history)
     crashes: dict = field(default_factory=dict)  # process -> times it exited on its own
+    resent: list = field(default_factory=list)  # booking's log lines: submissions sent again
 
     def recovered(self, what: str, seconds: float) -> None:
         self.recoveries.setdefault(what, []).append(seconds)
@@ -127,6 +128,8 @@ class Campaign:
                     await task
             self.record.checks = await invariants.check(system, self.pg.url, self.world, self.record, hooks)
             self.record.crashes = {name: s.crashes for name, s in self.services.items() if s.crashes}
+            self.record.resent = [line for line in self.services["booking"].log.read_text(errors="replace").splitlines()
+                                  if "RequestSubmitted went out; sent again" in line]
         return self.record
 
     async def _start(self, stack: AsyncExitStack) -> System:
@@ -146,7 +149,9 @@ class Campaign:
             env = {**envs[name], "KAFKA_BOOTSTRAP": self.bootstrap, "LOG_LEVEL": "INFO", **FROM_THE_START,
                    # a delivery claimed by a killed notifier is sent again after this, not after a minute;
                    # the default 10 s send timeouts, as a loaded 2-core machine needs them
-                   "NOTIFIER_LEASE_S": "45", "NOTIFIER_RETRY_SCHEDULE": "1s,2s,5s,10s,20s,30s,60s"}
+                   "NOTIFIER_LEASE_S": "45", "NOTIFIER_RETRY_SCHEDULE": "1s,2s,5s,10s,20s,30s,60s",
+                   # a submission lost on the way is sent again within the settling time
+                   "BOOKING_RESEND_SUBMITTED_AFTER_S": str(RESEND_AFTER_S)}
             service = Service(name, env, _dir(self.home) / f"{name}.log", system.urls[name])
             system.logs[name] = service.log
             service.start()
@@ -248,6 +253,7 @@ class Campaign:
 
 
 FAULT_GAP_S = 3.0  # mean seconds between faults
+RESEND_AFTER_S = 30.0
 # The broker is the campaign's own, so every consumer starts where production's do: at the
 # beginning. ("latest", which tests on the shared broker need, would skip what arrived while
 # a killed worker that had not committed yet was down.)

@@ -243,6 +243,10 @@ def report(record, console: Console | None = None) -> None:
         faults.add_row(what, str(len(seconds)), f"{sum(seconds) / len(seconds):.1f}", f"{max(seconds):.1f}")
     console.print(faults)
     console.print(f"exited on their own (restarted): {record.crashes or 'none'}")
+    console.print("booking's resends of submissions still SUBMITTED long after they went out (lost, or the "
+                  f"scheduler away that long): {len(record.resent) or 'none'}")
+    for line in record.resent:
+        console.print(f"  {line}", markup=False)
     checks = Table("invariant", "holds", "detail", title="Invariants", title_justify="left")
     for name, ok, detail in record.checks:
         checks.add_row(name, "yes" if ok else "[bold red]NO[/]", detail)

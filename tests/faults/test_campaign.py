@@ -13,5 +13,5 @@ async def test_nothing_is_lost_doubled_double_booked_or_stuck_when_processes_die
     with capsys.disabled():
         report(record)
     assert record.checks and all(ok for _, ok, _ in record.checks), record.checks
-    assert sorted(record.recoveries) == ["Kafka broker restart", "PostgreSQL restart", "kill -9 booking",
-                                         "kill -9 labs", "kill -9 notifier", "kill -9 scheduler"]
+    assert sorted(record.recoveries) == ["Kafka broker restart", "PostgreSQL restart", "a second scheduler joins",
+                                         "kill -9 booking", "kill -9 labs", "kill -9 notifier", "kill -9 scheduler"]
