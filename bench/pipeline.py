@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import itertools
 import math
+import os
 import signal
 import sys
 import tempfile
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -50,11 +51,12 @@ from tests.support.brokers import assign_from_end, kafka, private_broker_env
 from tests.support.processes import PrivatePostgres, free_port
 from tests.support.smtp import smtp_server
 
-from . import pipeline_support as sup
+from . import cpu, pipeline_support as sup
 
 CHART = Path(__file__).parent / "out" / "pipeline.png"
 RAW_TOPIC = Topic("bench.pipeline-raw.v1", "index", ("Raw",))
 WARM_UP = 40
+IDLE_S = 10.0
 STALL_S = 30.0
 err = Console(stderr=True)
 
@@ -72,6 +74,7 @@ class Phase:
     latencies_ms: list[float]
     submit_rate: float = math.nan  # 201 per second (pipeline)
     note: str = ""
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU ms per item done, by process group
 
     @property
     def p50(self) -> float:
@@ -99,6 +102,15 @@ class Bench:
         if org not in self.tokens:
             self.tokens[org] = self.apis.token("supplier", org)
         return self.tokens[org]
+
+
+def cpu_snapshot(b: Bench) -> dict[str, float]:
+    """CPU so far of each labbook process, of the private servers (not the shared ones,
+    which other work may be using) and of this benchmark process itself."""
+    trees = {name: [s.child.pid] for name, s in b.services.items() if s.child is not None}
+    trees["PostgreSQL"] = cpu.pids_whose_command_has(f"-p\0{b.pg.env['LABBOOK_PG_PORT']}\0")
+    trees["Kafka"] = cpu.pids_whose_command_has(f"{b.broker['LABBOOK_HOME']}/kafka/server.properties")
+    return cpu.snapshot(trees, {"benchmark": os.getpid()})
 
 
 # --- the stack ------------------------------------------------------------------------
@@ -184,15 +196,39 @@ async def pipeline_phase(b: Bench, label: str, requests, *, rate: float | None =
         if i in points:
             await poison.inject(i)
 
-    started = time.monotonic()
+    started, before = time.monotonic(), cpu_snapshot(b)
     load = asyncio.create_task(_open_loop(one, requests, rate) if rate else _closed_loop(one, requests, b.args.concurrency))
     await _until_offered(b, label, len(requests), submitted, load, failures)
+    costs = cpu.per_item_ms(before, cpu_snapshot(b), sum(1 for i in submitted if i in b.offered))
     submit_span = max(submitted.values(), default=started) - started
     times = [b.offered[i] for i in submitted if i in b.offered]
     latencies = [(b.offered[i] - t) * 1000 for i, t in submitted.items() if i in b.offered]
     note = f"{len(failures)} submits refused" if failures else ""
     return Phase(label, len(requests), len(times), sup.steady_rate(times), latencies,
-                 len(submitted) / submit_span if submit_span else math.nan, note)
+                 len(submitted) / submit_span if submit_span else math.nan, note, costs)
+
+
+async def topic_ends(b: Bench) -> dict[str, int]:
+    """How many records every topic on the private broker holds (changelogs included)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=b.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()  # every topic's partitions
+        names = sorted(t for t in cluster.topics() if not t.startswith("__"))
+        parts = [TopicPartition(t, p) for t in names for p in sorted(cluster.partitions_for_topic(t) or ())]
+        ends = await consumer.end_offsets(parts)
+        return {t: sum(n for tp, n in ends.items() if tp.topic == t) for t in names}
+    finally:
+        await consumer.stop()
+
+
+async def idle_phase(b: Bench, seconds: float = IDLE_S) -> Phase:
+    """Every process up and nothing asked of it: what the stack burns per second anyway
+    (polling consumers, timers, the broker's own work)."""
+    before = cpu_snapshot(b)
+    await asyncio.sleep(seconds)  # the quiet is what is measured
+    per_second = {k: v / seconds for k, v in cpu.per_item_ms(before, cpu_snapshot(b), 1).items()}
+    return Phase("idle (per second)", 0, 0, math.nan, [], cpu_ms=per_second)
 
 
 async def _closed_loop(one, requests, concurrency: int) -> None:
@@ -296,7 +332,7 @@ async def raw_kafka(b: Bench, n: int, size: int) -> Phase:
                     got.setdefault(int(message.key), now)
 
         reader = asyncio.create_task(read())
-        pad = b"x" * max(0, size - 8)
+        pad, before = b"x" * max(0, size - 8), cpu_snapshot(b)
 
         async def one(i: int, _request) -> None:
             sent[i] = time.monotonic()
@@ -305,7 +341,8 @@ async def raw_kafka(b: Bench, n: int, size: int) -> Phase:
         load = asyncio.create_task(_closed_loop(one, range(n), b.args.concurrency))
         await _until_done("raw Kafka produce->consume", n, lambda: len(got), load, reader)
         return Phase("raw Kafka produce->consume", n, len(got), sup.steady_rate(list(got.values())),
-                     [(got[i] - t) * 1000 for i, t in sent.items() if i in got], note=f"{size} B messages")
+                     [(got[i] - t) * 1000 for i, t in sent.items() if i in got], note=f"{size} B messages",
+                     cpu_ms=cpu.per_item_ms(before, cpu_snapshot(b), len(got)))
     finally:
         await producer.stop()
         await consumer.stop()
@@ -334,11 +371,13 @@ async def raw_postgres(b: Bench, world, n: int) -> Phase:
                 await booking_db.insert_submission(conn, *args)
             done[i] = time.monotonic()
 
+        before = cpu_snapshot(b)
         load = asyncio.create_task(_closed_loop(one, rows, b.args.concurrency))
         await _until_done("raw PostgreSQL insert", n, lambda: len(done), load)
         return Phase("raw PostgreSQL insert", n, len(done), sup.steady_rate(list(done.values())),
                      [(done[i] - t) * 1000 for i, t in started.items() if i in done],
-                     note="booking.requests + history + 2 outbox rows + key")
+                     note="booking.requests + history + 2 outbox rows + key",
+                     cpu_ms=cpu.per_item_ms(before, cpu_snapshot(b), len(done)))
     finally:
         await pool.close()
 
@@ -382,7 +421,10 @@ async def run(args: argparse.Namespace, home: Path) -> list[str]:
         warm = await pipeline_phase(b, "warm-up", _take(requests, WARM_UP))
         if warm.done < WARM_UP:
             raise Stalled(f"warm-up: {warm.done} of {WARM_UP} OFFERED; see {b.services['scheduler'].log}")
+        idle = await idle_phase(b)
+        ends = await topic_ends(b)
         phases = [await pipeline_phase(b, "pipeline max", _take(requests, n), rate=args.rate)]
+        records = {t: n - ends.get(t, 0) for t, n in (await topic_ends(b)).items()}
         half_rate = phases[0].rate / 2
         phases.append(await pipeline_phase(b, f"pipeline at {half_rate:.0f}/s", _take(requests, half_n),
                                            rate=half_rate))
@@ -393,7 +435,7 @@ async def run(args: argparse.Namespace, home: Path) -> list[str]:
             dead = (found, owed)
         phases.append(await raw_kafka(b, n, sup.envelope_size(world)))
         phases.append(await raw_postgres(b, world, n))
-        return report(phases, half_rate, dead, args)
+        return report(phases, half_rate, dead, args, idle, records)
 
 
 def _take(requests: list, k: int) -> list:
@@ -407,7 +449,7 @@ async def _cancel(task: asyncio.Task) -> None:
         await task
 
 
-def report(phases: list[Phase], half_rate: float, dead, args) -> list[str]:
+def report(phases: list[Phase], half_rate: float, dead, args, idle: Phase, records: dict[str, int]) -> list[str]:
     out = Console(width=150)
     table = Table(title=f"submit -> OFFERED, C={args.concurrency} (rates over the steady 80 %)")
     for column in ("phase", "sent", "done", "per s", "201 per s", "p50 ms", "p99 ms", "note"):
@@ -416,6 +458,8 @@ def report(phases: list[Phase], half_rate: float, dead, args) -> list[str]:
         table.add_row(p.label, str(p.sent), str(p.done), f"{p.rate:,.0f}", _num(p.submit_rate), f"{p.p50:,.1f}",
                       f"{p.p99:,.1f}", p.note)
     out.print(table)
+    out.print(cpu_table([*phases, idle]))
+    out.print(records_table(records, phases[0].done))
     plot(phases)
     by = {p.label: p for p in phases}
     full, half = phases[0], phases[1]
@@ -435,6 +479,32 @@ def report(phases: list[Phase], half_rate: float, dead, args) -> list[str]:
     for line in lines:
         print(line, flush=True)
     return lines
+
+
+def cpu_table(phases: list[Phase]) -> Table:
+    """CPU milliseconds per item done, by process: where a request's cost goes. The raw
+    phases run while the labbook processes idle, so theirs is their idle cost; the idle row
+    is CPU ms per second with nothing asked (1,000 = one core busy)."""
+    groups = list(dict.fromkeys(g for p in phases for g in p.cpu_ms if g != "machine"))
+    table = Table(title="CPU ms per item done (OFFERED request, consumed message, inserted submission)")
+    for column in ("phase", *groups, "machine"):
+        table.add_column(column, justify="left" if column == "phase" else "right")
+    for p in phases:
+        table.add_row(p.label, *(f"{p.cpu_ms.get(g, math.nan):.2f}" for g in (*groups, "machine")))
+    return table
+
+
+def records_table(records: dict[str, int], offered: int) -> Table:
+    """Kafka records written per OFFERED request in the full-speed phase, by topic."""
+    table = Table(title=f"Kafka records per OFFERED request, pipeline max ({offered} requests)")
+    table.add_column("topic")
+    table.add_column("records", justify="right")
+    table.add_column("per request", justify="right")
+    for topic, n in sorted(records.items(), key=lambda kv: -kv[1]):
+        if n:
+            table.add_row(topic, f"{n:,}", f"{n / max(1, offered):.2f}")
+    table.add_row("all", f"{sum(records.values()):,}", f"{sum(records.values()) / max(1, offered):.2f}")
+    return table
 
 
 def _num(value: float) -> str:
