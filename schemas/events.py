@@ -124,11 +124,17 @@ class BookedSlot(Frozen):
 
 
 # labbook.reservations.v1, sent by the lab-partitioned agent to every partition after a
-# grant or release, so matching sees each lab's calendar (its load and free time).
+# grant or release, so matching sees each lab's calendar (its load and free time). The
+# agent sends what changed (replace false): the reservations booked or moved, and those
+# released. A full list (replace true, what every such message was before) replaces the
+# lab+method's bookings; a full list per change made each change cost as much as the
+# lab's whole calendar, four times over.
 class BookingsChanged(Event):
     lab_id: str
     method_code: str
     bookings: tuple[BookedSlot, ...]
+    released: tuple[UUID, ...] = ()
+    replace: bool = True
 
 
 # labbook.offers.v1

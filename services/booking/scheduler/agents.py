@@ -29,7 +29,7 @@ from services.common import deadletter
 
 from . import flow, labside
 from .assignment import assign_batch
-from .calendar import Calendar
+from .calendar import Calendar, Reservation
 from .labindex import LabIndex
 from .settings import SchedulerSettings
 from .watch import Watch
@@ -54,10 +54,6 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def changed(before: dict, after: dict) -> set[str]:
-    return {m for m in set(before) | set(after) if before.get(m, []) != after.get(m, [])}
-
-
 Finished = Callable[[str, str, tuple[str, int]], None]  # (agent, event type, (topic, partition))
 
 
@@ -71,8 +67,9 @@ def register(app: faust.App, settings: SchedulerSettings, finished: Finished = l
     requests = app.Table("requests", default=None, partitions=PARTITIONS)
     supply = app.Table("supply", default=None, partitions=PARTITIONS)
     lab_records = app.Table("lab_records", default=None, partitions=PARTITIONS)
-    # "lab_id|method" -> [[reservation_id, start, end], ...]: every lab's bookings in every
+    # "lab_id|method|reservation_id" -> [start, end]: every lab's bookings in every
     # partition, as the labs agent broadcasts them; `view` is the worker's Calendar of it.
+    # ("lab_id|method" -> [[reservation_id, start, end], ...] is how they were kept before.)
     bookings = app.Table("bookings", default=None, partitions=PARTITIONS)
     view: dict[str, Calendar] = {}
     watch = Watch()
@@ -80,16 +77,33 @@ def register(app: faust.App, settings: SchedulerSettings, finished: Finished = l
     def calendar_now() -> Calendar:
         if "calendar" not in view:
             calendar = view["calendar"] = Calendar()
-            for key, rows in list(bookings.items()):
-                lab_id, method = key.split("|", 1)
-                calendar.replace(lab_id, method, labside.reservations(rows or []))
+            for key, value in list(bookings.items()):
+                lab_id, method, *rid = key.split("|", 2)
+                rows = [[*rid, *value]] if rid else value or []
+                for reservation in labside.reservations(rows):
+                    calendar.put(lab_id, method, reservation)
         return view["calendar"]
 
     def on_bookings(e: ev.BookingsChanged) -> None:
-        rows = [[str(b.reservation_id), b.start.isoformat(), b.end.isoformat()] for b in e.bookings]
-        bookings[f"{e.lab_id}|{e.method_code}"] = rows
-        if "calendar" in view:
-            view["calendar"].replace(e.lab_id, e.method_code, labside.reservations(rows))
+        prefix, calendar = f"{e.lab_id}|{e.method_code}", view.get("calendar")
+        legacy = bookings.get(prefix)
+        if e.replace or legacy is not None:  # a whole list, or the first change since lists were kept whole
+            for key in [k for k in list(bookings.keys()) if k.startswith(prefix + "|")]:
+                bookings.pop(key)
+            bookings.pop(prefix, None)
+            kept = [] if e.replace else labside.reservations(legacy)
+            for r in kept:
+                bookings[f"{prefix}|{r.key}"] = [r.start.isoformat(), r.end.isoformat()]
+            if calendar is not None:
+                calendar.replace(e.lab_id, e.method_code, kept)
+        for b in e.bookings:
+            bookings[f"{prefix}|{b.reservation_id}"] = [b.start.isoformat(), b.end.isoformat()]
+            if calendar is not None:
+                calendar.put(e.lab_id, e.method_code, Reservation(str(b.reservation_id), b.start, b.end))
+        for rid in e.released:
+            bookings.pop(f"{prefix}|{rid}", None)
+            if calendar is not None:
+                calendar.release(e.lab_id, e.method_code, str(rid))
 
     def watched(partition: int) -> Watch:
         if partition not in watch.built:
@@ -249,11 +263,11 @@ def register(app: faust.App, settings: SchedulerSettings, finished: Finished = l
             record, reply = labside.reserve(record, e)
             lab_records[e.lab_id] = record
             await send([reply], str(e.request_id))
-            await send(labside.bookings(e.lab_id, record, changed(before, record["booked"])))
+            await send(labside.booking_changes(e.lab_id, before, record["booked"]))
             return
         if isinstance(e, ev.ReleaseSlot):
             record = lab_records[e.lab_id] = labside.release(record, e)
-            await send(labside.bookings(e.lab_id, record, changed(before, record["booked"])))
+            await send(labside.booking_changes(e.lab_id, before, record["booked"]))
             return
         field = "profile" if isinstance(e, ev.LabProfile) else "capacity"
         record = {**record, field: e.model_dump(mode="json")}

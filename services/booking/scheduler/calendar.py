@@ -240,6 +240,16 @@ class Calendar:
         self._changed(lab_id, method).add(Reservation(key, start, end))
         return True
 
+    def put(self, lab_id: str, method: str, reservation: Reservation) -> None:
+        """Take one reservation as its single writer has it now (the matching side's copy);
+        the same one again changes nothing, so a change each partition hears costs once."""
+        known = self._books.get((lab_id, method), EMPTY).by_key.get(reservation.key)
+        if known is not None and (known.start, known.end) == (reservation.start, reservation.end):
+            return
+        if known is not None:
+            self.release(lab_id, method, reservation.key)
+        self._changed(lab_id, method).add(reservation)
+
     def release(self, lab_id: str, method: str, key: str) -> bool:
         book = self._books.get((lab_id, method), EMPTY)
         if key not in book.by_key:

@@ -5,6 +5,7 @@ so grant-or-refuse needs no lock.
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from schemas import events as ev
 from schemas.reasons import UnmatchedReason as Reason
@@ -90,13 +91,20 @@ def release(record: dict, event: ev.ReleaseSlot) -> dict:
     return record
 
 
-def bookings(lab_id: str, record: dict, methods) -> list[Send]:
-    """A lab+method's reservations, to every request partition (matching's view of the calendar)."""
+def booking_changes(lab_id: str, before: dict, after: dict) -> list[Send]:
+    """What a reserve or release changed in the lab's bookings ({method: rows}), per
+    method, to every request partition (matching's view of the calendar)."""
     out = []
-    for method in sorted(methods):
-        slots = tuple(ev.BookedSlot(reservation_id=rid, start=start, end=end)
-                      for rid, start, end in record["booked"].get(method, ()))
-        event = ev.BookingsChanged(lab_id=lab_id, method_code=method, bookings=slots)
+    for method in sorted(set(before) | set(after)):
+        old = {row[0]: row for row in before.get(method, ())}
+        new = {row[0]: row for row in after.get(method, ())}
+        booked = [row for rid, row in new.items() if old.get(rid) != row]
+        released = [rid for rid in old if rid not in new]
+        if not booked and not released:
+            continue
+        event = ev.BookingsChanged(
+            lab_id=lab_id, method_code=method, replace=False, released=tuple(UUID(rid) for rid in released),
+            bookings=tuple(ev.BookedSlot(reservation_id=rid, start=start, end=end) for rid, start, end in booked))
         out += [Send(RESERVATIONS.name, lab_id, event, partition=p) for p in range(PARTITIONS)]
     return out
 

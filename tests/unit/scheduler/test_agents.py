@@ -164,7 +164,9 @@ async def test_a_granted_slot_reaches_every_request_partition_and_steers_matchin
         await agent.put(decoded(request), key=str(request.request_id).encode())
         await agent.put(decoded(ev.MatchWindowClosed(partition=0)), key=b"window-0")
         await until(lambda: of(sent, "labbook.reservations.v1"))
-    assert app.tables["bookings"][f"lab-cheap|{OTHER}"][0][0] == str(ask.reservation_id)
+    booked = changes[0].bookings[0]
+    assert app.tables["bookings"][f"lab-cheap|{OTHER}|{ask.reservation_id}"] == [booked.start.isoformat(),
+                                                                                 booked.end.isoformat()]
     # lab-cheap is busy for four days; 19,000 RUB more costs under a day.
     assert of(sent, "labbook.reservations.v1")[0].lab_id == "lab-dear"
 
@@ -179,3 +181,37 @@ async def test_a_revoked_partition_is_forgotten_by_the_index(app, sent):
     assert 0 in watch.built and str(event.request_id) in watch.supply_sensitive[0]
     await app.on_partitions_revoked.send({TP("labbook.requests.v1", 0)})
     assert 0 not in watch.built and not watch.supply_sensitive[0]
+
+
+def booked_slot(days: int) -> ev.BookedSlot:
+    return ev.BookedSlot(reservation_id=uuid.uuid4(), start=flow_now() + timedelta(days=days),
+                         end=flow_now() + timedelta(days=days + 2))
+
+
+async def test_booking_changes_keep_one_entry_per_reservation_and_a_legacy_whole_list_is_taken_over(app, sent):
+    """A change carries only what changed; the requests agent keeps one table entry per
+    reservation, and a lab+method still kept as one whole list (as before) becomes
+    entries on its next change, less what that change released."""
+    lab, method, table = "lab-delta", OTHER, app.tables["bookings"]
+    old_a, old_b, new = booked_slot(1), booked_slot(3), booked_slot(5)
+    rows = lambda *slots: [[str(s.reservation_id), s.start.isoformat(), s.end.isoformat()] for s in slots]
+    async with app.agents["scheduler-requests"].test_context() as agent:
+        # the whole list an earlier version stored, then a change: new booked, old_b released
+        await agent.put(decoded(ev.BookingsChanged(lab_id=lab, method_code=method, bookings=(old_a, old_b))),
+                        key=lab.encode())
+        assert table[f"{lab}|{method}|{old_b.reservation_id}"] == rows(old_b)[0][1:]
+        # as an earlier version kept it (its store directly: the table is written in streams only)
+        del table.data[f"{lab}|{method}|{old_a.reservation_id}"], table.data[f"{lab}|{method}|{old_b.reservation_id}"]
+        table.data[f"{lab}|{method}"] = rows(old_a, old_b)
+        change = ev.BookingsChanged(lab_id=lab, method_code=method, replace=False, bookings=(new,),
+                                    released=(old_b.reservation_id,))
+        await agent.put(decoded(change), key=lab.encode())
+        await agent.put(decoded(change), key=lab.encode())  # every partition hears it: the same again
+    mine = sorted(k for k in table.keys() if k.startswith(f"{lab}|"))
+    assert mine == sorted(f"{lab}|{method}|{s.reservation_id}" for s in (old_a, new))
+    assert table[f"{lab}|{method}|{new.reservation_id}"] == rows(new)[0][1:]
+    # a full list replaces everything the lab+method had
+    async with app.agents["scheduler-requests"].test_context() as agent:
+        await agent.put(decoded(ev.BookingsChanged(lab_id=lab, method_code=method, bookings=(old_b,))),
+                        key=lab.encode())
+    assert sorted(k for k in table.keys() if k.startswith(f"{lab}|")) == [f"{lab}|{method}|{old_b.reservation_id}"]

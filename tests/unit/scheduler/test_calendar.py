@@ -1,5 +1,5 @@
 """The calendar: lanes are never over-committed, earliest_fit finds the first gap."""
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from hypothesis import given, settings, strategies as st
 
@@ -87,3 +87,16 @@ def test_earliest_fit_is_the_first_start_where_a_lane_is_free_throughout(wins, b
             expected = start
             break
     assert cal.earliest_fit("lab", "m", NOW + not_before * H, hours * H, wins) == expected
+
+
+def test_put_takes_a_reservation_once_and_moves_it_when_its_times_change():
+    calendar = Calendar()
+    start = datetime(2027, 3, 1, tzinfo=timezone.utc)
+    first = Reservation("r1", start, start + timedelta(days=2))
+    calendar.put("lab", "M", first)
+    changes = len(calendar.changes["M"])
+    calendar.put("lab", "M", Reservation("r1", first.start, first.end))  # heard again on another partition
+    assert calendar.reservations("lab", "M") == (first,) and len(calendar.changes["M"]) == changes
+    moved = Reservation("r1", start + timedelta(days=1), start + timedelta(days=3))
+    calendar.put("lab", "M", moved)
+    assert calendar.reservations("lab", "M") == (moved,)

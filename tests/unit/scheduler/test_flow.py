@@ -210,10 +210,29 @@ def test_matching_sees_the_bookings_the_labs_agent_broadcasts():
     assert first.lab_id == "lab-a"
     record, granted = labside.reserve(lab_record(), first)
     assert isinstance(granted.event, ev.SlotGranted)
-    changed = labside.bookings("lab-a", record, {METHOD})
+    changed = labside.booking_changes("lab-a", {}, record["booked"])
     assert {m.partition for m in changed} == set(range(PARTITIONS))
     booked = changed[0].event
     c.calendar.replace("lab-a", METHOD, [Reservation(str(b.reservation_id), b.start, b.end) for b in booked.bookings])
     flow.submitted(None, submitted(), 0, c, out)
     # lab-a could only start after the first job: a day later costs more than 10,000 RUB.
     assert of(out, ev.ReserveSlot)[-1].lab_id == "lab-b"
+
+
+def test_a_reservation_change_carries_only_what_changed_to_every_partition():
+    record, granted = labside.reserve(lab_record(slots=2), reserve_event(NOW))
+    first = granted.event
+    before = record["booked"]
+    record, again = labside.reserve(record, reserve_event(NOW + timedelta(days=1)))
+    changes = labside.booking_changes("lab-a", before, record["booked"])
+    assert {m.partition for m in changes} == set(range(PARTITIONS))
+    added = changes[0].event
+    assert not added.replace and added.released == ()
+    assert [(b.reservation_id, b.start, b.end) for b in added.bookings] == [
+        (again.event.reservation_id, again.event.start, again.event.end)]
+    before = record["booked"]
+    record = labside.release(record, ev.ReleaseSlot(reservation_id=first.reservation_id, request_id=first.request_id,
+                                                    lab_id="lab-a", reason="declined"))
+    released = labside.booking_changes("lab-a", before, record["booked"])[0].event
+    assert released.bookings == () and released.released == (first.reservation_id,)
+    assert labside.booking_changes("lab-a", record["booked"], record["booked"]) == []
