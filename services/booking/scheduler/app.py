@@ -35,6 +35,7 @@ def create_worker(settings: SchedulerSettings) -> faust.App:
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_rebalance_timeout=settings.rebalance_timeout_s,
+        producer_linger=settings.producer_linger_s,
         # Kept (Faust's default): a rebalance waits for the events the agents hold. Not
         # waiting would let a revoked partition's event finish after its new owner has
         # recovered the tables, writing that owner's changelog behind its back. A message
