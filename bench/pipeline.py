@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+from collections import Counter
 import math
 import os
 import signal
@@ -423,8 +424,10 @@ async def run(args: argparse.Namespace, home: Path) -> list[str]:
             raise Stalled(f"warm-up: {warm.done} of {WARM_UP} OFFERED; see {b.services['scheduler'].log}")
         idle = await idle_phase(b)
         ends = await topic_ends(b)
-        phases = [await pipeline_phase(b, "pipeline max", _take(requests, n), rate=args.rate)]
-        records = {t: n - ends.get(t, 0) for t, n in (await topic_ends(b)).items()}
+        async with DeadLetters(b.bootstrap) as letters:
+            phases = [await pipeline_phase(b, "pipeline max", _take(requests, n), rate=args.rate)]
+            records = {t: n - ends.get(t, 0) for t, n in (await topic_ends(b)).items()}
+            warn_of_letters(await letters.read())
         half_rate = phases[0].rate / 2
         phases.append(await pipeline_phase(b, f"pipeline at {half_rate:.0f}/s", _take(requests, half_n),
                                            rate=half_rate))
@@ -492,6 +495,15 @@ def cpu_table(phases: list[Phase]) -> Table:
     for p in phases:
         table.add_row(p.label, *(f"{p.cpu_ms.get(g, math.nan):.2f}" for g in (*groups, "machine")))
     return table
+
+
+def warn_of_letters(letters: list) -> None:
+    """A clean phase dead-letters nothing: say what was, if anything was."""
+    if letters:
+        kinds = Counter((d.consumer, d.topic, d.reason[:120]) for d in letters)
+        err.print(f"[yellow]{len(letters)} dead letters in a clean phase; the commonest:")
+        for (consumer, topic, reason), count in kinds.most_common(5):
+            err.print(f"  {count} x {consumer} on {topic}: {reason}", markup=False)
 
 
 def records_table(records: dict[str, int], offered: int) -> Table:

@@ -215,3 +215,4 @@ async def test_booking_changes_keep_one_entry_per_reservation_and_a_legacy_whole
         await agent.put(decoded(ev.BookingsChanged(lab_id=lab, method_code=method, bookings=(old_b,))),
                         key=lab.encode())
     assert sorted(k for k in table.keys() if k.startswith(f"{lab}|")) == [f"{lab}|{method}|{old_b.reservation_id}"]
+    assert of(sent, "labbook.dlq.v1") == []
