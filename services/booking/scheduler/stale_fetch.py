@@ -1,21 +1,27 @@
-"""A guard for Faust's consumer: records fetched before a rebalance are never handed
-to the agents after it.
+"""A guard for Faust's consumer: records fetched before a rebalance or a seek are never
+handed to the agents after it.
 
-Faust's consumer asks its aiokafka thread for a batch and, when the batch comes back,
-reads the group generation to stamp the records with. A rebalance that completes while
-the batch is on its way (the worker re-joins after a killed member's session expires,
-or after a broker restart) has meanwhile sought every partition back to its committed
-offset C; the batch still holds records from the old position P > C, and they are
-stamped with the new generation. Faust then takes offsets C..P-1 for a gap in the log
-(as transaction markers or compaction would leave), counts them as acknowledged and
-commits past them, and drops the re-fetched C..P-1 as already read: those events are
-never processed by anyone. Seen as requests stuck after scheduler kills.
+Faust's consumer asks its aiokafka thread for a batch and hands the records to the
+agents when it comes back. Two things may happen while a batch is on its way:
 
-The guard notes the generation before the batch is fetched. When it has changed by the
-time the batch arrives, the records of the agents' own input topics are dropped and the
-partitions sought back to their committed offsets, so every record is fetched again
-from there (at least once; the handlers are idempotent). Changelog records go on to
-table recovery, which checks the generation itself.
+- a rebalance completes (the worker re-joins after a killed member's session expires,
+  or after a broker restart): the batch is then stamped with the new generation;
+- the worker seeks every partition back to its committed offset C, as Faust's
+  recovery does while the partitions are already resumed and their records flowing.
+
+Either way the batch holds records from an older position P > C. Faust then takes
+offsets C+1..P-1 for a gap in the log (as transaction markers or compaction would
+leave), counts them as acknowledged, commits past them, and drops the re-fetched ones
+as already read: a record among them that was not handled before the seek is never
+handled by anyone. Seen in the fault campaign as a request left SUBMITTED, and as a
+gap of 4-5 offsets on every input partition after each scheduler restart.
+
+The guard notes the generation and the seeks before each batch is fetched. When the
+generation has changed, or a seek began or ended, by the time the batch arrives (or one
+was under way when it was asked for), the records of the agents' own input topics are
+dropped and the partitions sought back to their committed offsets, so every record is
+fetched again from there (at least once; the handlers are idempotent). Changelog
+records go on to table recovery, which checks the generation itself.
 
 It also says so when Faust finds a gap in a topic that cannot have one (not compacted,
 written without transactions): those offsets are committed unprocessed, so it must be
@@ -30,13 +36,32 @@ from faust.transport.drivers.aiokafka import Consumer
 log = logging.getLogger(__name__)
 _original = Consumer.getmany
 _original_gap = Consumer._add_gap
+_original_seek = Consumer.perform_seek
 
 
 def install(inputs: Iterable[str], gapless: Iterable[str] = ()) -> None:
     """Guard the worker's consumer for records of `inputs`, and report a gap in any of
     `gapless` (idempotent)."""
+    Consumer.perform_seek = counted(_original_seek)
     Consumer.getmany = guarded(_original, frozenset(inputs))
     Consumer._add_gap = reporting(_original_gap, frozenset(gapless))
+
+
+def counted(perform_seek):
+    """Consumer.perform_seek that counts the seeks begun and ended on the consumer."""
+    async def perform_seek_counted(self) -> None:
+        self.seeks_begun = getattr(self, "seeks_begun", 0) + 1
+        try:
+            await perform_seek(self)
+        finally:
+            self.seeks_ended = getattr(self, "seeks_ended", 0) + 1
+
+    return perform_seek_counted
+
+
+def _moment(consumer) -> tuple[int, int, int]:
+    return (consumer.app.consumer_generation_id, getattr(consumer, "seeks_begun", 0),
+            getattr(consumer, "seeks_ended", 0))
 
 
 def reporting(add_gap, gapless: frozenset[str]):
@@ -52,18 +77,18 @@ def reporting(add_gap, gapless: frozenset[str]):
 def guarded(fetch, topics: frozenset[str]):
     """Consumer.getmany around `fetch` (Faust's own), dropping stale records of `topics`."""
     async def getmany(self, timeout: float) -> AsyncIterator:
-        generation = self.app.consumer_generation_id
+        asked = _moment(self)
+        seeking = asked[1] != asked[2]  # a seek under way: the batch may come from either side of it
         stale: dict = {}  # partition -> (first offset dropped, how many)
         async for tp, message in fetch(self, timeout):
-            if tp.topic in topics and self.app.consumer_generation_id != generation:
+            if tp.topic in topics and (seeking or _moment(self) != asked):
                 first, count = stale.get(tp, (message.offset, 0))
                 stale[tp] = (first, count + 1)
                 continue
             yield tp, message
         if stale:
-            log.warning("dropped records fetched before the rebalance to generation %s (partition: first "
-                        "offset, count): %s; seeking back to the committed offsets",
-                        self.app.consumer_generation_id, {f"{tp.topic}[{tp.partition}]": v for tp, v in stale.items()})
+            log.info("dropped records fetched across a rebalance or seek (partition: first offset, count): %s; "
+                     "seeking back to the committed offsets", {f"{tp.topic}[{tp.partition}]": v for tp, v in stale.items()})
             await self.perform_seek()
 
     return getmany

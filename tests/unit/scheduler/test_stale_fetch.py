@@ -14,19 +14,24 @@ INPUT, CHANGELOG = "labbook.lab-responses.v1", "labbook-scheduler-requests-chang
 class FakeConsumer:
     """The parts of Faust's consumer the guard touches: the app's generation and seeking."""
 
-    def __init__(self, rebalance_while_fetching: bool) -> None:
+    def __init__(self, rebalance_while_fetching: bool = False, seek_while_fetching: bool = False) -> None:
         self.app = SimpleNamespace(consumer_generation_id=7)
-        self.rebalance_while_fetching = rebalance_while_fetching
+        self.rebalance_while_fetching, self.seek_while_fetching = rebalance_while_fetching, seek_while_fetching
         self.seeks = 0
 
-    async def perform_seek(self) -> None:
+    async def _seek(self) -> None:
         self.seeks += 1
+
+    perform_seek = stale_fetch.counted(_seek)
 
 
 async def faust_fetch(consumer: FakeConsumer, timeout: float):
-    """Faust's getmany: waits for the batch (a rebalance may complete meanwhile), yields it."""
+    """Faust's getmany: waits for the batch (a rebalance or the recovery's seek to the
+    committed offsets may happen meanwhile), yields it."""
     if consumer.rebalance_while_fetching:
         consumer.app.consumer_generation_id = 8
+    if consumer.seek_while_fetching:
+        await consumer.perform_seek()
     for topic, offset in ((INPUT, 24), (CHANGELOG, 3), (INPUT, 25)):
         yield TP(topic, 0), SimpleNamespace(offset=offset)
 
@@ -52,16 +57,30 @@ def test_input_records_fetched_across_a_rebalance_are_dropped_and_fetched_again(
     assert consumer.seeks == 1  # back to the committed offsets, so offsets 24 and 25 come again
 
 
+def test_input_records_fetched_across_a_seek_are_dropped_and_fetched_again():
+    consumer = FakeConsumer(seek_while_fetching=True)
+    assert fetched(consumer) == [(CHANGELOG, 3)]
+    assert consumer.seeks == 2  # the recovery's, then the guard's own
+
+
+def test_a_batch_asked_for_while_a_seek_is_under_way_is_dropped():
+    consumer = FakeConsumer()
+    consumer.seeks_begun, consumer.seeks_ended = 3, 2  # another task is seeking right now
+    assert fetched(consumer) == [(CHANGELOG, 3)]
+    assert consumer.seeks == 1
+
+
 def test_install_guards_the_consumer_class_faust_uses():
     from faust.transport.drivers.aiokafka import Consumer
 
-    before = Consumer.getmany, Consumer._add_gap
+    before = Consumer.getmany, Consumer._add_gap, Consumer.perform_seek
     try:
         stale_fetch.install({INPUT}, {INPUT})
         assert Consumer.getmany.__qualname__.startswith("guarded")
         assert Consumer._add_gap.__qualname__.startswith("reporting")
+        assert Consumer.perform_seek.__qualname__.startswith("counted")
     finally:
-        Consumer.getmany, Consumer._add_gap = before
+        Consumer.getmany, Consumer._add_gap, Consumer.perform_seek = before
 
 
 def test_a_gap_in_a_topic_that_cannot_have_one_is_reported_and_still_handled(caplog):
