@@ -64,6 +64,17 @@ def _moment(consumer) -> tuple[int, int, int]:
             getattr(consumer, "seeks_ended", 0))
 
 
+async def _seek_uncommitted(consumer, first_dropped: dict) -> None:
+    """perform_seek leaves a partition with nothing committed yet where it is, past the
+    records just dropped: seek it to where its group starts (earliest: the beginning),
+    or at least back to the first record dropped."""
+    from_start = consumer.app.conf.consumer_auto_offset_reset == "earliest"
+    assigned = consumer.assignment()  # a partition the rebalance took away is its new owner's
+    for tp, first in first_dropped.items():
+        if tp in assigned and not consumer._committed_offset.get(tp):  # None or 0: nothing committed
+            await consumer.seek(tp, 0 if from_start else first)
+
+
 def reporting(add_gap, gapless: frozenset[str]):
     async def _add_gap(self, tp, offset_from: int, offset_to: int) -> None:
         if tp.topic in gapless:
@@ -90,5 +101,6 @@ def guarded(fetch, topics: frozenset[str]):
             log.info("dropped records fetched across a rebalance or seek (partition: first offset, count): %s; "
                      "seeking back to the committed offsets", {f"{tp.topic}[{tp.partition}]": v for tp, v in stale.items()})
             await self.perform_seek()
+            await _seek_uncommitted(self, {tp: first for tp, (first, _count) in stale.items()})
 
     return getmany

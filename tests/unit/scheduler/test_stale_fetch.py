@@ -15,9 +15,17 @@ class FakeConsumer:
     """The parts of Faust's consumer the guard touches: the app's generation and seeking."""
 
     def __init__(self, rebalance_while_fetching: bool = False, seek_while_fetching: bool = False) -> None:
-        self.app = SimpleNamespace(consumer_generation_id=7)
+        self.app = SimpleNamespace(consumer_generation_id=7, conf=SimpleNamespace(consumer_auto_offset_reset="earliest"))
         self.rebalance_while_fetching, self.seek_while_fetching = rebalance_while_fetching, seek_while_fetching
         self.seeks = 0
+        self._committed_offset = {TP(INPUT, 0): 20}
+        self.sought: list = []  # single partitions sought: (partition, offset)
+
+    async def seek(self, tp, offset: int) -> None:
+        self.sought.append((tp, offset))
+
+    def assignment(self) -> set:
+        return {TP(INPUT, 0), TP(CHANGELOG, 0)}
 
     async def _seek(self) -> None:
         self.seeks += 1
@@ -55,6 +63,7 @@ def test_input_records_fetched_across_a_rebalance_are_dropped_and_fetched_again(
     consumer = FakeConsumer(rebalance_while_fetching=True)
     assert fetched(consumer) == [(CHANGELOG, 3)]  # table recovery checks its own generation
     assert consumer.seeks == 1  # back to the committed offsets, so offsets 24 and 25 come again
+    assert consumer.sought == []  # perform_seek moved it: offset 20 is committed
 
 
 def test_input_records_fetched_across_a_seek_are_dropped_and_fetched_again():
@@ -68,6 +77,17 @@ def test_a_batch_asked_for_while_a_seek_is_under_way_is_dropped():
     consumer.seeks_begun, consumer.seeks_ended = 3, 2  # another task is seeking right now
     assert fetched(consumer) == [(CHANGELOG, 3)]
     assert consumer.seeks == 1
+
+
+def test_a_partition_with_nothing_committed_is_sought_to_where_its_group_starts():
+    # perform_seek moves only partitions with a committed offset: the dropped records of
+    # one without would never come again.
+    for reset, expected in (("earliest", 0), ("latest", 24)):
+        consumer = FakeConsumer(rebalance_while_fetching=True)
+        consumer.app.conf.consumer_auto_offset_reset = reset
+        consumer._committed_offset = {}
+        assert fetched(consumer) == [(CHANGELOG, 3)]
+        assert consumer.sought == [(TP(INPUT, 0), expected)]  # 24: the first record dropped
 
 
 def test_install_guards_the_consumer_class_faust_uses():
