@@ -20,9 +20,9 @@ UPDATE notifier.deliveries SET next_attempt_at = 'infinity' WHERE status = 'held
 ALTER TABLE notifier.deliveries ADD CONSTRAINT deliveries_open_or_closed
     CHECK ((status IN ('delivered', 'failed')) = (coalesce(delivered_at, failed_at) IS NOT NULL));
 
-DROP INDEX notifier.deliveries_due;
-DROP INDEX notifier.deliveries_open_per_request;
-DROP INDEX notifier.deliveries_failed;
+DROP INDEX IF EXISTS notifier.deliveries_due;
+DROP INDEX IF EXISTS notifier.deliveries_open_per_request;
+DROP INDEX IF EXISTS notifier.deliveries_failed;
 CREATE INDEX deliveries_due ON notifier.deliveries (next_attempt_at, seq)
     WHERE delivered_at IS NULL AND failed_at IS NULL;
 CREATE INDEX deliveries_open_per_request ON notifier.deliveries (subscription_id, request_id, seq)
@@ -34,6 +34,7 @@ CREATE INDEX deliveries_failed ON notifier.deliveries (failed_at) WHERE failed_a
 --    referred to is always written before them (a delivery's event and feed entry in the
 --    same transaction, its subscription earlier; an attempt's delivery at ingest) and
 --    none of it is ever deleted (a subscription is marked 'deleted', not removed).
-ALTER TABLE notifier.deliveries DROP CONSTRAINT deliveries_subscription_id_fkey,
-    DROP CONSTRAINT deliveries_event_id_fkey, DROP CONSTRAINT deliveries_notification_id_fkey;
-ALTER TABLE notifier.delivery_attempts DROP CONSTRAINT delivery_attempts_delivery_id_fkey;
+--    IF EXISTS: databases made by an earlier draft of 002 lack some of them.
+ALTER TABLE notifier.deliveries DROP CONSTRAINT IF EXISTS deliveries_subscription_id_fkey,
+    DROP CONSTRAINT IF EXISTS deliveries_event_id_fkey, DROP CONSTRAINT IF EXISTS deliveries_notification_id_fkey;
+ALTER TABLE notifier.delivery_attempts DROP CONSTRAINT IF EXISTS delivery_attempts_delivery_id_fkey;

@@ -173,3 +173,20 @@ async def test_migration_3_keeps_what_002_databases_hold(fresh_db):
         assert claimed == {rows["pending"], rows["retrying"], rows["sending"]}  # the dead one's lease ran out
     finally:
         await conn.close()
+
+
+async def test_migration_3_applies_where_an_earlier_002_left_out_some_keys(fresh_db):
+    conn = await asyncpg.connect(fresh_db)
+    try:
+        await migrate(conn, SCHEMA, MIGRATIONS, target=2)
+        # As a database made by an earlier draft of 002: no event or feed-entry keys, one index fewer.
+        await conn.execute("ALTER TABLE notifier.deliveries DROP CONSTRAINT deliveries_event_id_fkey,"
+                           " DROP CONSTRAINT deliveries_notification_id_fkey;"
+                           " DROP INDEX notifier.deliveries_failed")
+        assert await migrate(conn, SCHEMA, MIGRATIONS) == [3]
+        keys = await conn.fetchval("SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+                                   " AND conrelid IN ('notifier.deliveries'::regclass,"
+                                   " 'notifier.delivery_attempts'::regclass)")
+        assert keys == 0
+    finally:
+        await conn.close()
