@@ -28,6 +28,7 @@ import uuid
 from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiokafka import AIOKafkaProducer
@@ -71,7 +72,10 @@ class Stack:
 
 
 async def start(stack: AsyncExitStack, args: argparse.Namespace) -> Stack:
-    database_url = await stack.enter_async_context(sup.fresh_database(ServiceSettings().database_url))
+    settings = ServiceSettings()
+    database_url = await stack.enter_async_context(sup.fresh_database(settings.database_url))
+    sup.measure_servers(urlsplit(settings.database_url).port or 5432,
+                        int(settings.kafka_bootstrap.split(",")[0].rpartition(":")[2]))
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="labbook-bench-notifier-")))
     st = Stack(args, random_secrets.token_hex(16), database_url, "", free_port(), tmp / "mail", tmp)
     receiver_port = free_port()
@@ -333,7 +337,8 @@ def details(console: Console, out: dict) -> None:
                       f" first sent +{t['first_s']:.2f} s, last +{phase['seconds']:.2f} s;"
                       f" mean attempt {t['send_ms']:.1f} ms; retried {t['retried']}")
     for phase, who in ((hooks, "notifier"), (raw_hooks, "raw"), (mail, "notifier"), (raw_mail, "raw")):
-        console.print(f"CPU, {who} {phase['channel']}: {sup.cpu_line(phase['cpu'])}", markup=False, highlight=False)
+        console.print(f"CPU, {who} {phase['channel']}: {sup.cpu_line(phase['cpu'], phase['n'])}", markup=False,
+                      highlight=False)
     for line in out["metrics"]:
         console.print(line, markup=False, highlight=False)
     if out["log_problems"]:

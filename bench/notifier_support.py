@@ -169,10 +169,7 @@ async def delivery_times(database_url: str, channel: str, started: float) -> dic
             "retried": row["retried"]}
 
 
-# CPU: of the notifier process, and of the whole machine.
-
-SERVERS = {"postgres": "postgres", "kafka": "java"}  # found by command line: not started by the bench
-
+# CPU: of the notifier process, of the PostgreSQL server and Kafka broker in use, of the machine.
 
 def _cpu_s(pid: int, tick: int) -> float:
     try:
@@ -182,24 +179,60 @@ def _cpu_s(pid: int, tick: int) -> float:
     return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
 
 
-def _server_pids() -> dict[str, list[int]]:
-    found: dict[str, list[int]] = {name: [] for name in SERVERS}
+def _listening_pid(port: int) -> int | None:
+    """The process listening on this TCP port (any address), from /proc."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            program = (entry / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                return int(entry.name)
         except OSError:
             continue
-        for name, word in SERVERS.items():
-            if Path(program).name.startswith(word):
-                found[name].append(int(entry.name))
+    return None
+
+
+_servers: dict[str, int | None] = {}
+
+
+def measure_servers(postgres_port: int, kafka_port: int) -> None:
+    """Count the CPU of the PostgreSQL server and the Kafka broker the bench uses, and of no
+    other (others may run on the machine: counted by name, theirs would be ours)."""
+    _servers.update(postgres=_listening_pid(postgres_port), kafka=_listening_pid(kafka_port))
+
+
+def _server_pids() -> dict[str, list[int]]:
+    """Each server's process and its children (PostgreSQL's backends and workers)."""
+    found: dict[str, list[int]] = {name: [pid] for name, pid in _servers.items() if pid}
+    if not found:
+        return {}
+    roots = {pid: name for name, [pid] in found.items()}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int(Path(entry, "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid in roots:
+            found[roots[ppid]].append(int(entry.name))
     return found
 
 
 def cpu_now(parts: dict[str, list[int]]) -> dict[str, float]:
     """CPU seconds used so far by each part (its processes; PostgreSQL's and Kafka's found
-    by name), by the whole machine, and the wall clock: differences give shares."""
+    by their listening ports: measure_servers), by the whole machine, and the wall clock:
+    differences give shares."""
     tick = os.sysconf("SC_CLK_TCK")
     out = {name: sum(_cpu_s(pid, tick) for pid in pids) for name, pids in {**parts, **_server_pids()}.items()}
     cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
@@ -209,14 +242,21 @@ def cpu_now(parts: dict[str, list[int]]) -> dict[str, float]:
 
 
 def cpu_share(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """Each part's CPU as a share of one core over the interval (1.0 = one core busy)."""
+    """Each part's CPU as a share of one core over the interval (1.0 = one core busy);
+    "wall" is the interval's length in seconds."""
     wall = max(1e-9, after["wall"] - before["wall"])
-    return {name: (after[name] - before.get(name, 0.0)) / wall for name in after if name != "wall"}
+    return {**{name: (after[name] - before.get(name, 0.0)) / wall for name in after if name != "wall"},
+            "wall": wall}
 
 
-def cpu_line(share: dict[str, float]) -> str:
-    parts = ", ".join(f"{name} {value:.0%}" for name, value in share.items() if name != "machine")
-    return f"{parts}; machine {share['machine']:.0%} of {os.cpu_count() or 1} cores (100% = one core)"
+def cpu_line(share: dict[str, float], deliveries: int | None = None) -> str:
+    """Each part's share of a core and, given the deliveries made, its CPU per delivery."""
+    def part(name: str, value: float) -> str:
+        if not deliveries or "wall" not in share:
+            return f"{name} {value:.0%}"
+        return f"{name} {value:.0%} {value * share['wall'] / deliveries * 1e6:.0f} us"
+    parts = ", ".join(part(name, value) for name, value in share.items() if name not in ("machine", "wall"))
+    return f"{parts}; {part('machine', share['machine'])} of {os.cpu_count() or 1} cores (100% = one core)"
 
 
 # Events, as the booking API and the scheduler publish them.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import asyncpg
 
@@ -42,15 +43,21 @@ def waiting_for_details(row: asyncpg.Record) -> bool:
     return row["request_id"] is not None and row["method_code"] is None
 
 
-def webhook_body(row: asyncpg.Record) -> bytes:
+def webhook_body(row) -> bytes:
     """The event envelope, the notice's kind, and the request's current status and seq,
     so a receiver can drop an event that arrives after a newer one. The stored envelope
-    is JSON text already: the two fields are spliced in, not re-encoded."""
+    is JSON text already: the two fields are spliced in, not re-encoded. An event's
+    subscriptions mostly get the same body: it is built once (an LRU of recent ones)."""
     envelope = row["envelope"]
-    envelope = envelope if isinstance(envelope, str) else json.dumps(envelope, separators=(",", ":"))
-    request = None if row["request_id"] is None else {
-        "id": str(row["request_id"]), "status": row["request_status"], "seq": row["request_seq"]}
-    extra = json.dumps({"kind": row["kind"], "request": request}, separators=(",", ":"))
+    if not isinstance(envelope, str):
+        envelope = json.dumps(envelope, separators=(",", ":"))
+    return _body(envelope, row["kind"], row["request_id"], row["request_status"], row["request_seq"])
+
+
+@lru_cache(maxsize=256)
+def _body(envelope: str, kind: str, request_id, status: str | None, seq: int | None) -> bytes:
+    request = None if request_id is None else {"id": str(request_id), "status": status, "seq": seq}
+    extra = json.dumps({"kind": kind, "request": request}, separators=(",", ":"))
     return (envelope.rstrip()[:-1] + "," + extra[1:]).encode()
 
 

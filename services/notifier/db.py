@@ -113,16 +113,18 @@ async def add_events(conn: asyncpg.Connection, rows: list[tuple]) -> None:
 async def add_deliveries(conn: asyncpg.Connection, rows: list[tuple]) -> None:
     """(id, subscription_id, owner_org, channel, target, kind, event_id, notification_id, request_id,
     held) rows in one statement, in order; an id already there (a redelivered event) is skipped.
-    A delivery waits ('held') while an earlier one of its subscription and request is open:
-    in the table already, or earlier in these rows (`held` is then true)."""
+    A delivery waits ('held', never due until released) while an earlier one of its
+    subscription and request is open: in the table already, or earlier in these rows
+    (`held` is then true)."""
     if not rows:
         return
     await conn.execute(
         "INSERT INTO notifier.deliveries (id, subscription_id, owner_org, channel, target, kind, event_id,"
-        " notification_id, request_id, status)"
-        " SELECT i, s, o, c, t, k, e, m, q, CASE WHEN h OR EXISTS"
+        " notification_id, request_id, status, next_attempt_at)"
+        " SELECT i, s, o, c, t, k, e, m, q, CASE WHEN w THEN 'held' ELSE 'pending' END,"
+        " CASE WHEN w THEN 'infinity'::timestamptz ELSE now() END FROM (SELECT *, h OR EXISTS"
         "   (SELECT 1 FROM notifier.deliveries x WHERE x.subscription_id = s AND x.request_id = q"
-        "    AND x.status IN ('held', 'pending', 'retrying', 'sending')) THEN 'held' ELSE 'pending' END"
+        "    AND x.delivered_at IS NULL AND x.failed_at IS NULL) AS w"
         " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[],"
-        " $8::uuid[], $9::uuid[], $10::bool[]) WITH ORDINALITY AS u (i, s, o, c, t, k, e, m, q, h, n) ORDER BY n"
+        " $8::uuid[], $9::uuid[], $10::bool[]) WITH ORDINALITY AS u (i, s, o, c, t, k, e, m, q, h, n)) AS v ORDER BY n"
         " ON CONFLICT (id) DO NOTHING", *map(list, zip(*rows)))

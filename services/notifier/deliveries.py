@@ -63,7 +63,8 @@ def _view(row: asyncpg.Record, attempts: list[dict]) -> dict:
     return {"id": str(row["id"]), "subscription_id": str(row["subscription_id"]), "channel": row["channel"],
             "target": row["target"], "kind": row["kind"], "event_id": str(row["event_id"]),
             "request_id": str(row["request_id"]) if row["request_id"] else None, "status": row["status"],
-            "next_attempt_at": iso(row["next_attempt_at"]) if row["status"] in OPEN else None,
+            # a held delivery waits for an earlier one, not for a time
+            "next_attempt_at": iso(row["next_attempt_at"]) if row["status"] in OPEN and row["status"] != "held" else None,
             "last_error": row["last_error"], "created_at": iso(row["created_at"]),
             "delivered_at": iso(row["delivered_at"]), "failed_at": iso(row["failed_at"]), "attempts": attempts}
 

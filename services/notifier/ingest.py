@@ -6,6 +6,7 @@ exactly once. Sending happens later (dispatch.py), from those rows.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -30,6 +31,18 @@ NAMESPACE = UUID("6f1c1b8e-2b4e-4c55-9a43-3d6cf1d3a7a2")
 
 def derived_id(*parts: object) -> UUID:
     return uuid5(NAMESPACE, ":".join("" if p is None else str(p) for p in parts))
+
+
+def delivery_ids(event_id: UUID, subscription_ids: list, kind: object) -> list[UUID]:
+    """derived_id(event_id, s, kind) for each subscription s, the common prefix hashed once."""
+    prefix = hashlib.sha1(NAMESPACE.bytes + f"{event_id}:".encode())
+    suffix = f":{kind}".encode()
+    out = []
+    for s in subscription_ids:
+        h = prefix.copy()
+        h.update(str(s).encode() + suffix)
+        out.append(UUID(bytes=h.digest()[:16], version=5))
+    return out
 
 
 @dataclass(frozen=True)
@@ -98,11 +111,12 @@ async def record(conn: asyncpg.Connection, envelope: Envelope, notices: list[Not
         notification_id = derived_id(envelope.event_id, kind, audience.role, audience.org)
         writes.notifications.append((notification_id, audience.role.value, audience.org, kind.value,
                                      envelope.event_id, notice.request_id, json.dumps(notice.facts)))
-        for s in await _subscribers(conn, audience, kind.value, writes.subscribers):
+        subscribers = await _subscribers(conn, audience, kind.value, writes.subscribers)
+        for s, delivery_id in zip(subscribers, delivery_ids(envelope.event_id, [s["id"] for s in subscribers], kind)):
             pair = (s["id"], notice.request_id)
-            writes.deliveries.append((derived_id(envelope.event_id, s["id"], kind), s["id"], s["owner_org"],
-                                      s["channel"], s["target"], kind.value, envelope.event_id, notification_id,
-                                      notice.request_id, notice.request_id is not None and pair in writes.open))
+            writes.deliveries.append((delivery_id, s["id"], s["owner_org"], s["channel"], s["target"], kind.value,
+                                      envelope.event_id, notification_id, notice.request_id,
+                                      notice.request_id is not None and pair in writes.open))
             writes.open.add(pair)
             wanted = True
     if wanted:  # stored once for all its deliveries

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter as Tally
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -24,16 +23,18 @@ class NotifierMetrics:
                                  ["channel"], registry=registry)
         self.retrying = Gauge("labbook_notifier_retry_queue", "Deliveries waiting for a retry", registry=registry)
         self.pending = Gauge("labbook_notifier_pending", "Deliveries not yet attempted", registry=registry)
+        self._counters: dict[tuple[str, str], Counter] = {}  # the labelled children, looked up once
+        self._latencies: dict[str, Histogram] = {}
         self.oldest = Gauge("labbook_notifier_oldest_undelivered_seconds",
                             "Age of the oldest delivery not yet delivered or failed", registry=registry)
 
-    def attempts_of(self, batch: list[tuple[str, str, float]]) -> None:
-        """(channel, outcome, latency in ms) of a batch of attempts."""
-        counts = Tally((channel, outcome) for channel, outcome, _ in batch)
-        for (channel, outcome), n in counts.items():
-            self.attempts.labels(channel, outcome).inc(n)
-        for channel, _, latency_ms in batch:
-            self.latency.labels(channel).observe(latency_ms / 1000)
+    def attempt(self, channel: str, outcome: str, latency_ms: float) -> None:
+        """One attempt, as it ended (its outcome is written to the log soon after)."""
+        if (channel, outcome) not in self._counters:
+            self._counters[channel, outcome] = self.attempts.labels(channel, outcome)
+            self._latencies.setdefault(channel, self.latency.labels(channel))
+        self._counters[channel, outcome].inc()
+        self._latencies[channel].observe(latency_ms / 1000)
 
     async def refresh(self, pool: asyncpg.Pool) -> None:
         async with pool.acquire() as conn:
