@@ -245,8 +245,9 @@ def report(record, console: Console | None = None) -> None:
     console.print(f"exited on their own (restarted): {record.crashes or 'none'}")
     console.print("booking's resends of submissions still SUBMITTED long after they went out (lost, or the "
                   f"scheduler away that long): {len(record.resent) or 'none'}")
-    for line in record.resent:
-        console.print(f"  {line}", markup=False)
+    for line in record.resent:  # "<date> <time> WARNING ...: N requests still SUBMITTED ..."
+        when, _, rest = line.partition(" WARNING ")
+        console.print(f"  {when}: {rest.partition(': ')[2].partition(';')[0]}", markup=False)
     checks = Table("invariant", "holds", "detail", title="Invariants", title_justify="left")
     for name, ok, detail in record.checks:
         checks.add_row(name, "yes" if ok else "[bold red]NO[/]", detail)
