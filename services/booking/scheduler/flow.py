@@ -270,6 +270,12 @@ def _offer(state: State, event: ev.SlotGranted, ctx: Ctx, out: list[Send]) -> No
     expires = ctx.now + timedelta(seconds=ctx.settings.offer_ttl_s)
     state["slot"] = {"reservation_id": str(event.reservation_id), "lab_id": event.lab_id,
                      "method_code": event.method_code, "start": event.start.isoformat(), "end": event.end.isoformat()}
+    if str(offer) in state.get("declined_offers", ()):  # the lab declined this very offer already
+        release(state, "offer_declined", out)
+        state["declined"] = sorted({*state["declined"], event.lab_id})
+        state["tried"] = []
+        match(state, ctx, out)
+        return
     state["offer"] = {"offer_id": str(offer), "lab_id": event.lab_id, "expires_at": expires.isoformat()}
     out.append(Send(OFFERS.name, event.lab_id, ev.OfferMade(
         offer_id=offer, request_id=request.request_id, lab_id=event.lab_id, method_code=event.method_code,
@@ -341,6 +347,11 @@ def rematch_after_offer(state: State, lab_id: str, reason: str, ctx: Ctx, out: l
 def declined(state: State | None, event: ev.OfferDeclined, ctx: Ctx, out: list[Send]) -> State | None:
     if _open_offer(state, event.offer_id):
         rematch_after_offer(state, event.lab_id, "offer_declined", ctx, out)
+    elif state is not None and not state["cancelled"]:
+        # Not (yet) this state's offer: after a restart the decline (lab-responses.v1) may
+        # be handled before the replayed grant (reservations.v1) that makes the offer
+        # again, with the same derived id. Kept, so that offer is never made again.
+        state["declined_offers"] = [*state.get("declined_offers", []), str(event.offer_id)][-DECLINES_KEPT:]
     return state
 
 
@@ -350,6 +361,8 @@ def expired(state: State | None, event: ev.OfferExpired, ctx: Ctx, out: list[Sen
         rematch_after_offer(state, event.lab_id, "offer_expired", ctx, out)
     return state
 
+
+DECLINES_KEPT = 16  # declined offer ids a request remembers (each offer has its own reservation)
 
 PROGRESS = {"SamplesReceived": S.SAMPLES_RECEIVED, "TestingStarted": S.IN_TESTING,
             "TestingCompleted": S.COMPLETED, "ReportIssued": S.REPORT_ISSUED}

@@ -1,6 +1,7 @@
 """The request flow (flow.py) and the reservation decisions (labside.py), without Faust."""
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import date, timedelta
 
@@ -110,6 +111,28 @@ def test_decline_releases_excludes_and_rematches():
                                           lab_id="lab-a", reason="busy"), c, out)
     assert of(out, ev.ReleaseSlot)[0].lab_id == "lab-a"
     assert of(out, ev.ReserveSlot)[-1].lab_id == "lab-b" and state["declined"] == ["lab-a"]
+
+
+def test_a_decline_handled_before_the_replayed_grant_keeps_that_offer_from_being_made_again():
+    """After a restart the state is from before the offer; the lab's decline of it (one
+    topic) is handled before the grant replayed from another, which would make the very
+    same offer again (derived ids), one the lab has already answered."""
+    c = ctx(lab("lab-a"), lab("lab-b", price=900_000))
+    out: list = []
+    state = flow.submitted(None, submitted(), 0, c, out)
+    before = copy.deepcopy(state)  # as the table holds it when the worker is killed
+    grant = grant_for(out)
+    flow.granted(state, grant, c, out)
+    offer = of(out, ev.OfferMade)[0]
+    decline = ev.OfferDeclined(offer_id=offer.offer_id, request_id=offer.request_id, lab_id="lab-a", reason="busy")
+    replay: list = []
+    state = flow.declined(before, decline, c, replay)
+    assert replay == []  # nothing to answer yet
+    flow.granted(state, grant, c, replay)
+    assert of(replay, ev.OfferMade) == []
+    assert of(replay, ev.ReleaseSlot)[0].reservation_id == grant.reservation_id
+    assert of(replay, ev.ReserveSlot)[-1].lab_id == "lab-b" and state["declined"] == ["lab-a"]
+    assert state["status"] == "MATCHING"
 
 
 def test_cancel_releases_withdraws_and_silences():
