@@ -13,6 +13,8 @@ from schemas import events as ev
 from schemas.envelope import Envelope, MessageRejected, decode
 from schemas.states import check_transition
 from schemas.topics import LAB_RESPONSES, LABS, PARTITIONS, REQUESTS, RESERVATIONS
+from services.common.kafka import ensure_topics
+from tests.support.brokers import kafka
 from tests.support.processes import free_port, python_module, spawn
 
 SAMARA = (53.2077, 50.1355)
@@ -107,6 +109,20 @@ class Bus:
     async def wait_status(self, request_id, status: str, timeout: float = 60) -> list[ev.StatusChanged]:
         await self.wait(ev.StatusChanged, timeout=timeout, request_id=request_id, status=status)
         return self.statuses(request_id)
+
+
+@asynccontextmanager
+async def private_bus(broker_env: dict[str, str], topics: tuple[str, ...]):
+    """A broker of the test's own, started, with the registry's topics, and a Bus on `topics`."""
+    assert "listening" in kafka("up", broker_env)
+    bootstrap = f"127.0.0.1:{broker_env['LABBOOK_KAFKA_PORT']}"
+    await ensure_topics(bootstrap)
+    bus = Bus(bootstrap, topics)
+    await bus.start()
+    try:
+        yield bus
+    finally:
+        await bus.stop()
 
 
 async def wait_ready(bus: Bus, child, log: Path, timeout: float = 120) -> None:

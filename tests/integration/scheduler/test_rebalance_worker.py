@@ -17,10 +17,8 @@ import uuid
 from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.topics import CAPACITY, DLQ, LABS, OFFERS, RESERVATIONS, STATUS
-from services.common.kafka import ensure_topics
-from tests.support.brokers import kafka
 
-from .support import Bus, capacity, lab_profile, method_code, request, submit, wait_ready
+from .support import Bus, capacity, lab_profile, method_code, private_bus, request, submit, wait_ready
 from .test_vitals import get, worker
 
 LABS_IN_LOAD = 1500
@@ -46,13 +44,8 @@ async def until_in_log(log, text: str, timeout: float) -> None:
 
 
 async def test_a_busy_worker_goes_on_after_a_second_worker_joins_and_dies(private_broker, tmp_path):
-    assert "listening" in kafka("up", private_broker)
-    bootstrap = f"127.0.0.1:{private_broker['LABBOOK_KAFKA_PORT']}"
-    await ensure_topics(bootstrap)
-    bus = Bus(bootstrap, (STATUS.name, OFFERS.name, RESERVATIONS.name, DLQ.name))
-    await bus.start()
     app_id = f"test-rebalance-{uuid.uuid4().hex[:8]}"
-    try:
+    async with private_bus(private_broker, (STATUS.name, OFFERS.name, RESERVATIONS.name, DLQ.name)) as bus:
         async with worker(bus, tmp_path / "first", app_id, cleanup=False) as (first, log, base):
             loading = asyncio.create_task(load_labs(bus, LABS_IN_LOAD))
             await asyncio.sleep(3)  # the first worker is busy with the load when the second joins
@@ -69,5 +62,3 @@ async def test_a_busy_worker_goes_on_after_a_second_worker_joins_and_dies(privat
             status, body = await get(f"{base}/healthz")
             assert status == 200, body
             assert "wait_empty: Waiting for tasks" not in log.read_text(errors="replace")
-    finally:
-        await bus.stop()

@@ -18,21 +18,14 @@ import uuid
 
 from schemas import events as ev
 from schemas.topics import DLQ, OFFERS, RESERVATIONS, STATUS
-from services.common.kafka import ensure_topics
-from tests.support.brokers import kafka
 
-from .support import Bus, add_lab, method_code, request, scheduler, submit, wait_ready
+from .support import add_lab, method_code, private_bus, request, scheduler, submit, wait_ready
 
 
 async def test_a_successor_handling_the_same_input_again_makes_the_same_offer(private_broker, tmp_path):
-    assert "listening" in kafka("up", private_broker)
-    bootstrap = f"127.0.0.1:{private_broker['LABBOOK_KAFKA_PORT']}"
-    await ensure_topics(bootstrap)
-    bus = Bus(bootstrap, (STATUS.name, OFFERS.name, RESERVATIONS.name, DLQ.name))
-    await bus.start()
     method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
     req = request(method)
-    try:
+    async with private_bus(private_broker, (STATUS.name, OFFERS.name, RESERVATIONS.name, DLQ.name)) as bus:
         async with scheduler(bus, tmp_path / "first", app_id=f"test-replay-a-{uuid.uuid4().hex[:6]}",
                              auto_offset_reset="earliest") as children:
             child, log = children[0]
@@ -60,5 +53,3 @@ async def test_a_successor_handling_the_same_input_again_makes_the_same_offer(pr
             # one as before), never with a second one.
             asks = {e.reservation_id for e in mine[:cut] if isinstance(e, ev.ReserveSlot)}
             assert len(asks) == 1, asks
-    finally:
-        await bus.stop()
