@@ -1,7 +1,8 @@
-"""CPU used by named groups of processes, read from /proc: each group is its root
+"""CPU used by named groups of processes, read from /proc: a group is its root
 processes and all their descendants (a PostgreSQL postmaster and its backends, a
-service and the children it started), so servers of other benchmarks or test runs on
-the same machine are not counted."""
+service and the children it started), or just the processes named; servers are found
+by the port they listen on, so those of other benchmarks or test runs on the same
+machine are not counted."""
 from __future__ import annotations
 
 import os
@@ -40,25 +41,36 @@ def with_descendants(roots: list[int]) -> list[int]:
     return sorted(found)
 
 
-def pids_whose_command_has(text: str) -> list[int]:
-    """Processes whose command line contains `text` (e.g. a server's data directory)."""
-    found = []
+def listening_pid(port: int) -> int | None:
+    """The process listening on this TCP port (any address), from /proc: a server of the
+    benchmark's own, not another one of its kind elsewhere on the machine."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if text.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
+        if not entry.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                return int(entry.name)
+        except OSError:
+            continue
+    return None
 
 
-def snapshot(trees: dict[str, list[int]], alone: dict[str, int] | None = None) -> dict[str, float]:
-    """CPU seconds so far of every tree (roots and descendants, found now) and of every
-    process `alone` (without its children: a benchmark that started the services), the
+def snapshot(trees: dict[str, list[int]], alone: dict[str, list[int]] | None = None) -> dict[str, float]:
+    """CPU seconds so far of every tree (roots and descendants, found now) and of the
+    processes `alone` (without their children: a benchmark that started the services), the
     whole machine's busy CPU, and the wall clock: two snapshots give a phase's costs."""
     out = {name: sum(process_cpu_s(pid) for pid in with_descendants(roots)) for name, roots in trees.items()}
-    out |= {name: process_cpu_s(pid) for name, pid in (alone or {}).items()}
+    out |= {name: sum(process_cpu_s(pid) for pid in pids) for name, pids in (alone or {}).items()}
     cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     out["machine"] = (sum(cpu) - cpu[3] - cpu[4]) / TICK  # all but idle and iowait
     out["wall"] = time.monotonic()

@@ -33,6 +33,8 @@ from services.notifier.context import MessageContext
 from services.notifier.mail import build_message
 from tests.support.db import drop_database
 
+from . import cpu
+
 SAMPLE_EVERY = 25  # verify the signature of every 25th request
 STATS = "/_bench/stats"
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.MULTILINE | re.IGNORECASE)
@@ -171,74 +173,20 @@ async def delivery_times(database_url: str, channel: str, started: float) -> dic
 
 # CPU: of the notifier process, of the PostgreSQL server and Kafka broker in use, of the machine.
 
-def _cpu_s(pid: int, tick: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:  # ended between listing and reading
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-
-
-def _listening_pid(port: int) -> int | None:
-    """The process listening on this TCP port (any address), from /proc."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:  # LISTEN
-                inodes.add(f"socket:[{fields[9]}]")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
-                return int(entry.name)
-        except OSError:
-            continue
-    return None
-
-
 _servers: dict[str, int | None] = {}
 
 
 def measure_servers(postgres_port: int, kafka_port: int) -> None:
     """Count the CPU of the PostgreSQL server and the Kafka broker the bench uses, and of no
     other (others may run on the machine: counted by name, theirs would be ours)."""
-    _servers.update(postgres=_listening_pid(postgres_port), kafka=_listening_pid(kafka_port))
-
-
-def _server_pids() -> dict[str, list[int]]:
-    """Each server's process and its children (PostgreSQL's backends and workers)."""
-    found: dict[str, list[int]] = {name: [pid] for name, pid in _servers.items() if pid}
-    if not found:
-        return {}
-    roots = {pid: name for name, [pid] in found.items()}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int(Path(entry, "stat").read_text().rpartition(")")[2].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid in roots:
-            found[roots[ppid]].append(int(entry.name))
-    return found
+    _servers.update(postgres=cpu.listening_pid(postgres_port), kafka=cpu.listening_pid(kafka_port))
 
 
 def cpu_now(parts: dict[str, list[int]]) -> dict[str, float]:
     """CPU seconds used so far by each part (its processes; PostgreSQL's and Kafka's found
-    by their listening ports: measure_servers), by the whole machine, and the wall clock:
-    differences give shares."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out = {name: sum(_cpu_s(pid, tick) for pid in pids) for name, pids in {**parts, **_server_pids()}.items()}
-    cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    out["machine"] = (sum(cpu) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
-    out["wall"] = time.monotonic()
-    return out
+    by their listening ports: measure_servers, with their backends and workers), by the
+    whole machine, and the wall clock: differences give shares."""
+    return cpu.snapshot({name: [pid] for name, pid in _servers.items() if pid}, parts)
 
 
 def cpu_share(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:

@@ -109,9 +109,9 @@ def cpu_snapshot(b: Bench) -> dict[str, float]:
     """CPU so far of each labbook process, of the private servers (not the shared ones,
     which other work may be using) and of this benchmark process itself."""
     trees = {name: [s.child.pid] for name, s in b.services.items() if s.child is not None}
-    trees["PostgreSQL"] = cpu.pids_whose_command_has(f"-p\0{b.pg.env['LABBOOK_PG_PORT']}\0")
-    trees["Kafka"] = cpu.pids_whose_command_has(f"{b.broker['LABBOOK_HOME']}/kafka/server.properties")
-    return cpu.snapshot(trees, {"benchmark": os.getpid()})
+    for name, port in (("PostgreSQL", b.pg.env["LABBOOK_PG_PORT"]), ("Kafka", b.broker["LABBOOK_KAFKA_PORT"])):
+        trees[name] = [pid] if (pid := cpu.listening_pid(int(port))) else []
+    return cpu.snapshot(trees, {"benchmark": [os.getpid()]})
 
 
 # --- the stack ------------------------------------------------------------------------
