@@ -4,7 +4,8 @@ Each route is registered once, with its handler and its documentation
 (`ApiSpec.route`), so the URL map and the document cannot drift apart. Component
 schemas come from pydantic (`models_json_schema` with an OpenAPI ref template);
 every error answer is `schemas.errors.ErrorBody`. `/docs` renders the same
-document as plain server-side HTML (no CDN, no JavaScript).
+document as plain server-side HTML (no CDN, no JavaScript) and links the Kafka
+contract, /asyncapi.json (asyncapi.py), which `spec_routes` serves too.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from schemas.errors import ErrorBody
+
+from .asyncapi import PATH as ASYNCAPI_PATH, asyncapi_route
 
 REF = "#/components/schemas/{model}"
 ERROR_TEXT = {400: "bad request", 401: "no or invalid bearer token", 403: "forbidden",
@@ -126,7 +129,7 @@ def _parameters(op: Operation, refs: dict, schemas: dict) -> list[dict]:
 
 
 def spec_routes(app: web.Application, spec: ApiSpec) -> None:
-    """GET /openapi.json and GET /docs, both public."""
+    """GET /openapi.json, GET /docs and GET /asyncapi.json, all public."""
 
     async def openapi(_: web.Request) -> web.Response:
         return web.json_response(spec.build())
@@ -136,6 +139,7 @@ def spec_routes(app: web.Application, spec: ApiSpec) -> None:
 
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/docs", docs)
+    asyncapi_route(app)
 
 
 def render_docs(doc: dict) -> str:
@@ -144,7 +148,8 @@ def render_docs(doc: dict) -> str:
     parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{e(doc['info']['title'])}</title>",
              f"<style>{CSS}</style></head><body><h1>{e(doc['info']['title'])} <small>{e(doc['info']['version'])}"
              f"</small></h1><p>{e(doc['info'].get('description', ''))}</p><p>Machine-readable: "
-             "<a href=/openapi.json>/openapi.json</a> (OpenAPI 3.1)</p><h2>Operations</h2>"]
+             "<a href=/openapi.json>/openapi.json</a> (OpenAPI 3.1); the Kafka messages: "
+             f"<a href={ASYNCAPI_PATH}>{ASYNCAPI_PATH}</a> (AsyncAPI 3.0)</p><h2>Operations</h2>"]
     for path, methods in doc["paths"].items():
         for method, op in methods.items():
             parts.append(_render_operation(path, method, op))

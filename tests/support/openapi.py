@@ -5,7 +5,7 @@ import re
 
 import jsonschema_rs
 
-UNDOCUMENTED = {"/healthz", "/metrics", "/openapi.json", "/docs", "/dashboard"}  # pages, not API
+UNDOCUMENTED = {"/healthz", "/metrics", "/openapi.json", "/docs", "/asyncapi.json", "/dashboard"}  # pages, not API
 METHODS = {"get", "put", "post", "delete", "patch"}
 
 
@@ -67,4 +67,5 @@ def assert_well_formed(spec: dict, public_paths: frozenset[str] = frozenset()) -
 def assert_docs_list_every_path(page: str, spec: dict) -> None:
     for path in spec["paths"]:
         assert f"<code>{path}</code>" in page
+    assert "<a href=/asyncapi.json>" in page  # the Kafka contract, beside the REST one
     assert "<script" not in page and "http" not in page.split("</style>")[0]  # nothing loaded from elsewhere

@@ -8,6 +8,7 @@ from prometheus_client import REGISTRY, generate_latest
 
 from schemas import faust_codec
 from schemas.topics import BY_NAME, PARTITIONS
+from services.common import asyncapi
 from services.common.kafka import kafka_alive
 
 from . import health, stale_fetch
@@ -84,3 +85,7 @@ def add_pages(app: faust.App, settings: SchedulerSettings, vitals: Vitals) -> No
         text = generate_latest(REGISTRY) + generate_latest(vitals.registry)
         # aiohttp refuses a charset inside content_type; the text is ASCII anyway.
         return web.bytes(text, content_type="text/plain; version=0.0.4")
+
+    @app.page(asyncapi.PATH)
+    async def asyncapi_json(web, request):
+        return web.json(asyncapi.document())
