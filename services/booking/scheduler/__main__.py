@@ -22,7 +22,7 @@ def main() -> None:
     if not asyncio.run(kafka_alive(settings.kafka_bootstrap, timeout=10)):
         fail(SERVICE, StartupError("KAFKA_BOOTSTRAP", f"no Kafka broker answered at {settings.kafka_bootstrap}"))
     settings.home.mkdir(parents=True, exist_ok=True)  # Faust makes its datadir, not the parents
-    app = create_worker(settings)
+    app = create_worker(settings).app
     compile_search()
     tune_gc()
     Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import faust
 from prometheus_client import REGISTRY, generate_latest
@@ -14,12 +15,21 @@ from services.common.kafka import kafka_alive
 from . import health, stale_fetch
 from .metrics import Vitals
 from .settings import SchedulerSettings
+from .watch import Watch
 
 SERVICE = "scheduler"
 log = logging.getLogger(__name__)
 
 
-def create_worker(settings: SchedulerSettings) -> faust.App:
+@dataclass(frozen=True)
+class SchedulerWorker:
+    """The Faust app with its agents registered, and what watches them."""
+    app: faust.App
+    vitals: Vitals
+    watch: Watch
+
+
+def create_worker(settings: SchedulerSettings) -> SchedulerWorker:
     faust_codec.register()
     app = faust.App(
         settings.app_id,
@@ -56,8 +66,7 @@ def create_worker(settings: SchedulerSettings) -> faust.App:
     vitals.watch = register(app, settings, vitals.finished)
     add_pages(app, settings, vitals)
     sample_vitals(app, settings, vitals)
-    app.scheduler_vitals = vitals  # for tests
-    return app
+    return SchedulerWorker(app, vitals, vitals.watch)
 
 
 def sample_vitals(app: faust.App, settings: SchedulerSettings, vitals: Vitals) -> None:

@@ -22,6 +22,7 @@ lab never holds two offers for one request.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -60,6 +61,7 @@ class Ctx:
     # the labs' load and free time. It may lag; the owner refuses a slot already taken.
     calendar: Calendar = field(default_factory=Calendar)
     index: LabIndex | None = None  # of `labs`, when the caller keeps one
+    partition: int = 0  # the one the event was read from: a new request's state remembers it
 
     def lab_index(self) -> LabIndex:
         index = self.index
@@ -155,11 +157,10 @@ def reserve(state: State, result: Assignment, ctx: Ctx, out: list[Send]) -> None
         start=result.start, end=result.end, latest_end=latest)))
 
 
-def submitted(state: State | None, event: ev.RequestSubmitted, partition: int, ctx: Ctx,
-              out: list[Send]) -> State | None:
+def submitted(state: State | None, event: ev.RequestSubmitted, ctx: Ctx, out: list[Send]) -> State | None:
     if state is not None:  # a redelivery, or cancelled before we saw it
         return state
-    state = new_state(event, partition)
+    state = new_state(event, ctx.partition)
     status(state, S.MATCHING, ctx, out)
     if ctx.settings.batch_window_s > 0:
         state["queued"] = True  # matched with its window's others on MatchWindowClosed
@@ -207,10 +208,9 @@ def withdraw(state: State, reason: str, out: list[Send]) -> None:
     state["offer"] = None
 
 
-def cancelled(state: State | None, event: ev.RequestCancelled, partition: int, ctx: Ctx,
-              out: list[Send]) -> State:
+def cancelled(state: State | None, event: ev.RequestCancelled, ctx: Ctx, out: list[Send]) -> State:
     if state is None:  # the cancel overtook the submission: remember, so it is never matched
-        return {"request": None, "partition": partition, "status": S.CANCELLED.value, "seq": 0,
+        return {"request": None, "partition": ctx.partition, "status": S.CANCELLED.value, "seq": 0,
                 "cancelled": True, "offer": None, "slot": None, "pending": None}
     if not state["cancelled"]:
         slot = state.get("slot")
@@ -364,12 +364,12 @@ def expired(state: State | None, event: ev.OfferExpired, ctx: Ctx, out: list[Sen
 
 DECLINES_KEPT = 16  # declined offer ids a request remembers (each offer has its own reservation)
 
-PROGRESS = {"SamplesReceived": S.SAMPLES_RECEIVED, "TestingStarted": S.IN_TESTING,
-            "TestingCompleted": S.COMPLETED, "ReportIssued": S.REPORT_ISSUED}
+PROGRESS = {ev.SamplesReceived: S.SAMPLES_RECEIVED, ev.TestingStarted: S.IN_TESTING,
+            ev.TestingCompleted: S.COMPLETED, ev.ReportIssued: S.REPORT_ISSUED}
 
 
 def progressed(state: State | None, event: Event, ctx: Ctx, out: list[Send]) -> State | None:
-    target = PROGRESS[type(event).__name__]
+    target = PROGRESS[type(event)]
     if state is None or state["cancelled"] or state["status"] == target.value:
         return state  # unknown, cancelled, or a redelivery
     try:
@@ -392,3 +392,12 @@ def supply_changed(state: State, lab: LabState | None, lab_id: str, ctx: Ctx, ou
         if isinstance(best(state, ctx), Assignment):  # stay quiet when it still cannot be placed
             status(state, S.MATCHING, ctx, out, reason="supply_changed")
             match(state, ctx, out)
+
+
+Handler = Callable[[State | None, Event, Ctx, list[Send]], State | None]
+# What a request's own events do to it (keyed by request_id, read by the request side).
+HANDLERS: dict[type[Event], Handler] = {
+    ev.RequestSubmitted: submitted, ev.RequestCancelled: cancelled, ev.SlotGranted: granted,
+    ev.SlotRefused: refused, ev.OfferAccepted: accepted, ev.OfferDeclined: declined, ev.OfferExpired: expired,
+    **{kind: progressed for kind in PROGRESS},
+}

@@ -40,7 +40,7 @@ SHARED = TP(RESERVATIONS.name, 2)
 
 
 def test_every_input_topic_is_read_by_exactly_one_agent():
-    app = create_worker(SchedulerSettings(app_id=f"test-readers-{uuid.uuid4().hex[:6]}"))
+    app = create_worker(SchedulerSettings(app_id=f"test-readers-{uuid.uuid4().hex[:6]}")).app
     readers = Counter(name for agent in app.agents.values() for name in agent.channel.topics)
     assert readers == Counter(INPUTS)
 
@@ -62,7 +62,8 @@ class Gate:
 @pytest.fixture
 async def worker():
     """The scheduler's app with its agents running, partition SHARED assigned, no broker."""
-    app = create_worker(SchedulerSettings(app_id=f"test-acks-{uuid.uuid4().hex[:6]}", stuck_after_s=60))
+    built = create_worker(SchedulerSettings(app_id=f"test-acks-{uuid.uuid4().hex[:6]}", stuck_after_s=60))
+    app = built.app
     app.finalize()
     app.flow_control.resume()
     gate = Gate()
@@ -78,7 +79,7 @@ async def worker():
         await app.topics._update_indices()
         await app.topics.on_partitions_assigned({SHARED})
         try:
-            yield app, gate
+            yield app, gate, built.vitals
         finally:
             gate.open.set()
             for agent in agents:
@@ -110,7 +111,7 @@ def orphan_grant() -> ev.SlotGranted:
 
 
 async def test_a_rebalance_waits_for_the_event_in_hand_and_not_for_dropped_ones(worker):
-    app, gate = worker
+    app, gate, _ = worker
     deliver = app.topics._tp_to_callback[SHARED]
     grant = orphan_grant()
     await deliver(message(app, 10, grant))
@@ -138,8 +139,8 @@ async def test_a_rebalance_waits_for_the_event_in_hand_and_not_for_dropped_ones(
 
 
 async def test_an_event_in_hand_with_no_progress_past_the_limit_shows_the_worker_stuck(worker):
-    app, gate = worker
-    vitals, clock = app.scheduler_vitals, [0.0]
+    app, gate, vitals = worker
+    clock = [0.0]
     vitals.clock = lambda: clock[0]
     assert not (await vitals.verdict()).stuck  # idle: nothing held
     await app.topics._tp_to_callback[SHARED](message(app, 20, orphan_grant()))

@@ -23,16 +23,22 @@ from .test_flow import submitted
 
 
 @pytest.fixture(scope="module")
-async def app():  # async, so the app takes the running loop instead of making its own
-    app = create_worker(SchedulerSettings(app_id=f"test-agents-{uuid.uuid4().hex[:6]}"))
+async def worker():  # async, so the app takes the running loop instead of making its own
+    built = create_worker(SchedulerSettings(app_id=f"test-agents-{uuid.uuid4().hex[:6]}"))
+    app = built.app
     app.finalize()  # once per app
     app.flow_control.resume()
-    yield app
+    yield built
     # The consumer (made by stream.events()) owns a thread loop that only a started
     # consumer closes; close it so its sockets don't leak into later tests.
     thread = getattr(app.consumer, "_thread", None)
     if thread is not None and not thread.thread_loop.is_closed():
         thread.thread_loop.close()
+
+
+@pytest.fixture
+def app(worker):
+    return worker.app
 
 
 @pytest.fixture
@@ -85,7 +91,7 @@ async def test_a_failing_handler_is_dead_lettered_and_the_agent_goes_on(app, sen
             raise RuntimeError("boom")
         return real(state, event, *args)
 
-    with mock.patch.object(flow, "submitted", explode_once):
+    with mock.patch.dict(flow.HANDLERS, {ev.RequestSubmitted: explode_once}):
         async with app.agents["scheduler-requests"].test_context() as agent:
             await agent.put(decoded(bad), key=str(bad.request_id).encode())
             await agent.put(decoded(good), key=str(good.request_id).encode())
@@ -171,13 +177,13 @@ async def test_a_granted_slot_reaches_every_request_partition_and_steers_matchin
     assert of(sent, "labbook.reservations.v1")[0].lab_id == "lab-dear"
 
 
-async def test_a_revoked_partition_is_forgotten_by_the_index(app, sent):
+async def test_a_revoked_partition_is_forgotten_by_the_index(worker, app, sent):
     event = submitted(method_code="NO-SUCH-METHOD")
     async with app.agents["scheduler-requests"].test_context() as agent:
         await agent.put(decoded(event), key=str(event.request_id).encode())
         await agent.put(decoded(ev.MatchWindowClosed(partition=0)), key=b"window-0")
         await until(lambda: app.tables["requests"][str(event.request_id)]["status"] == "UNMATCHED")
-    watch = app.scheduler_watch
+    watch = worker.watch
     assert 0 in watch.built and str(event.request_id) in watch.supply_sensitive[0]
     await app.on_partitions_revoked.send({TP("labbook.requests.v1", 0)})
     assert 0 not in watch.built and not watch.supply_sensitive[0]

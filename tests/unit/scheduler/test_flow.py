@@ -14,9 +14,9 @@ from services.booking.scheduler.calendar import Reservation
 from .factories import METHOD, NOW, lab, settings
 
 
-def ctx(*labs, **overrides) -> flow.Ctx:
+def ctx(*labs, partition: int = 0, **overrides) -> flow.Ctx:
     overrides.setdefault("batch_window_s", 0)  # match on arrival unless a test wants the window
-    return flow.Ctx(NOW, settings(**overrides), {x.lab_id: x for x in labs or (lab(),)})
+    return flow.Ctx(NOW, settings(**overrides), {x.lab_id: x for x in labs or (lab(),)}, partition=partition)
 
 
 def submitted(**overrides) -> ev.RequestSubmitted:
@@ -43,24 +43,24 @@ def acceptance(offer: ev.OfferMade) -> ev.OfferAccepted:
 
 def offered(c: flow.Ctx):
     out = []
-    state = flow.submitted(None, submitted(), 0, c, out)
+    state = flow.submitted(None, submitted(), c, out)
     state = flow.granted(state, grant_for(out), c, out)
     return state, out
 
 
 def test_submission_moves_to_matching_and_asks_the_best_lab_for_a_slot():
     out = []
-    state = flow.submitted(None, submitted(), 2, ctx(), out)
+    state = flow.submitted(None, submitted(), ctx(partition=2), out)
     assert [(s.seq, s.status) for s in of(out, ev.StatusChanged)] == [(2, "MATCHING")]
     reserve = of(out, ev.ReserveSlot)[0]
     assert reserve.lab_id == "lab-a" and reserve.latest_end is not None
     assert state["partition"] == 2 and state["pending"]["reservation_id"] == str(reserve.reservation_id)
-    assert flow.submitted(state, submitted(), 2, ctx(), []) is state  # redelivery
+    assert flow.submitted(state, submitted(), ctx(partition=2), []) is state  # redelivery
 
 
 def test_no_lab_gives_unmatched_with_the_reason():
     out = []
-    flow.submitted(None, submitted(method_code="UNKNOWN-1"), 0, ctx(), out)
+    flow.submitted(None, submitted(method_code="UNKNOWN-1"), ctx(), out)
     assert [(s.status, s.reason) for s in of(out, ev.StatusChanged)] == [
         ("MATCHING", None), ("UNMATCHED", "no_accredited_lab")]
 
@@ -74,7 +74,7 @@ def test_grant_makes_an_offer_with_the_ttl():
 
 def test_refusal_tries_the_next_lab_then_reports_no_capacity():
     c, out = ctx(lab("lab-a"), lab("lab-b", price=900_000)), []
-    state = flow.submitted(None, submitted(), 0, c, out)
+    state = flow.submitted(None, submitted(), c, out)
     for expected in ("lab-a", "lab-b"):
         r = of(out, ev.ReserveSlot)[-1]
         assert r.lab_id == expected
@@ -85,7 +85,7 @@ def test_refusal_tries_the_next_lab_then_reports_no_capacity():
 
 def test_a_stale_grant_is_released_not_offered():
     c, out = ctx(), []
-    state = flow.submitted(None, submitted(), 0, c, out)
+    state = flow.submitted(None, submitted(), c, out)
     grant = grant_for(out)
     stale = grant.model_copy(update={"reservation_id": uuid.uuid4()})
     flow.granted(state, stale, c, out)
@@ -119,7 +119,7 @@ def test_a_decline_handled_before_the_replayed_grant_keeps_that_offer_from_being
     same offer again (derived ids), one the lab has already answered."""
     c = ctx(lab("lab-a"), lab("lab-b", price=900_000))
     out: list = []
-    state = flow.submitted(None, submitted(), 0, c, out)
+    state = flow.submitted(None, submitted(), c, out)
     before = copy.deepcopy(state)  # as the table holds it when the worker is killed
     grant = grant_for(out)
     flow.granted(state, grant, c, out)
@@ -140,7 +140,7 @@ def test_cancel_releases_withdraws_and_silences():
     state, out = offered(c)
     after = []
     state = flow.cancelled(state, ev.RequestCancelled(request_id=uuid.UUID(state["request"]["request_id"]),
-                                                      org_id="org-1"), 0, c, after)
+                                                      org_id="org-1"), c, after)
     assert {type(m.event).__name__ for m in after} == {"ReleaseSlot", "OfferWithdrawn"}
     offer = of(out, ev.OfferMade)[0]
     late = []
@@ -155,7 +155,7 @@ def test_cancel_after_the_lab_accepted_tells_the_lab_the_job_is_off():
     flow.accepted(state, acceptance(offer), c, out)
     assert state["status"] == "SCHEDULED"
     after = []
-    flow.cancelled(state, ev.RequestCancelled(request_id=offer.request_id, org_id="org-1"), 0, c, after)
+    flow.cancelled(state, ev.RequestCancelled(request_id=offer.request_id, org_id="org-1"), c, after)
     job_off = [m for m in after if isinstance(m.event, ev.JobCancelled)]
     assert [(m.topic, m.key, m.event.lab_id) for m in job_off] == [("labbook.offers.v1", offer.lab_id, offer.lab_id)]
     assert {type(m.event).__name__ for m in after} == {"JobCancelled", "ReleaseSlot"}
@@ -228,7 +228,7 @@ def test_reservation_is_idempotent_and_release_frees_it():
 def test_matching_sees_the_bookings_the_labs_agent_broadcasts():
     c = ctx(lab("lab-a"), lab("lab-b", price=60_000))  # a is cheaper, so first choice
     out: list = []
-    flow.submitted(None, submitted(), 0, c, out)
+    flow.submitted(None, submitted(), c, out)
     first = of(out, ev.ReserveSlot)[-1]
     assert first.lab_id == "lab-a"
     record, granted = labside.reserve(lab_record(), first)
@@ -237,7 +237,7 @@ def test_matching_sees_the_bookings_the_labs_agent_broadcasts():
     assert {m.partition for m in changed} == set(range(PARTITIONS))
     booked = changed[0].event
     c.calendar.replace("lab-a", METHOD, [Reservation(str(b.reservation_id), b.start, b.end) for b in booked.bookings])
-    flow.submitted(None, submitted(), 0, c, out)
+    flow.submitted(None, submitted(), c, out)
     # lab-a could only start after the first job: a day later costs more than 10,000 RUB.
     assert of(out, ev.ReserveSlot)[-1].lab_id == "lab-b"
 

@@ -123,7 +123,7 @@ async def test_the_oldest_matching_gauge_reads_the_agents_watch():
     await v.verdict()
     assert value(v, "labbook_scheduler_oldest_matching_seconds") == 0
     watch = v.watch = Watch()
-    state = flow.submitted(None, submitted(), 0, ctx(batch_window_s=1.0), [])
+    state = flow.submitted(None, submitted(), ctx(batch_window_s=1.0), [])
     watch.note("r1", state, at=NOW)
     await v.verdict()
     assert value(v, "labbook_scheduler_oldest_matching_seconds") > 0
@@ -136,7 +136,7 @@ def key_of(state) -> str:
 def test_a_request_waits_in_matching_from_when_it_entered_until_it_leaves():
     c = ctx()
     out: list = []
-    state = flow.submitted(None, submitted(), 0, c, out)
+    state = flow.submitted(None, submitted(), c, out)
     watch = Watch()
     watch.note(key_of(state), state, at=NOW)
     assert watch.oldest_matching(NOW + timedelta(seconds=90)) == 90
@@ -148,7 +148,8 @@ def test_a_request_waits_in_matching_from_when_it_entered_until_it_leaves():
 
 
 def test_a_rebuilt_partition_dates_its_matching_requests_from_their_submission():
-    state = flow.submitted(None, submitted(submitted_at=NOW - timedelta(minutes=5)), 3, ctx(batch_window_s=1.0), [])
+    early = submitted(submitted_at=NOW - timedelta(minutes=5))
+    state = flow.submitted(None, early, ctx(partition=3, batch_window_s=1.0), [])
     watch = Watch()
     watch.build(3, [(key_of(state), state)])
     assert watch.oldest_matching(NOW) == 300
@@ -159,9 +160,9 @@ def test_a_rebuilt_partition_dates_its_matching_requests_from_their_submission()
 def test_a_cancelled_request_no_longer_waits_in_matching():
     c = ctx(batch_window_s=1.0)
     event = submitted()
-    state = flow.submitted(None, event, 0, c, [])
+    state = flow.submitted(None, event, c, [])
     watch = Watch()
     watch.note(key_of(state), state, at=NOW)
-    cancel = flow.cancelled(state, SimpleNamespace(request_id=event.request_id), 0, c, [])
+    cancel = flow.cancelled(state, SimpleNamespace(request_id=event.request_id), c, [])
     watch.note(key_of(cancel), cancel, at=NOW)
     assert watch.oldest_matching(NOW + timedelta(hours=1)) == 0

@@ -24,7 +24,7 @@ from .test_flow import ctx, grant_for, of, submitted
 
 def test_a_grant_handled_again_on_the_state_before_it_makes_the_same_offer():
     c, out = ctx(), []
-    state = flow.submitted(None, submitted(), 0, c, out)
+    state = flow.submitted(None, submitted(), c, out)
     grant, before = grant_for(out), copy.deepcopy(state)
     first, again = [], []
     flow.granted(state, grant, c, first)
@@ -34,7 +34,7 @@ def test_a_grant_handled_again_on_the_state_before_it_makes_the_same_offer():
 
 def test_a_match_window_handled_again_asks_for_the_same_reservation():
     c = ctx(batch_window_s=1.0)
-    state = flow.submitted(None, submitted(), 0, c, [])
+    state = flow.submitted(None, submitted(), c, [])
     assert state["queued"]
     asks = []
     for _ in range(2):
@@ -51,7 +51,7 @@ def test_rematching_again_elsewhere_follows_the_first_attempts_grant():
     taken: the same offer as before, and the new lab's grant is released."""
     c = ctx(lab("lab-a"), lab("lab-b", price=900_000))
     out: list = []
-    state = flow.submitted(None, submitted(), 0, c, out)
+    state = flow.submitted(None, submitted(), c, out)
     before = copy.deepcopy(state)
     original_ask = of(out, ev.ReserveSlot)[-1]
     assert original_ask.lab_id == "lab-a"
@@ -77,7 +77,7 @@ def test_a_grant_read_before_the_request_asked_again_answers_that_ask():
     second reservation."""
     c = ctx(batch_window_s=1.0)
     event = submitted()
-    first_run = flow.submitted(None, event, 0, c, [])
+    first_run = flow.submitted(None, event, c, [])
     asked: list = []
     flow.window_closed([first_run], [flow.best(first_run, c)], c, asked)
     grant = grant_for(asked)
@@ -87,7 +87,7 @@ def test_a_grant_read_before_the_request_asked_again_answers_that_ask():
     flow.granted(None, stranger, c, early)
     assert [r.reservation_id for r in of(early, ev.ReleaseSlot)] == [stranger.reservation_id]
     successor: list = []
-    state = flow.submitted(None, event, 0, c, successor)
+    state = flow.submitted(None, event, c, successor)
     flow.granted(state, grant, c, successor)
     offered = of(successor, ev.OfferMade)
     assert not of(successor, ev.ReleaseSlot) and len(offered) == 1

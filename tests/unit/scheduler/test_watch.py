@@ -29,9 +29,9 @@ def test_an_offered_request_is_watched_for_expiry_and_supply_until_it_moves_on()
 
 
 def test_queued_requests_are_found_per_partition_and_rebuilt_from_the_table():
-    c = ctx(batch_window_s=1.0)
+    c = ctx(partition=2, batch_window_s=1.0)
     out: list = []
-    queued = flow.submitted(None, submitted(), 2, c, out)
+    queued = flow.submitted(None, submitted(), c, out)
     assert queued["queued"]
     table = {key_of(queued): queued, "other": None}
     watch = Watch()
