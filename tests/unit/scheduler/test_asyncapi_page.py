@@ -12,7 +12,7 @@ from services.booking.scheduler.settings import SchedulerSettings
 
 
 async def test_the_worker_serves_the_asyncapi_document():
-    app = create_worker(SchedulerSettings(app_id=f"test-asyncapi-{uuid.uuid4().hex[:6]}"))
+    app = create_worker(SchedulerSettings(app_id=f"test-asyncapi-{uuid.uuid4().hex[:6]}")).app
     client = TestClient(TestServer(app.web.web_app))  # the aiohttp app behind Faust's pages
     await client.start_server()
     try:
