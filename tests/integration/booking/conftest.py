@@ -24,7 +24,7 @@ from services.booking.settings import BookingSettings
 from services.common.http import PG_POOL
 from tests.support.brokers import assign_from_end
 
-SECRET = "booking-integration-secret"
+SECRET = "booking-integration-secret-0123456789abcdef"
 
 
 @dataclass
