@@ -53,8 +53,10 @@ LAB_RESPONSES = Topic(
 )
 STATUS = Topic("labbook.status.v1", "request_id", ("StatusChanged",))
 DLQ = Topic("labbook.dlq.v1", "original key", ("DeadLetter",))
+# Read whole, from the start, by every API replica (services/common/revocations.py).
+REVOCATIONS = Topic("labbook.revocations.v1", "jti", ("TokenRevoked",), compacted=True)
 
-ALL: tuple[Topic, ...] = (REQUESTS, LABS, CAPACITY, RESERVATIONS, OFFERS, LAB_RESPONSES, STATUS, DLQ)
+ALL: tuple[Topic, ...] = (REQUESTS, LABS, CAPACITY, RESERVATIONS, OFFERS, LAB_RESPONSES, STATUS, DLQ, REVOCATIONS)
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}
 
 
