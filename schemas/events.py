@@ -239,7 +239,7 @@ class DeadLetter(Event):
 
 # labbook.revocations.v1 (compacted, keyed by jti): every API replica refuses these tokens
 class TokenRevoked(Event):
-    jti: str = Field(min_length=1, max_length=100)
+    jti: str = Field(min_length=1, max_length=100, pattern=r"^\S+$")
     revoked_at: AwareDatetime
     expires_at: AwareDatetime | None = None  # the token's exp; None when revoked by jti alone
     reason: str | None = Field(default=None, max_length=500)

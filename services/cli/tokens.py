@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, timezone
 
 from aiokafka.errors import KafkaError
+from pydantic import ValidationError
 
 from schemas.events import TokenRevoked
 from schemas.tokens import DEFAULT_TTL_S, ExpiredToken, InvalidToken, OldFormatToken, issue, verify
@@ -59,7 +60,10 @@ def _which(secret: str, args: argparse.Namespace) -> TokenRevoked | str:
 
 def cmd_revoke(args: argparse.Namespace) -> int:
     settings = load_settings(ServiceSettings, "labbook")
-    event = _which(settings.secret(), args)
+    try:
+        event = _which(settings.secret(), args)
+    except ValidationError:  # only a --jti of ours can be wrong here
+        event = f"not a token id: {args.jti!r}"
     if isinstance(event, str):
         print(f"labbook: {event}", file=sys.stderr)
         return 1

@@ -21,7 +21,7 @@ from pydantic.json_schema import models_json_schema
 from schemas.errors import ErrorBody
 
 REF = "#/components/schemas/{model}"
-ERROR_TEXT = {400: "bad request", 401: "no or invalid bearer token", 403: "forbidden",
+ERROR_TEXT = {400: "bad request", 401: "no, invalid, expired or revoked bearer token", 403: "forbidden",
               404: "not found (or not yours)", 409: "conflict with the current state",
               413: "body too large", 422: "the body or query is not valid"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
