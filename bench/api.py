@@ -28,7 +28,7 @@ from schemas.tokens import issue
 from services.common.settings import ServiceSettings
 from tests.support.processes import free_port, python_module, spawn, until_status
 
-SECRET = "bench-secret"
+SECRET = "bench-secret-0123456789abcdef-0123456789"
 
 
 def body() -> dict:

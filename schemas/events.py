@@ -235,3 +235,11 @@ class DeadLetter(Event):
     original_b64: str  # its first MAX_ORIGINAL_BYTES (services/common/deadletter.py)
     original_size: int | None = None  # the whole message's bytes, when original_b64 holds only its start
 
+
+
+# labbook.revocations.v1 (compacted, keyed by jti): every API replica refuses these tokens
+class TokenRevoked(Event):
+    jti: str = Field(min_length=1, max_length=100, pattern=r"^\S+$")
+    revoked_at: AwareDatetime
+    expires_at: AwareDatetime | None = None  # the token's exp; None when revoked by jti alone
+    reason: str | None = Field(default=None, max_length=500)

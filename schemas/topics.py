@@ -20,6 +20,7 @@ BOOKING_API = "booking API"
 LABS_API = "labs API"
 SCHEDULER = "scheduler"
 NOTIFIER = "notifier"
+CLI = "labbook CLI"  # `labbook token revoke`
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,11 @@ STATUS = Topic("labbook.status.v1", "request_id", ("StatusChanged",),
 # Every consumer dead-letters what it cannot apply; no service reads the topic back.
 DLQ = Topic("labbook.dlq.v1", "original key", ("DeadLetter",),
             producers=(BOOKING_API, LABS_API, SCHEDULER, NOTIFIER))
+# Read whole, from the start, by every API replica (services/common/revocations.py).
+REVOCATIONS = Topic("labbook.revocations.v1", "jti", ("TokenRevoked",), compacted=True,
+                    producers=(CLI,), consumers=(BOOKING_API, LABS_API, NOTIFIER))
 
-ALL: tuple[Topic, ...] = (REQUESTS, LABS, CAPACITY, RESERVATIONS, OFFERS, LAB_RESPONSES, STATUS, DLQ)
+ALL: tuple[Topic, ...] = (REQUESTS, LABS, CAPACITY, RESERVATIONS, OFFERS, LAB_RESPONSES, STATUS, DLQ, REVOCATIONS)
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}
 
 

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from services.common.http import base_app, kafka_ctx, postgres_ctx
 from services.common.outbox import outbox_ctx
+from services.common.revocations import revocations_ctx
 from services.common.sse import Broadcast
 
 from .consumer import status_consumer_ctx
@@ -25,6 +26,7 @@ def create_app(settings: BookingSettings) -> web.Application:
     app[STATUS_FEED] = Broadcast()
     app.cleanup_ctx.append(postgres_ctx(SCHEMA, MIGRATIONS))
     app.cleanup_ctx.append(kafka_ctx)
+    app.cleanup_ctx.append(revocations_ctx)  # principal() refuses revoked tokens from it
     app.cleanup_ctx.append(outbox_ctx(SCHEMA))  # needs the pool and the producer above
     app.cleanup_ctx.append(status_consumer_ctx)  # the read model; dead-letters with the producer
     app.cleanup_ctx.append(status_feed_ctx)  # the live stream, read back from the table

@@ -4,20 +4,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 
 from schemas import export as schema_export
-from schemas.tokens import InvalidToken, issue, verify
-from schemas.values import Role
-from services.common.auth import revoke
 from services.common.kafka import ensure_topics
 from services.common.settings import ServiceSettings, load_settings
 from services.common.startup import StartupError
 from services.notifier import mailcatcher
 from services.notifier.mailcatcher_settings import MailCatcherSettings
 
-from . import agent, stack
+from . import agent, stack, tokens
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -67,28 +64,6 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"{proc.name}: {state}, {proc.describe(code)} at {proc.url()}")
         rc = rc or (0 if code == 200 else 3)
     return rc
-
-
-def cmd_token_issue(args: argparse.Namespace) -> int:
-    settings = load_settings(ServiceSettings, "labbook")
-    print(issue(settings.secret(), org=args.org, role=args.role))
-    return 0
-
-
-def cmd_token_revoke(args: argparse.Namespace) -> int:
-    settings = load_settings(ServiceSettings, "labbook")
-    if args.jti:
-        jti, note = args.jti, "by jti"
-    else:
-        try:
-            who = verify(settings.secret(), args.token.strip())
-        except InvalidToken:
-            print("labbook: not a token issued with this deployment's secret (use --jti)", file=sys.stderr)
-            return 1
-        jti, note = who.jti, f"org {who.org} role {who.role.value}"
-    path = revoke(settings.home, jti, f"{note}, revoked {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
-    print(f"revoked token {jti} (listed in {path}; every service refuses it within seconds)")
-    return 0
 
 
 def cmd_schemas_export(args: argparse.Namespace) -> int:
@@ -179,16 +154,7 @@ def parser() -> argparse.ArgumentParser:
     down.set_defaults(func=cmd_down)
     sub.add_parser("status", help="what runs and whether it is healthy").set_defaults(func=cmd_status)
 
-    token = sub.add_parser("token", help="bearer tokens").add_subparsers(dest="action", required=True)
-    t_issue = token.add_parser("issue", help="print a bearer token for an organisation and role")
-    t_issue.add_argument("--role", required=True, choices=[r.value for r in Role])
-    t_issue.add_argument("--org", required=True, help="organisation id (a lab's is its lab id)")
-    t_issue.set_defaults(func=cmd_token_issue)
-    t_revoke = token.add_parser("revoke", help="revoke a token: every service answers 401 to it from then on")
-    which = t_revoke.add_mutually_exclusive_group(required=True)
-    which.add_argument("token", nargs="?", help="the bearer token to revoke")
-    which.add_argument("--jti", help="the token id to revoke, when the token itself is lost")
-    t_revoke.set_defaults(func=cmd_token_revoke)
+    tokens.add_parser(sub)
 
     schemas = sub.add_parser("schemas", help="message schemas").add_subparsers(dest="action", required=True)
     s_export = schemas.add_parser("export", help="write the JSON Schema of every event")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
@@ -74,6 +74,15 @@ async def ensure_topics(bootstrap: str, topics: tuple[Topic, ...] = ALL) -> list
         return created
     finally:
         await admin.close()
+
+
+async def assign_from_start(consumer: AIOKafkaConsumer, topic: Topic) -> dict[TopicPartition, int]:
+    """Give a group-less consumer every partition of the topic at its beginning; the
+    partitions' end offsets now, which say when it has read all there was."""
+    parts = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+    consumer.assign(parts)
+    await consumer.seek_to_beginning(*parts)
+    return await consumer.end_offsets(parts)
 
 
 async def await_assignment(consumer: AIOKafkaConsumer, name: str, timeout: float = 30.0) -> None:

@@ -24,7 +24,7 @@ from schemas.errors import ErrorBody
 from .asyncapi import PATH as ASYNCAPI_PATH, asyncapi_route
 
 REF = "#/components/schemas/{model}"
-ERROR_TEXT = {400: "bad request", 401: "no or invalid bearer token", 403: "forbidden",
+ERROR_TEXT = {400: "bad request", 401: "no, invalid, expired or revoked bearer token", 403: "forbidden",
               404: "not found (or not yours)", 409: "conflict with the current state",
               413: "body too large", 422: "the body or query is not valid"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

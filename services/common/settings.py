@@ -15,6 +15,8 @@ from typing import TypeVar
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.tokens import check_secret
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,6 +41,13 @@ class ServiceSettings(BaseSettings):
     def _postgres_url(cls, value: str) -> str:
         if not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("must be a postgresql://user:password@host:port/database URL")
+        return value
+
+    @field_validator("token_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_secret(value.get_secret_value())
         return value
 
     @field_validator("kafka_bootstrap")

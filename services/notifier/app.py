@@ -10,6 +10,7 @@ from aiohttp import web
 
 from services.common.http import HEALTH_CHECKS, METRICS, PG_POOL, SETTINGS, base_app, kafka_ctx, postgres_ctx
 from services.common.outbox import OUTBOX_RELAY, outbox_ctx
+from services.common.revocations import revocations_ctx
 from services.common.tasks import stop_task
 
 from . import ingest
@@ -32,6 +33,7 @@ def create_app(settings: NotifierSettings) -> web.Application:
     app = base_app(SERVICE, settings)
     app.cleanup_ctx.append(postgres_ctx(SCHEMA, MIGRATIONS))
     app.cleanup_ctx.append(kafka_ctx)
+    app.cleanup_ctx.append(revocations_ctx)  # principal() refuses revoked tokens from it
     app.cleanup_ctx.append(outbox_ctx(SCHEMA))  # dead letters of failed deliveries
     app.cleanup_ctx.append(dispatcher_ctx)
     app.cleanup_ctx.append(events_consumer_ctx(on_delivery=lambda a: a[DISPATCHER].wake()))

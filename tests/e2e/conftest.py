@@ -9,7 +9,7 @@ from schemas.tokens import issue
 from tests.support.db import new_database
 from tests.support.processes import free_port, python_module, spawn, until_status
 
-SECRET = "e2e-secret"
+SECRET = "e2e-secret-0123456789abcdef-0123456789"
 
 def token(role: str = "supplier", org: str | None = None) -> str:
     return issue(SECRET, org=org or f"org-{uuid.uuid4().hex[:8]}", role=role)

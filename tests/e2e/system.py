@@ -24,7 +24,7 @@ from tests.support.processes import ROOT, free_port, python_module, spawn, until
 from tests.support.smtp import SmtpServer, smtp_server
 from tests.support.webhooks import WebhookReceiver
 
-SECRET = "e2e-system-secret"
+SECRET = "e2e-system-secret-0123456789abcdef"
 LABBOOK = [sys.executable, "-m", "services.cli.main"]
 UNHELD_METHOD = "UNECE-R10"  # no lab of these tests holds it: a probe request goes UNMATCHED
 

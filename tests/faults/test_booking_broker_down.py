@@ -16,7 +16,7 @@ from services.common.kafka import ensure_topics, kafka_alive
 from tests.integration.booking.conftest import request_body
 from tests.support.brokers import kafka, read_topic, until
 
-SECRET = "broker-down-secret"
+SECRET = "broker-down-secret-0123456789abcdef"
 REQUESTS_WHILE_DOWN = 100
 
 

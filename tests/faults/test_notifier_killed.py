@@ -21,7 +21,7 @@ from tests.support.processes import free_port, python_module, spawn, until_statu
 from tests.support.smtp import smtp_server
 from tests.support.webhooks import WebhookReceiver
 
-SECRET = "notifier-kill-secret"
+SECRET = "notifier-kill-secret-0123456789abcdef"
 REQUESTS = 100  # two status events each, to a webhook and an email subscription: 400 deliveries
 KILL_AFTER = 60  # webhooks received before the kill
 

@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.envelope import Event, decode
 from schemas.topics import Topic
+from services.common.kafka import assign_from_start
 
 from .processes import ROOT, free_port
 
@@ -49,12 +50,9 @@ async def read_topic(bootstrap: str, topic: Topic, keep: Callable[[Event], bool]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        parts = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
+        ends = await assign_from_start(consumer, topic)
         found = []
-        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             for messages in (await consumer.getmany(timeout_ms=500)).values():
                 found += [event for m in messages if keep(event := decode(m.value)[1])]
         return found

@@ -14,6 +14,7 @@ from services.common.startup import redact
         ("KAFKA_BOOTSTRAP", "no-port-here", "KAFKA_BOOTSTRAP"),
         ("BOOKING_PORT", "eighty", "BOOKING_PORT"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
+        ("LABBOOK_TOKEN_SECRET", "too-short", "LABBOOK_TOKEN_SECRET"),  # HS256 wants 32 bytes or more
     ],
 )
 def test_bad_setting_exits_with_one_line_naming_it(monkeypatch, capsys, env, value, named):
@@ -56,9 +57,9 @@ def test_local_secret_is_created_once_and_private(tmp_path):
 
 
 def test_secret_from_environment_wins(monkeypatch, tmp_path):
-    monkeypatch.setenv("LABBOOK_TOKEN_SECRET", "from-env")
+    monkeypatch.setenv("LABBOOK_TOKEN_SECRET", "from-env-0123456789abcdef-0123456789")
     monkeypatch.setenv("LABBOOK_HOME", str(tmp_path))
-    assert BookingSettings().secret() == "from-env"
+    assert BookingSettings().secret() == "from-env-0123456789abcdef-0123456789"
     assert not (tmp_path / "token-secret").exists()
 
 

@@ -1,11 +1,11 @@
 """The topic registry against DESIGN.md's table."""
 from schemas import events  # noqa: F401  (registers every event type)
 from schemas.envelope import EVENT_TYPES
-from schemas.topics import ALL, BY_NAME, CAPACITY, LABS, topic_for_event
+from schemas.topics import ALL, BY_NAME, CAPACITY, LABS, REVOCATIONS, topic_for_event
 
 
 def test_names_are_unique_and_versioned():
-    assert len(BY_NAME) == len(ALL) == 8
+    assert len(BY_NAME) == len(ALL) == 9
     assert all(t.name.startswith("labbook.") and t.name.endswith(".v1") for t in ALL)
 
 
@@ -20,8 +20,8 @@ def test_every_listed_event_exists():
     assert {e for t in ALL for e in t.events} == set(EVENT_TYPES)
 
 
-def test_only_lab_profiles_and_capacity_are_compacted():
-    assert {t.name for t in ALL if t.compacted} == {LABS.name, CAPACITY.name}
+def test_only_lab_profiles_capacity_and_revocations_are_compacted():
+    assert {t.name for t in ALL if t.compacted} == {LABS.name, CAPACITY.name, REVOCATIONS.name}
     assert LABS.config()["cleanup.policy"] == "compact"
 
 

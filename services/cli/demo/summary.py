@@ -12,6 +12,8 @@ from schemas.catalogue import CATALOGUE
 from schemas.reasons import REASON_LABELS, UnmatchedReason
 from schemas.regions import REGIONS_BY_CODE
 from schemas.states import RequestStatus as S
+from schemas.tokens import DEFAULT_TTL_S
+from schemas.values import Role
 
 # Placed: a lab holds a slot before the deadline (the scheduler offers nothing later).
 PLACED = (S.OFFERED, S.ACCEPTED, S.SCHEDULED, S.SAMPLES_RECEIVED, S.IN_TESTING, S.COMPLETED, S.REPORT_ISSUED)
@@ -77,5 +79,6 @@ def render(console: Console, s: Summary, *, dashboard: str, mail_dir: str, secon
     console.print(sent)
     console.print(f"Mail caught locally: [bold]labbook mail list[/] (files in {mail_dir})")
     console.print("Dashboard, signed in as cluster staff (the token is in the fragment, which never leaves the"
-                  " browser):")
+                  f" browser; it expires in {DEFAULT_TTL_S[Role.STAFF] // 3600} h, and another `labbook demo` prints"
+                  " a fresh link):")
     console.print(dashboard, soft_wrap=True, markup=False, highlight=False)

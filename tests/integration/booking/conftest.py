@@ -24,7 +24,7 @@ from services.booking.settings import BookingSettings
 from services.common.http import PG_POOL
 from tests.support.brokers import assign_from_end
 
-SECRET = "booking-integration-secret"
+SECRET = "booking-integration-secret-0123456789abcdef"
 
 
 @dataclass
@@ -69,7 +69,7 @@ async def booking(fresh_db, monkeypatch, tmp_path, booking_env):
     for name, value in booking_env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_URL", fresh_db)
-    monkeypatch.setenv("LABBOOK_HOME", str(tmp_path))  # its own revoked-tokens file
+    monkeypatch.setenv("LABBOOK_HOME", str(tmp_path))  # nothing shared through files
     monkeypatch.setenv("LABBOOK_TOKEN_SECRET", SECRET)
     # Its own consumer group, reading from the end: tests never share offsets.
     monkeypatch.setenv("BOOKING_STATUS_GROUP", f"booking-status-test-{uuid.uuid4().hex[:8]}")

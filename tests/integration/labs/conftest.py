@@ -19,7 +19,7 @@ from services.labs.app import create_app
 from services.labs.settings import LabsSettings
 from tests.integration.booking.conftest import collect, kafka_tail  # noqa: F401  (shared helpers)
 
-SECRET = "labs-integration-secret"
+SECRET = "labs-integration-secret-0123456789abcdef"
 METHOD = "ISO9227-NSS-96"
 OTHER_METHOD = "ISO9227-NSS-240"
 

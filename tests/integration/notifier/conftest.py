@@ -22,7 +22,7 @@ from services.notifier.settings import NotifierSettings
 from tests.support.smtp import smtp_server
 from tests.support.webhooks import WebhookReceiver
 
-SECRET = "notifier-integration-secret"
+SECRET = "notifier-integration-secret-0123456789abcdef"
 METHOD = "ISO9227-NSS-96"
 
 

@@ -1,0 +1,135 @@
+"""Revoked tokens, as every API replica on every host sees them.
+
+`labbook token revoke` publishes a `TokenRevoked` (key: the jti) on the compacted
+`labbook.revocations.v1`. Each API process reads that topic whole, from the start,
+with a consumer of its own (no group, every partition assigned), and keeps the jtis
+in memory; `principal()` refuses those tokens. A new revocation arrives within the
+consumer's fetch wait (well under a second).
+
+Start-up: the app starts serving only once the list has caught up with the topic's
+end offsets as they were at start (normally milliseconds), waiting LOAD_TIMEOUT_S at
+most. If it has not caught up by then (the topic is missing, the broker is slow), the
+process serves anyway but fails closed: every authenticated route answers 503 and
+`/healthz` reports `revocations: down` until the list is loaded. Once loaded the list
+stays usable through a broker outage (nothing new can be revoked meanwhile: the CLI
+publishes to the same broker).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+
+from schemas.envelope import Envelope, MessageRejected, decode
+from schemas.events import TokenRevoked
+from schemas.tokens import LEEWAY_S
+from schemas.topics import REVOCATIONS as TOPIC
+from schemas.topics import Topic
+
+from .http import HEALTH_CHECKS, SERVICE, SETTINGS
+from .kafka import assign_from_start, start_producer
+from .tasks import stop_task
+
+log = logging.getLogger(__name__)
+
+LOAD_TIMEOUT_S = 15.0
+RETRY_S = 1.0
+
+
+class RevocationList:
+    """jti -> when its token expires (inf when unknown); filled from the topic."""
+
+    def __init__(self) -> None:
+        self.expiry: dict[str, float] = {}
+        self.loaded = asyncio.Event()
+
+    def __contains__(self, jti: str) -> bool:
+        return jti in self.expiry
+
+    def apply(self, key: bytes | None, value: bytes | None, now: float | None = None) -> None:
+        """One record of the topic; raises MessageRejected for what is not a TokenRevoked."""
+        if value is None:  # a tombstone: the entry was cleaned up (its token has expired)
+            if key is not None:
+                self.expiry.pop(key.decode(errors="replace"), None)
+            return
+        _, event = decode(value)
+        if not isinstance(event, TokenRevoked):
+            raise MessageRejected(f"{event.type_name()} on {TOPIC.name}, where only TokenRevoked belongs")
+        until = event.expires_at.timestamp() if event.expires_at else math.inf
+        if until + LEEWAY_S < (time.time() if now is None else now):
+            self.expiry.pop(event.jti, None)  # verify() refuses that token as expired anyway
+        else:
+            self.expiry[event.jti] = until
+
+
+REVOCATIONS = web.AppKey("revocations", RevocationList)
+
+
+async def follow(revoked: RevocationList, bootstrap: str, *, client_id: str, topic: Topic = TOPIC) -> None:
+    """Read the topic from its start for ever; set `loaded` once caught up with its ends."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=client_id, group_id=None,
+                                enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        ends = await assign_from_start(consumer, topic)
+        while True:
+            for messages in (await consumer.getmany(timeout_ms=1000)).values():
+                for message in messages:
+                    try:
+                        revoked.apply(message.key, message.value)
+                    except MessageRejected as exc:  # skipped, never fatal: the others still count
+                        log.warning("skipping %s[%d]@%d: %s", message.topic, message.partition, message.offset, exc)
+            if not revoked.loaded.is_set() and all([await consumer.position(tp) >= end for tp, end in ends.items()]):
+                revoked.loaded.set()
+                log.info("revocation list loaded: %d revoked tokens", len(revoked.expiry))
+    finally:
+        await consumer.stop()
+
+
+async def keep_following(revoked: RevocationList, bootstrap: str, *, client_id: str) -> None:
+    """follow(), started again after any failure: this task must outlive broker trouble."""
+    while True:
+        try:
+            await follow(revoked, bootstrap, client_id=client_id)
+        except (KafkaError, OSError) as exc:
+            log.warning("reading %s failed (%s); again in %.0f s", TOPIC.name, exc or type(exc).__name__, RETRY_S)
+        except Exception:
+            log.exception("reading %s failed; again in %.0f s", TOPIC.name, RETRY_S)
+        await asyncio.sleep(RETRY_S)
+
+
+async def revocations_ctx(app: web.Application) -> AsyncIterator[None]:
+    revoked = app[REVOCATIONS] = RevocationList()
+    task = asyncio.create_task(
+        keep_following(revoked, app[SETTINGS].kafka_bootstrap, client_id=f"{app[SERVICE]}-revocations"),
+        name=f"{app[SERVICE]}-revocations")
+
+    async def healthy() -> bool:
+        return revoked.loaded.is_set() and not task.done()
+
+    app[HEALTH_CHECKS]["revocations"] = healthy
+    try:
+        async with asyncio.timeout(LOAD_TIMEOUT_S):
+            await revoked.loaded.wait()
+    except TimeoutError:
+        log.warning("revoked tokens not loaded from %s after %.0f s (missing? run `labbook topics create`); "
+                    "answering 503 to every authenticated call until they are", TOPIC.name, LOAD_TIMEOUT_S)
+    yield
+    await stop_task(task)
+
+
+async def publish(bootstrap: str, event: TokenRevoked, *, producer_name: str = "labbook-cli") -> None:
+    """Send one revocation and wait for the broker's ack (acks=all, idempotent); a
+    broker that cannot be reached raises StartupError naming KAFKA_BOOTSTRAP."""
+    producer = await start_producer(bootstrap, client_id=producer_name)
+    try:
+        envelope = Envelope.wrap(event, producer=producer_name)
+        await producer.send_and_wait(TOPIC.name, envelope.to_bytes(), key=event.jti.encode())
+    finally:
+        await producer.stop()
