@@ -65,5 +65,7 @@ def samples() -> dict[str, Event]:
                          at=AT, reason="offered", lab_id=LAB, **plan),
         ev.DeadLetter(reason="not JSON", consumer="notifier", topic="labbook.status.v1", partition=1, offset=42,
                       key_b64="a2V5", original_b64="e30=", original_size=2),
+        ev.TokenRevoked(jti="5f0c2a9d41e34b1c", revoked_at=AT, expires_at=AT + timedelta(days=90),
+                        reason="laptop lost"),
     ]
     return {event.type_name(): event for event in made}

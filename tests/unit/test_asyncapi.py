@@ -29,6 +29,7 @@ CHANNELS = {
                                   "TestingStarted", "TestingCompleted", "ReportIssued"}, ["delete"]),
     "labbook.status.v1": ({"StatusChanged"}, ["delete"]),
     "labbook.dlq.v1": ({"DeadLetter"}, ["delete"]),
+    "labbook.revocations.v1": ({"TokenRevoked"}, ["compact"]),
 }
 SENDS = {
     "labbook.requests.v1": ({"booking API"}, {"scheduler", "notifier"}),
@@ -39,6 +40,7 @@ SENDS = {
     "labbook.lab-responses.v1": ({"labs API"}, {"scheduler"}),
     "labbook.status.v1": ({"booking API", "scheduler"}, {"booking API", "notifier"}),
     "labbook.dlq.v1": ({"booking API", "labs API", "scheduler", "notifier"}, set()),
+    "labbook.revocations.v1": ({"labbook CLI"}, {"booking API", "labs API", "notifier"}),
 }
 
 
