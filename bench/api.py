@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -23,12 +22,15 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemas.tokens import issue
 from services.common.settings import ServiceSettings
 from tests.support.processes import free_port, python_module, spawn, until_status
 
 SECRET = "bench-secret-0123456789abcdef-0123456789"
+err = Console(stderr=True)
 
 
 def body() -> dict:
@@ -37,28 +39,11 @@ def body() -> dict:
             "samples": 5, "deadline": (date.today() + timedelta(days=90)).isoformat(), "ship_from_region": "RU-SAM"}
 
 
-class Progress:
-    def __init__(self, label: str, total: int) -> None:
-        self.label, self.total, self.done, self.shown = label, total, 0, -1
-
-    def step(self) -> None:
-        self.done += 1
-        filled = 30 * self.done // self.total
-        if filled != self.shown:
-            self.shown = filled
-            sys.stderr.write(f"\r{self.label:<8} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}")
-            sys.stderr.flush()
-
-    def end(self) -> None:
-        sys.stderr.write("\n")
-
-
 async def load(session: aiohttp.ClientSession, label: str, make_call, *, concurrency: int, count: int,
                seconds: float) -> dict:
     """Run make_call(i) count times (or until seconds pass) with `concurrency` in flight."""
     latencies: list[float] = []
     errors = 0
-    progress = Progress(label, count)
     next_index = 0
     stop_at = time.perf_counter() + seconds
 
@@ -72,12 +57,14 @@ async def load(session: aiohttp.ClientSession, label: str, make_call, *, concurr
                 await response.read()
                 errors += response.status != wanted
             latencies.append(time.perf_counter() - started)
-            progress.step()
+            bar.advance(task)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    progress.end()
+    columns = (TextColumn(f"{label:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task(label, total=count)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
     latencies.sort()
     return {"name": label, "requests": len(latencies), "errors": errors, "seconds": elapsed,
             "rps": len(latencies) / elapsed, "p50_ms": 1000 * statistics.median(latencies),

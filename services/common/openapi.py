@@ -3,14 +3,12 @@
 Each route is registered once, with its handler and its documentation
 (`ApiSpec.route`), so the URL map and the document cannot drift apart. Component
 schemas come from pydantic (`models_json_schema` with an OpenAPI ref template);
-every error answer is `schemas.errors.ErrorBody`. `/docs` renders the same
-document as plain server-side HTML (no CDN, no JavaScript) and links the Kafka
-contract, /asyncapi.json (asyncapi.py), which `spec_routes` serves too.
+every error answer is `schemas.errors.ErrorBody`. `spec_routes` serves it with
+the Kafka contract, /asyncapi.json (asyncapi.py), and their viewers: /docs and
+/docs/events (docs_ui.py).
 """
 from __future__ import annotations
 
-import html
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,7 +19,8 @@ from pydantic.json_schema import models_json_schema
 
 from schemas.errors import ErrorBody
 
-from .asyncapi import PATH as ASYNCAPI_PATH, asyncapi_route
+from .asyncapi import asyncapi_route
+from .docs_ui import docs_routes
 
 REF = "#/components/schemas/{model}"
 ERROR_TEXT = {400: "bad request", 401: "no, invalid, expired or revoked bearer token", 403: "forbidden",
@@ -129,66 +128,11 @@ def _parameters(op: Operation, refs: dict, schemas: dict) -> list[dict]:
 
 
 def spec_routes(app: web.Application, spec: ApiSpec) -> None:
-    """GET /openapi.json, GET /docs and GET /asyncapi.json, all public."""
+    """GET /openapi.json, GET /asyncapi.json and their viewers under /docs, all public."""
 
     async def openapi(_: web.Request) -> web.Response:
         return web.json_response(spec.build())
 
-    async def docs(_: web.Request) -> web.Response:
-        return web.Response(text=render_docs(spec.build()), content_type="text/html")
-
     app.router.add_get("/openapi.json", openapi)
-    app.router.add_get("/docs", docs)
     asyncapi_route(app)
-
-
-def render_docs(doc: dict) -> str:
-    """A readable HTML page of an OpenAPI document: every operation, then every schema."""
-    e = html.escape
-    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{e(doc['info']['title'])}</title>",
-             f"<style>{CSS}</style></head><body><h1>{e(doc['info']['title'])} <small>{e(doc['info']['version'])}"
-             f"</small></h1><p>{e(doc['info'].get('description', ''))}</p><p>Machine-readable: "
-             "<a href=/openapi.json>/openapi.json</a> (OpenAPI 3.1); the Kafka messages: "
-             f"<a href={ASYNCAPI_PATH}>{ASYNCAPI_PATH}</a> (AsyncAPI 3.0)</p><h2>Operations</h2>"]
-    for path, methods in doc["paths"].items():
-        for method, op in methods.items():
-            parts.append(_render_operation(path, method, op))
-    parts.append("<h2>Schemas</h2>")
-    for name, schema in doc["components"]["schemas"].items():
-        parts.append(f"<section id='schema-{e(name)}'><h3>{e(name)}</h3>"
-                     f"<pre>{e(json.dumps(schema, indent=2, ensure_ascii=False))}</pre></section>")
-    return "".join(parts) + "</body></html>"
-
-
-def _render_operation(path: str, method: str, op: dict) -> str:
-    e = html.escape
-    rows = "".join(f"<tr><td>{e(p['name'])}</td><td>{e(p['in'])}</td><td>{'yes' if p.get('required') else 'no'}"
-                   f"</td><td><code>{e(json.dumps(p['schema']))}</code></td></tr>" for p in op["parameters"])
-    params = f"<table><tr><th>name</th><th>in</th><th>required</th><th>schema</th></tr>{rows}</table>" if rows else ""
-    body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
-    request = f"<p>Body: {_schema_link(body)}</p>" if body else ""
-    answers = "".join(f"<li><b>{e(code)}</b> {e(r['description'])} {_answer(r)}</li>"
-                      for code, r in op["responses"].items())
-    return (f"<section class=op><h3><span class=m>{e(method.upper())}</span> <code>{e(path)}</code></h3>"
-            f"<p>{e(op['summary'])}</p><p class=roles>{e(op['description'])}</p>{params}{request}"
-            f"<ul>{answers}</ul></section>")
-
-
-def _answer(response: dict) -> str:
-    return " ".join(f"<code>{html.escape(media)}</code> {_schema_link(c.get('schema', {}))}"
-                    for media, c in response.get("content", {}).items())
-
-
-def _schema_link(schema: dict) -> str:
-    ref = schema.get("$ref")
-    if not ref:
-        return f"<code>{html.escape(json.dumps(schema))}</code>"
-    name = html.escape(ref.rsplit("/", 1)[1])
-    return f"<a href='#schema-{name}'>{name}</a>"
-
-
-CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}"
-       "section.op{border:1px solid #ddd;border-radius:6px;padding:.5rem 1rem;margin:1rem 0}"
-       ".m{background:#245;color:#fff;padding:.1rem .4rem;border-radius:4px;font-size:.9em}"
-       "pre{background:#f6f6f6;padding:.5rem;overflow:auto}table{border-collapse:collapse}"
-       "td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}.roles{color:#555}")
+    docs_routes(app, spec.title)

@@ -26,10 +26,10 @@ from schemas.envelope import Envelope
 from schemas.events import StatusChanged
 from schemas.topics import STATUS
 from tests.e2e.conftest import booking_url, token  # noqa: F401  (the real booking-api process)
+from tests.support.chromium import CHROMIUM, FLAGS, devtools, require_chromium
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = "/usr/bin/chromium"
 SAMARA_METHOD, KAZAN_METHOD = "ISO9227-NSS-96", "ISO9227-NSS-240"
 CHROMIUM_TIMEOUT_S = 90
 
@@ -48,12 +48,8 @@ def bearer(value: str) -> dict[str, str]:
 async def chromium(url: str, profile: Path, *extra: str, budget_ms: int = 10000) -> str:
     """Run headless Chromium on a loopback URL; its stdout (the DOM with --dump-dom)."""
     assert url.startswith("http://127.0.0.1:"), url
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no {CHROMIUM}: run `make browser` (apt-get install chromium)")
-    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
-            *extra, url]
+    require_chromium()
+    args = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}", *extra, url]
     child = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE,
                                                  stderr=asyncio.subprocess.PIPE, env={"HOME": str(profile)})
     try:
@@ -186,78 +182,22 @@ async def test_a_bad_token_shows_the_error(booking_url, tmp_path, who, text):  #
     assert count_of(dom, "SUBMITTED") is None  # no data shown
 
 
-class DevTools:
-    """Just enough of the Chrome DevTools protocol (over aiohttp's websocket) to drive a page in real time.
-
-    `--dump-dom` under `--virtual-time-budget` fast-forwards timers, so it cannot watch a change that
-    happens later on the server; this keeps one real page open while the test acts on the API.
-    """
-
-    def __init__(self, ws) -> None:
-        self.ws, self.next_id = ws, 0
-
-    async def call(self, method: str, **params):
-        self.next_id += 1
-        await self.ws.send_json({"id": self.next_id, "method": method, "params": params})
-        while True:
-            message = await self.ws.receive_json(timeout=30)
-            if message.get("id") == self.next_id:
-                assert "error" not in message, message
-                return message["result"]
-
-    async def js(self, expression: str):
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    async def until(self, expression: str, timeout: float = 20.0):
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while (value := await self.js(expression)) in (None, False, "") and loop.time() < deadline:
-            await asyncio.sleep(0.1)
-        return value
-
-
-async def open_page(url: str, profile: Path):
-    assert url.startswith("http://127.0.0.1:"), url
-    profile.mkdir(parents=True, exist_ok=True)
-    child = await asyncio.create_subprocess_exec(
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-        "about:blank", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env={"HOME": str(profile)})
-    port_file = profile / "DevToolsActivePort"
-    for _ in range(300):
-        if port_file.exists() and len(port_file.read_text().splitlines()) >= 2:
-            break
-        await asyncio.sleep(0.1)
-    port = int(port_file.read_text().splitlines()[0])
-    return child, port
-
-
 async def test_live_feed_shows_changes_as_they_arrive(booking_url, queue_state, tmp_path):  # noqa: F811
     """A request submitted while the page is open shows in the feed and the counts, with no reload."""
-    child, port = await open_page(booking_url, tmp_path / "profile")
-    try:
+    async with devtools(booking_url, tmp_path / "profile") as page:
         async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/json/list") as response:
-                target = next(t for t in await response.json() if t["type"] == "page")
-            async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-                page = DevTools(ws)
-                await page.call("Page.navigate", url=dashboard(booking_url, token("staff")))
-                assert await page.until("document.getElementById('live')?.className === 'pill live' && "
-                                        "document.getElementById('status-SUBMITTED')?.dataset.count")
-                before = int(await page.js("document.getElementById('status-SUBMITTED').dataset.count"))
-                async with http.post(f"{booking_url}/v1/requests", json=body(SAMARA_METHOD, "RU-TA"),
-                                     headers=bearer(token("supplier"))) as response:
-                    assert response.status == 201
-                    submitted = await response.json()
-                # The booking service's own SUBMITTED event comes back through Kafka to the stream.
-                item = f"#feed li[data-request='{submitted['id']}']"
-                assert await page.until(f"document.querySelector(\"{item}\")?.dataset.status") == "SUBMITTED"
-                assert await page.until(
-                    f"document.getElementById('status-SUBMITTED').dataset.count === '{before + 1}'")
-                assert (await page.js("document.getElementById('feed-count').textContent")).endswith(" received")
-                assert await page.js("document.getElementById('error').textContent") == ""
-    finally:
-        child.kill()
-        await child.wait()
+            await page.call("Page.navigate", url=dashboard(booking_url, token("staff")))
+            assert await page.until("document.getElementById('live')?.className === 'pill live' && "
+                                    "document.getElementById('status-SUBMITTED')?.dataset.count")
+            before = int(await page.js("document.getElementById('status-SUBMITTED').dataset.count"))
+            async with http.post(f"{booking_url}/v1/requests", json=body(SAMARA_METHOD, "RU-TA"),
+                                 headers=bearer(token("supplier"))) as response:
+                assert response.status == 201
+                submitted = await response.json()
+            # The booking service's own SUBMITTED event comes back through Kafka to the stream.
+            item = f"#feed li[data-request='{submitted['id']}']"
+            assert await page.until(f"document.querySelector(\"{item}\")?.dataset.status") == "SUBMITTED"
+            assert await page.until(
+                f"document.getElementById('status-SUBMITTED').dataset.count === '{before + 1}'")
+            assert (await page.js("document.getElementById('feed-count').textContent")).endswith(" received")
+            assert await page.js("document.getElementById('error').textContent") == ""

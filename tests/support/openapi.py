@@ -1,12 +1,15 @@
-"""Checks every service's /openapi.json and /docs must pass (OpenAPI 3.1)."""
+"""Checks every service's /openapi.json (OpenAPI 3.1) and its viewers under /docs must pass."""
 from __future__ import annotations
 
 import re
 
 import jsonschema_rs
 
-UNDOCUMENTED = {"/healthz", "/metrics", "/openapi.json", "/docs", "/asyncapi.json", "/dashboard"}  # pages, not API
+UNDOCUMENTED = {"/healthz", "/metrics", "/openapi.json", "/asyncapi.json", "/dashboard",  # pages, not API
+                "/docs", "/docs/events", "/docs/assets"}
 METHODS = {"get", "put", "post", "delete", "patch"}
+LINK = re.compile(r'(?:src|href)="([^"]*)"')
+ASSET_TYPES = {"js": {"application/javascript", "text/javascript"}, "css": {"text/css"}}
 
 
 def refs(node):
@@ -64,8 +67,22 @@ def assert_well_formed(spec: dict, public_paths: frozenset[str] = frozenset()) -
     assert bearer == {"type": "http", "scheme": "bearer", "description": bearer["description"]}
 
 
-def assert_docs_list_every_path(page: str, spec: dict) -> None:
-    for path in spec["paths"]:
-        assert f"<code>{path}</code>" in page
-    assert "<a href=/asyncapi.json>" in page  # the Kafka contract, beside the REST one
-    assert "<script" not in page and "http" not in page.split("</style>")[0]  # nothing loaded from elsewhere
+async def assert_docs_pages_served_offline(client) -> None:
+    """/docs and /docs/events: HTML under a same-origin CSP whose every asset the service serves itself."""
+    for page, other in (("/docs", "/docs/events"), ("/docs/events", "/docs")):
+        response = await client.get(page)
+        assert response.status == 200 and response.content_type == "text/html"
+        csp = response.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "script-src 'self'" in csp and "style-src 'self';" in csp
+        text = await response.text()
+        links = LINK.findall(text)
+        assert "<script>" not in text and "<style" not in text and "url(" not in text  # nothing inline
+        assert all(url.startswith("/") and not url.startswith("//") for url in links), links
+        assert other in links and "/openapi.json" in links and "/asyncapi.json" in links
+        assets = [url for url in links if url.startswith("/docs/assets/")]
+        assert len(assets) == 4, assets  # the viewer's script and styles, ours
+        for url in assets:
+            answer = await client.get(url)
+            assert answer.status == 200, url
+            assert answer.content_type in ASSET_TYPES[url.rsplit(".", 1)[1]], (url, answer.content_type)
+            assert len(await answer.read()) > 100
