@@ -12,12 +12,13 @@ from schemas.topics import BY_NAME, PARTITIONS
 from services.common import asyncapi
 from services.common.kafka import kafka_alive
 
-from . import health, stale_fetch
+from . import health, stale_fetch, state
 from .metrics import Vitals
 from .settings import SchedulerSettings
 from .watch import Watch
 
 SERVICE = "scheduler"
+METADATA_MAX_AGE_MS = 10_000
 log = logging.getLogger(__name__)
 
 
@@ -31,6 +32,7 @@ class SchedulerWorker:
 
 def create_worker(settings: SchedulerSettings) -> SchedulerWorker:
     faust_codec.register()
+    state.register()  # the requests table's codec
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
@@ -47,6 +49,9 @@ def create_worker(settings: SchedulerSettings) -> SchedulerWorker:
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         producer_linger=settings.producer_linger_s,
+        # A changelog topic created at start reads as 0 partitions until the consumer next
+        # refreshes its metadata (5 min by default); table writes fail until then (sender.py).
+        consumer_metadata_max_age_ms=METADATA_MAX_AGE_MS,
         # Kept (Faust's default): a rebalance waits for the events the agents hold. Not
         # waiting would let a revoked partition's event finish after its new owner has
         # recovered the tables, writing that owner's changelog behind its back. A message

@@ -25,6 +25,7 @@ from .calendar import Calendar, Reservation
 from .labindex import LabIndex
 from .sender import Sender
 from .settings import SchedulerSettings
+from .state import RequestState, StoredState
 from .watch import Watch
 
 
@@ -110,11 +111,11 @@ class RequestSide:
 
     def __init__(self, app: faust.App, settings: SchedulerSettings, sender: Sender) -> None:
         self.settings, self.sender = settings, sender
-        self.requests = app.Table("requests", default=None, partitions=PARTITIONS)
+        self.requests = app.Table("requests", default=None, partitions=PARTITIONS, value_type=StoredState)
         self.supply, self.bookings = SupplyView(app), BookingsView(app)
         self.watch = Watch()
         self.waiting: set[int] = set()  # partitions of this worker with requests queued for the window
-        self.expiring: set[str] = set()  # offers this worker already reported, so each is sent once
+        self.expiring: set[UUID] = set()  # offers this worker already reported, so each is sent once
 
     async def handle(self, event: faust.EventT, decoded: Decoded) -> None:
         e, partition = decoded.event, event.message.partition
@@ -128,7 +129,7 @@ class RequestSide:
         await self.sender.send(out, key)
         if state is not None:
             self.keep(key, state)
-            if state.get("queued"):
+            if state.queued:
                 self.waiting.add(partition)
 
     def context(self, partition: int) -> flow.Ctx:
@@ -137,7 +138,7 @@ class RequestSide:
         self.supply.index = ctx.lab_index()
         return ctx
 
-    def keep(self, key: str, state: dict) -> None:
+    def keep(self, key: str, state: RequestState) -> None:
         self.requests[key] = state
         self.watch.note(key, state, now())
 
@@ -160,10 +161,10 @@ class RequestSide:
         results = await asyncio.get_running_loop().run_in_executor(
             None, assign_batch, flow.demands(states), ctx.lab_index(), ctx.calendar, ctx.now, self.settings)
         out: list[flow.Send] = []
-        flow.window_closed(states, results, ctx, out)
+        after = flow.window_closed(states, results, ctx, out)
         await self.sender.send(out)
-        for state in states:
-            self.keep(state["request"]["request_id"], state)
+        for state in after:
+            self.keep(str(state.request_id), state)
 
     async def on_supply(self, e: ev.SupplyChanged, partition: int) -> None:
         ctx, lab = self.context(partition), self.supply.put(e)
@@ -175,9 +176,9 @@ class RequestSide:
         # those only the OFFERED and UNMATCHED: nothing else reacts to supply.
         keys = self.watched(partition).supply_sensitive[partition]
         mine = [(k, s) for k in list(keys) if (s := self.requests.get(k))]
-        for key, state in sorted(mine, key=lambda kv: ((kv[1].get("request") or {}).get("submitted_at", ""), kv[0])):
+        for key, state in sorted(mine, key=_oldest_first):
             out: list[flow.Send] = []
-            flow.supply_changed(state, lab, e.lab_id, ctx, out)
+            state = flow.supply_changed(state, lab, e.lab_id, ctx, out)
             if out:
                 await self.sender.send(out, key)
                 self.keep(key, state)
@@ -203,9 +204,14 @@ class RequestSide:
                 self.waiting.add(partition)  # e.g. queued by a worker that left the group
         for key in self.watch.expired(actives, now()):
             state = self.requests.get(key)
-            offer = (state or {}).get("offer")
-            if not offer or state["cancelled"] or offer["offer_id"] in self.expiring:
+            offer = state.offer if state else None
+            if not offer or state.cancelled or offer.offer_id in self.expiring:
                 continue
-            self.expiring.add(offer["offer_id"])
+            self.expiring.add(offer.offer_id)
             await self.sender.send([flow.Send(RESERVATIONS.name, key, ev.OfferExpired(
-                offer_id=UUID(offer["offer_id"]), request_id=UUID(key), lab_id=offer["lab_id"]))], key)
+                offer_id=offer.offer_id, request_id=UUID(key), lab_id=offer.lab_id))], key)
+
+
+def _oldest_first(item: tuple[str, RequestState]):
+    key, state = item  # watched states are never cancelled, so each has its request
+    return state.request.submitted_at, key

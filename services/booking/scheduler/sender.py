@@ -2,10 +2,12 @@
 what cannot be handled, and the guard that lets no exception drop a message."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 import faust
+from faust.exceptions import PartitionsMismatch
 
 from schemas.envelope import Envelope
 from schemas.faust_codec import CODEC_NAME, Decoded, Rejected
@@ -19,6 +21,7 @@ PRODUCER = "scheduler"
 
 Handle = Callable[[faust.EventT, Decoded], Awaitable[None]]
 Finished = Callable[[str, str, tuple[str, int]], None]  # (agent, event type, (topic, partition))
+RETRY_MAX_S = 5.0
 
 
 class Sender:
@@ -52,7 +55,7 @@ class Sender:
             if isinstance(value, Rejected):  # its topic's only reader letters it, so once
                 await self.dead_letter(event, value.reason)
             elif isinstance(value, Decoded) and (handle := handler_for(value.envelope.type)):
-                await handle(event, value)
+                await self._until_handled(handle, event, value)
         except Exception as exc:  # an escaping exception would drop the message silently
             log.exception("scheduler failed on %s[%s]@%s", event.message.topic, event.message.partition,
                           event.message.offset)
@@ -62,6 +65,21 @@ class Sender:
                 log.exception("dead-lettering failed too")
         finally:
             self.finished(agent, kind_of(value), event.message.tp)
+
+    async def _until_handled(self, handle: Handle, event: faust.EventT, value: Decoded) -> None:
+        """A changelog Faust has only just created reads as 0 partitions until the
+        consumer's next metadata refresh, and a table write then raises PartitionsMismatch:
+        not the message's fault, so it is tried again (the handlers are safe to repeat),
+        not dead-lettered."""
+        delay = 0.1
+        while True:
+            try:
+                return await handle(event, value)
+            except PartitionsMismatch as exc:
+                log.warning("%s[%s]@%s waits for the broker's metadata: %s", event.message.topic,
+                            event.message.partition, event.message.offset, str(exc).splitlines()[0])
+                await asyncio.sleep(delay)
+                delay = min(RETRY_MAX_S, delay * 2)
 
 
 def kind_of(value) -> str:

@@ -15,8 +15,9 @@ from datetime import datetime
 
 from schemas.states import RequestStatus as S
 
-State = dict
-WATCHED_STATUSES = {S.OFFERED.value, S.UNMATCHED.value}  # what a supply change may touch
+from .state import RequestState as State
+
+WATCHED_STATUSES = {S.OFFERED, S.UNMATCHED}  # what a supply change may touch
 
 
 class Watch:
@@ -29,26 +30,25 @@ class Watch:
 
     def note(self, key: str, state: State | None, at: datetime | None = None) -> None:
         """`at`: when this state was reached (now, for a write); unknown when rebuilding."""
-        partition = (state or {}).get("partition")
         since = self.matching.get(key, (None, None))[1]  # still MATCHING: it keeps waiting since then
         self._forget_key(key)
-        if partition is None or state["cancelled"]:
+        if state is None or state.cancelled:
             return
-        if state.get("queued"):
+        partition = state.partition
+        if state.queued:
             self.queued[partition].add(key)
-        if state["status"] in WATCHED_STATUSES:
+        if state.status in WATCHED_STATUSES:
             self.supply_sensitive[partition].add(key)
-        offer = state.get("offer")
-        if offer and state["status"] == S.OFFERED.value:
-            self.offers[key] = (partition, datetime.fromisoformat(offer["expires_at"]))
-        if state["status"] == S.MATCHING.value:
+        if state.offer and state.status == S.OFFERED:
+            self.offers[key] = (partition, state.offer.expires_at)
+        if state.status == S.MATCHING:
             self.matching[key] = (partition, since or at or _submitted_at(state))
 
     def build(self, partition: int, items: Iterable[tuple[str, State | None]]) -> None:
         """Index a partition this worker now serves (after the table recovered it)."""
         self.forget(partition)
         for key, state in items:
-            if state and state.get("partition") == partition:
+            if state and state.partition == partition:
                 self.note(key, state)
         self.built.add(partition)
 
@@ -80,4 +80,4 @@ class Watch:
 def _submitted_at(state: State) -> datetime:
     """A request found in MATCHING when its partition is indexed has waited at most since
     it was submitted (the table keeps no time per status)."""
-    return datetime.fromisoformat(state["request"]["submitted_at"])
+    return state.request.submitted_at

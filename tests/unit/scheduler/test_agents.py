@@ -9,17 +9,20 @@ from unittest import mock
 
 import faust
 import pytest
+from faust.serializers import codecs
 from faust.types import TP
 
 from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.faust_codec import Decoded
-from services.booking.scheduler import flow
+from services.booking.scheduler import flow, state
 from services.booking.scheduler.app import create_worker
 from services.booking.scheduler.settings import SchedulerSettings
+from services.booking.scheduler.state import RequestState
 
 from .factories import METHOD, NOW
 from .test_flow import submitted
+from .test_state import OLD_OFFERED
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +82,7 @@ async def test_submission_is_stored_and_its_statuses_sent(app, sent):
     assert [(s.seq, s.status, s.reason) for s in statuses] == [
         (2, "MATCHING", None), (3, "UNMATCHED", "no_accredited_lab")]
     state = app.tables["requests"][str(event.request_id)]
-    assert state["status"] == "UNMATCHED" and state["seq"] == 3
+    assert state.status == "UNMATCHED" and state.seq == 3
 
 
 async def test_a_failing_handler_is_dead_lettered_and_the_agent_goes_on(app, sent):
@@ -96,10 +99,10 @@ async def test_a_failing_handler_is_dead_lettered_and_the_agent_goes_on(app, sen
             await agent.put(decoded(bad), key=str(bad.request_id).encode())
             await agent.put(decoded(good), key=str(good.request_id).encode())
             await agent.put(decoded(ev.MatchWindowClosed(partition=0)), key=b"window-0")
-            await until(lambda: app.tables["requests"][str(good.request_id)]["status"] == "UNMATCHED")
+            await until(lambda: app.tables["requests"][str(good.request_id)].status == "UNMATCHED")
     letters = [kw["value"].event() for topic, kw in sent if topic == "labbook.dlq.v1"]
     assert len(letters) == 1 and "RuntimeError: boom" in letters[0].reason
-    assert app.tables["requests"][str(good.request_id)]["status"] == "UNMATCHED"
+    assert app.tables["requests"][str(good.request_id)].status == "UNMATCHED"
 
 
 async def test_requests_in_one_window_are_assigned_together(app, sent):
@@ -182,7 +185,7 @@ async def test_a_revoked_partition_is_forgotten_by_the_index(worker, app, sent):
     async with app.agents["scheduler-requests"].test_context() as agent:
         await agent.put(decoded(event), key=str(event.request_id).encode())
         await agent.put(decoded(ev.MatchWindowClosed(partition=0)), key=b"window-0")
-        await until(lambda: app.tables["requests"][str(event.request_id)]["status"] == "UNMATCHED")
+        await until(lambda: app.tables["requests"][str(event.request_id)].status == "UNMATCHED")
     watch = worker.watch
     assert 0 in watch.built and str(event.request_id) in watch.supply_sensitive[0]
     await app.on_partitions_revoked.send({TP("labbook.requests.v1", 0)})
@@ -222,3 +225,14 @@ async def test_booking_changes_keep_one_entry_per_reservation_and_a_legacy_whole
                         key=lab.encode())
     assert sorted(k for k in table.keys() if k.startswith(f"{lab}|")) == [f"{lab}|{method}|{old_b.reservation_id}"]
     assert of(sent, "labbook.dlq.v1") == []
+
+
+async def test_the_requests_table_writes_and_recovers_its_changelog_through_the_state_codec(app):
+    """What recovery reads back is a RequestState, from what this version writes and from
+    a plain dict an earlier one wrote."""
+    table = app.tables["requests"]
+    assert table.value_serializer == table.changelog_topic.value_serializer == state.CODEC_NAME
+    old = RequestState.model_validate(OLD_OFFERED)
+    written = app.serializers.dumps_value(table.value_type, old.but(asked=2), serializer=table.value_serializer)
+    assert table.data._decode_value(written) == old.but(asked=2)
+    assert table.data._decode_value(codecs.dumps("json", OLD_OFFERED)) == old

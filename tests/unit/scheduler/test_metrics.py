@@ -130,7 +130,7 @@ async def test_the_oldest_matching_gauge_reads_the_agents_watch():
 
 
 def key_of(state) -> str:
-    return state["request"]["request_id"]
+    return str(state.request_id)
 
 
 def test_a_request_waits_in_matching_from_when_it_entered_until_it_leaves():
@@ -142,7 +142,7 @@ def test_a_request_waits_in_matching_from_when_it_entered_until_it_leaves():
     assert watch.oldest_matching(NOW + timedelta(seconds=90)) == 90
     watch.note(key_of(state), state, at=NOW + timedelta(seconds=30))  # still MATCHING: since NOW
     assert watch.oldest_matching(NOW + timedelta(seconds=90)) == 90
-    flow.granted(state, grant_for(out), c, out)  # OFFERED
+    state = flow.granted(state, grant_for(out), c, out)  # OFFERED
     watch.note(key_of(state), state, at=NOW + timedelta(seconds=40))
     assert watch.oldest_matching(NOW + timedelta(seconds=90)) == 0
 

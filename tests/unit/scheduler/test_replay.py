@@ -12,11 +12,11 @@ found that gives it).
 """
 from __future__ import annotations
 
-import copy
 import uuid
 
 from schemas import events as ev
 from services.booking.scheduler import flow
+from services.booking.scheduler.state import Hold
 
 from .factories import lab
 from .test_flow import ctx, grant_for, of, submitted
@@ -25,22 +25,21 @@ from .test_flow import ctx, grant_for, of, submitted
 def test_a_grant_handled_again_on_the_state_before_it_makes_the_same_offer():
     c, out = ctx(), []
     state = flow.submitted(None, submitted(), c, out)
-    grant, before = grant_for(out), copy.deepcopy(state)
+    grant, before = grant_for(out), state
     first, again = [], []
     flow.granted(state, grant, c, first)
-    flow.granted(copy.deepcopy(before), grant, c, again)
+    flow.granted(before, grant, c, again)
     assert of(first, ev.OfferMade)[0].offer_id == of(again, ev.OfferMade)[0].offer_id
 
 
 def test_a_match_window_handled_again_asks_for_the_same_reservation():
     c = ctx(batch_window_s=1.0)
     state = flow.submitted(None, submitted(), c, [])
-    assert state["queued"]
+    assert state.queued
     asks = []
     for _ in range(2):
-        again = copy.deepcopy(state)
         out: list = []
-        flow.window_closed([again], [flow.best(again, c)], c, out)
+        flow.window_closed([state], [flow.best(state, c)], c, out)
         asks.append(of(out, ev.ReserveSlot)[0].reservation_id)
     assert asks[0] == asks[1]
 
@@ -52,22 +51,21 @@ def test_rematching_again_elsewhere_follows_the_first_attempts_grant():
     c = ctx(lab("lab-a"), lab("lab-b", price=900_000))
     out: list = []
     state = flow.submitted(None, submitted(), c, out)
-    before = copy.deepcopy(state)
+    before = state
     original_ask = of(out, ev.ReserveSlot)[-1]
     assert original_ask.lab_id == "lab-a"
     original = []
     flow.granted(state, grant_for(out), c, original)
     # The successor, on the state before the grant, asked lab-b instead (same attempt).
-    replay = copy.deepcopy(before)
-    rid = replay["pending"]["reservation_id"]
-    replay["pending"] = {"reservation_id": rid, "lab_id": "lab-b"}
+    rid = before.pending.reservation_id
+    replay = before.but(pending=Hold(reservation_id=rid, lab_id="lab-b"))
     lab_b_grant = grant_for(out).model_copy(update={"lab_id": "lab-b"})
     sent: list = []
-    flow.granted(replay, grant_for(out), c, sent)  # lab-a's grant comes first in the log
-    flow.granted(replay, lab_b_grant, c, sent)
+    replay = flow.granted(replay, grant_for(out), c, sent)  # lab-a's grant comes first in the log
+    replay = flow.granted(replay, lab_b_grant, c, sent)
     assert [o.offer_id for o in of(sent, ev.OfferMade)] == [of(original, ev.OfferMade)[0].offer_id]
-    assert [(r.lab_id, str(r.reservation_id)) for r in of(sent, ev.ReleaseSlot)] == [("lab-b", rid)]
-    assert replay["slot"]["lab_id"] == "lab-a"
+    assert [(r.lab_id, r.reservation_id) for r in of(sent, ev.ReleaseSlot)] == [("lab-b", rid)]
+    assert replay.slot.lab_id == "lab-a"
 
 
 def test_a_grant_read_before_the_request_asked_again_answers_that_ask():
@@ -88,12 +86,12 @@ def test_a_grant_read_before_the_request_asked_again_answers_that_ask():
     assert [r.reservation_id for r in of(early, ev.ReleaseSlot)] == [stranger.reservation_id]
     successor: list = []
     state = flow.submitted(None, event, c, successor)
-    flow.granted(state, grant, c, successor)
+    state = flow.granted(state, grant, c, successor)
     offered = of(successor, ev.OfferMade)
     assert not of(successor, ev.ReleaseSlot) and len(offered) == 1
-    assert state["status"] == "OFFERED" and not state["queued"] and state["pending"] is None
+    assert state.status == "OFFERED" and not state.queued and state.pending is None
     flow.window_closed(flow.queued([state]), [], c, successor)  # its window, read afterwards
     assert not of(successor, ev.ReserveSlot)
     mine: list = []
-    flow.granted(copy.deepcopy(first_run), grant, c, mine)
+    flow.granted(first_run, grant, c, mine)
     assert offered[0].offer_id == of(mine, ev.OfferMade)[0].offer_id

@@ -1,0 +1,98 @@
+"""A request's state in the scheduler: what it asked for, where it stands, what it holds.
+
+Frozen models: a handler returns a new state and never changes the one in the table,
+so a handler that fails half-way leaves the stored state as it was. The `requests`
+table keeps them as JSON through the `scheduler-state` codec; a state written as a
+plain dict by an earlier version (the same keys, some missing) loads as one of these.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+from faust.serializers import codecs
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from schemas import events as ev
+from schemas.states import RequestStatus
+
+CODEC_NAME = "scheduler-state"
+
+
+class Frozen(BaseModel):
+    # "ignore": a key an earlier version wrote and this one dropped must not stop a load.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    def but(self, **changes: Any):
+        """A copy with these fields changed (the values are already of the right type)."""
+        return self.model_copy(update=changes)
+
+
+class Hold(Frozen):
+    """A reservation asked for and not yet answered (`pending`), or the one that would
+    move an accepted job to the lab's proposed start (`move`)."""
+    reservation_id: UUID
+    lab_id: str
+
+
+class Slot(Frozen):
+    """The reservation the request holds at a lab."""
+    reservation_id: UUID
+    lab_id: str
+    method_code: str | None = None  # not kept when a booking moved to the lab's proposed start
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class Offer(Frozen):
+    """The offer open at a lab, waiting for its answer."""
+    offer_id: UUID
+    lab_id: str
+    expires_at: AwareDatetime
+
+
+class RequestState(Frozen):
+    request: ev.RequestSubmitted | None  # None: a cancel that overtook its submission
+    partition: int  # the requests.v1 partition it was read from (the watch's index)
+    status: RequestStatus
+    seq: int  # of the last status sent
+    declined: tuple[str, ...] = ()  # labs that declined, let an offer expire or were suspended
+    tried: tuple[str, ...] = ()  # labs that refused a slot in this round of matching
+    pending: Hold | None = None
+    move: Hold | None = None
+    offer: Offer | None = None
+    slot: Slot | None = None
+    cancelled: bool = False
+    queued: bool = False  # waiting for its partition's match window
+    asked: int = 0  # reservations asked for so far: the next one's derived id
+    declined_offers: tuple[UUID, ...] = ()  # declined before this state made them (see flow.declined)
+
+    @property
+    def request_id(self) -> UUID | None:
+        return self.request.request_id if self.request else None
+
+
+class StoredState:
+    """The `requests` table's value_type: Faust tables take no value_serializer, but read
+    one from their value type (`_options.serializer`), and pass each decoded value
+    through `from_data`: here, the RequestState the codec made, as it is."""
+    _options = SimpleNamespace(serializer=CODEC_NAME)
+
+    @staticmethod
+    def from_data(data: RequestState, preferred_type: Any = None) -> RequestState:
+        return data
+
+
+class StateCodec(codecs.Codec):
+    def _dumps(self, obj: Any) -> bytes:
+        if isinstance(obj, RequestState):
+            return obj.model_dump_json().encode()
+        raise TypeError(f"the scheduler-state codec encodes RequestState, not {type(obj).__name__}")
+
+    def _loads(self, s: bytes) -> RequestState:
+        return RequestState.model_validate_json(s)  # a bad record stops recovery loudly
+
+
+def register() -> None:
+    codecs.register(CODEC_NAME, StateCodec())
