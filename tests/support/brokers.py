@@ -6,7 +6,7 @@ import asyncio
 import os
 import socket
 import subprocess
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -16,6 +16,7 @@ from schemas.envelope import Event, decode
 from schemas.topics import Topic
 
 from .processes import ROOT, free_port
+from .waits import until  # its home was here: importers of tests.support.brokers.until still find it
 
 
 def free_port_pair() -> int:
@@ -60,16 +61,6 @@ async def read_topic(bootstrap: str, topic: Topic, keep: Callable[[Event], bool]
         return found
     finally:
         await consumer.stop()
-
-
-async def until(check: Callable[[], Awaitable], timeout: float, what: str, interval: float = 0.2):
-    """Await check() until it returns something truthy; that value."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := await check()):
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(interval)
-    return result
 
 
 async def assign_from_end(consumer: AIOKafkaConsumer, *topics: Topic) -> None:

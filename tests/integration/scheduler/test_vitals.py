@@ -15,7 +15,7 @@ from schemas import events as ev
 from schemas.topics import PARTITIONS, REQUESTS, RESERVATIONS
 from tests.support.processes import free_port, python_module, spawn
 
-from .support import _delete_internal_topics, offered, wait_ready
+from .support import _delete_internal_topics, offered, running, wait_ready
 
 
 @asynccontextmanager
@@ -28,7 +28,7 @@ async def worker(bus, tmp_path, app_id: str | None = None, *, ready: bool = True
            "SCHEDULER_AUTO_OFFSET_RESET": "latest", "SCHEDULER_PORT": str(port)}
     log = tmp_path / "scheduler.log"
     try:
-        with spawn(python_module("services.booking.scheduler"), env, log) as child:
+        with running(bus.bootstrap, app_id), spawn(python_module("services.booking.scheduler"), env, log) as child:
             if ready:
                 await wait_ready(bus, child, log)
             yield child, log, f"http://127.0.0.1:{port}"
