@@ -2,7 +2,6 @@
 its own LABBOOK_HOME and port), and readers for what reached it."""
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -80,14 +79,10 @@ async def until_group_stable(bootstrap: str, group: str, members: int, timeout: 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
+        async def stable() -> bool:
             (response,) = await admin.describe_consumer_groups([group])
             _error, _id, state, _type, _protocol, found = response.groups[0][:6]
-            if state == "Stable" and len(found) == members:
-                return
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"consumer group {group} did not settle with {members} members in {timeout:g} s")
+            return state == "Stable" and len(found) == members
+        await until(stable, timeout, f"consumer group {group} to settle with {members} members")
     finally:
         await admin.close()
