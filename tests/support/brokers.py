@@ -86,3 +86,27 @@ async def until_group_stable(bootstrap: str, group: str, members: int, timeout: 
         await until(stable, timeout, f"consumer group {group} to settle with {members} members")
     finally:
         await admin.close()
+
+
+async def end_offsets(bootstrap: str, *topics: Topic) -> dict[TopicPartition, int]:
+    """The topics' current end offsets, every partition."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return await consumer.end_offsets([TopicPartition(t.name, p) for t in topics for p in range(t.partitions)])
+    finally:
+        await consumer.stop()
+
+
+async def until_committed(bootstrap: str, group: str, offsets: dict[TopicPartition, int], timeout: float) -> None:
+    """Wait until the consumer group has committed at least these offsets (the next
+    offset to read, per partition): what it took before them a successor never reads again."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        async def committed() -> bool:
+            found = await admin.list_consumer_group_offsets(group, partitions=list(offsets))
+            return all(tp in found and found[tp].offset >= wanted for tp, wanted in offsets.items())
+        await until(committed, timeout, f"group {group} to commit {offsets}")
+    finally:
+        await admin.close()
