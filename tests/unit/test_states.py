@@ -1,6 +1,6 @@
-"""The state machine, checked over every (current, target) pair against a table written
-out by hand from DESIGN.md ("Booking state machine"), not derived from TRANSITIONS: an
-edit to TRANSITIONS that the design does not make fails here."""
+"""The state machine, checked over every (current, target) pair against the table written
+out by hand from DESIGN.md (tests/support/state_machine.py), not derived from TRANSITIONS:
+an edit to TRANSITIONS that the design does not make fails here."""
 from itertools import product
 
 import pytest
@@ -14,28 +14,12 @@ from schemas.states import (
     can_transition,
     check_transition,
 )
+from tests.support.state_machine import BEFORE_TESTING, DESIGNED_NEXT
 
 S = RequestStatus
-# SUBMITTED -> MATCHING -> OFFERED -> ACCEPTED -> SCHEDULED -> SAMPLES_RECEIVED -> IN_TESTING
-# -> COMPLETED -> REPORT_ISSUED; OFFERED -> MATCHING (decline, timeout); MATCHING -> UNMATCHED
-# -> MATCHING; CANCELLED from any state before IN_TESTING. Nothing else.
-EXPECTED_NEXT = {
-    None: {"SUBMITTED"},
-    "SUBMITTED": {"MATCHING", "CANCELLED"},
-    "MATCHING": {"OFFERED", "UNMATCHED", "CANCELLED"},
-    "UNMATCHED": {"MATCHING", "CANCELLED"},
-    "OFFERED": {"ACCEPTED", "MATCHING", "CANCELLED"},
-    "ACCEPTED": {"SCHEDULED", "CANCELLED"},
-    "SCHEDULED": {"SAMPLES_RECEIVED", "CANCELLED"},
-    "SAMPLES_RECEIVED": {"IN_TESTING", "CANCELLED"},
-    "IN_TESTING": {"COMPLETED"},
-    "COMPLETED": {"REPORT_ISSUED"},
-    "REPORT_ISSUED": set(),
-    "CANCELLED": set(),
-}
-STATUSES = [s for s in EXPECTED_NEXT if s is not None]
+STATUSES = [s for s in DESIGNED_NEXT if s is not None]
 PAIRS = list(product([None, *STATUSES], STATUSES))
-LEGAL = [(c, t) for c, t in PAIRS if t in EXPECTED_NEXT[c]]
+LEGAL = [(c, t) for c, t in PAIRS if t in DESIGNED_NEXT[c]]
 ILLEGAL = [p for p in PAIRS if p not in LEGAL]
 
 
@@ -63,9 +47,9 @@ def test_illegal_transition_is_refused_with_a_clear_error(current, target):
     assert err.value.current == status(current) and err.value.target == S(target)
 
 
-@pytest.mark.parametrize("current", [c for c in EXPECTED_NEXT if c is not None])
+@pytest.mark.parametrize("current", [c for c in DESIGNED_NEXT if c is not None])
 def test_the_table_in_code_is_the_designed_one(current):
-    assert {str(t) for t in TRANSITIONS[S(current)]} == EXPECTED_NEXT[current]
+    assert {str(t) for t in TRANSITIONS[S(current)]} == DESIGNED_NEXT[current]
 
 
 def test_happy_path_reaches_report_issued():
@@ -83,10 +67,9 @@ def test_rematching_loops_are_allowed():
 
 
 def test_cancel_only_before_testing_starts():
-    before_testing = {"SUBMITTED", "MATCHING", "UNMATCHED", "OFFERED", "ACCEPTED", "SCHEDULED", "SAMPLES_RECEIVED"}
     for s in S:
-        assert can_transition(s, S.CANCELLED) == (s in before_testing), s
-    assert {str(s) for s in CANCELLABLE} == before_testing
+        assert can_transition(s, S.CANCELLED) == (s in BEFORE_TESTING), s
+    assert {str(s) for s in CANCELLABLE} == BEFORE_TESTING
 
 
 def test_every_status_is_reachable_from_submitted():
