@@ -101,8 +101,8 @@ class Bus:
         def enough() -> list:
             found = self.events(kind, **match)
             return found if len(found) >= count else []
-        return await until(enough, timeout, lambda: f"{count} {kind.__name__} {match}; saw {self.events(kind, **match)}",
-                           interval=0.1)
+        return await until(enough, timeout, interval=0.1,
+                           what=lambda: f"{count} {kind.__name__} {match}; saw {self.events(kind, **match)}")
 
     def statuses(self, request_id) -> list[ev.StatusChanged]:
         return sorted(self.events(ev.StatusChanged, request_id=request_id), key=lambda e: e.seq)
@@ -127,23 +127,25 @@ async def private_bus(broker_env: dict[str, str], topics: tuple[str, ...]):
 
 
 async def wait_ready(bus: Bus, child, log: Path, timeout: float = 120) -> None:
-    """The worker consumes from 'latest', so publish probe labs on every partition
-    until each comes back broadcast: then every partition is assigned and consumed."""
+    """The worker consumes from 'latest', so publish probe labs on every partition until
+    each is in the supply table of every scheduler app running here, in every partition:
+    then every partition is assigned and consumed. (Their SupplyChanged on the topic
+    would not do: any scheduler on the broker, another test run's too, broadcasts them.)"""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     probe, method = f"probe-{uuid.uuid4().hex[:8]}", method_code()
-    probes = {f"{probe}-{p}" for p in range(PARTITIONS)}
-
-    def all_back() -> bool:
-        return probes <= {e.lab_id for e in bus.events(ev.SupplyChanged)}
-    while loop.time() < deadline:
-        if child.poll() is not None:
-            break
-        for p in range(PARTITIONS):
-            await bus.publish(LABS.name, f"{probe}-{p}", lab_profile(f"{probe}-{p}", method), partition=p)
-        if await within(all_back, 1.5, interval=0.1):  # else published before a partition was read: again
-            return
-    raise AssertionError(f"scheduler not ready in {timeout} s\n{log.read_text(errors='replace')[-4000:]}")
+    probes, why = [f"{probe}-{p}" for p in range(PARTITIONS)], f"not ready in {timeout:g} s"
+    try:
+        async with supply_changelogs(bus.bootstrap, from_end=False, timeout=timeout, child=child) as changelogs:
+            while loop.time() < deadline and child.poll() is None:
+                for p, lab_id in enumerate(probes):
+                    await bus.publish(LABS.name, lab_id, lab_profile(lab_id, method), partition=p)
+                # Not back in time: published before a partition was read. Again.
+                if await within(lambda: changelogs.held(probes, "profile"), 1.5, interval=0):
+                    return
+    except AssertionError as exc:  # its worker exited, or its tables never came
+        why = str(exc)
+    raise AssertionError(f"scheduler {why}\n{log.read_text(errors='replace')[-4000:]}")
 
 
 RUNNING: dict[str, Counter] = {}  # bootstrap -> app ids of the scheduler workers this process runs on it
@@ -218,49 +220,63 @@ async def _spawn_many(base: dict, tmp_path: Path, workers: int):
 
 async def add_lab(bus: Bus, lab_id: str, method: str, *, slots: int = 1, status: str = "active", **profile) -> None:
     """Publish a lab's profile and capacity; wait until the request side of every
-    scheduler app running on the broker holds both, in every partition."""
-    apps = sorted(RUNNING.get(bus.bootstrap, ()))
-    assert apps, "no scheduler app is running (see running()): nothing would take the lab"
-    async with supply_changelogs(bus.bootstrap, apps) as changelogs:
+    scheduler app running here holds both, in every partition."""
+    async with supply_changelogs(bus.bootstrap) as changelogs:
         await bus.publish(LABS.name, lab_id, lab_profile(lab_id, method, status=status, **profile))
         await bus.publish("labbook.capacity.v1", lab_id, capacity(lab_id, method, slots=slots))
-        await changelogs.until_held(lab_id)
+        both = ("profile", "capacity")
+        await until(lambda: changelogs.held([lab_id], *both), 60,
+                    lambda: f"lab {lab_id} in the supply tables; lacking in {changelogs.missing([lab_id], *both)}")
 
 
 class SupplyChangelogs:
     """What the request side writes to its `supply` table, read from the table's
     changelog: a record there is in the table (Faust writes the table, then the log)."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, apps: list[str]) -> None:
-        self.consumer, self.apps = consumer, apps
-        self.held: dict[str, set[tuple[str, int]]] = {}  # lab_id -> (changelog, partition) with all of it
+    def __init__(self, consumer: AIOKafkaConsumer, topics: list[str]) -> None:
+        self.consumer, self.topics = consumer, topics
+        self.records: dict[str, dict[tuple[str, int], dict]] = {}  # lab_id -> (changelog, partition) -> record
 
-    async def _read(self) -> None:
+    async def held(self, lab_ids: list[str], *fields: str) -> bool:
+        """Whether every partition of every changelog holds each lab, with these fields set
+        (reading what has come since the last look)."""
         for tp, messages in (await self.consumer.getmany(timeout_ms=100)).items():
             for m in messages:
                 record = json.loads(m.value) if m.value else None
-                if record and record.get("profile") and record.get("capacity"):
-                    self.held.setdefault(json.loads(m.key), set()).add((tp.topic, tp.partition))
+                self.records.setdefault(json.loads(m.key), {})[(tp.topic, tp.partition)] = record
+        return not self.missing(lab_ids, *fields)
 
-    async def until_held(self, lab_id: str, timeout: float = 60) -> None:
-        """Until every app's table holds the lab's profile and capacity in every partition."""
-        wanted = {(f"{app}-supply-changelog", p) for app in self.apps for p in range(PARTITIONS)}
-
-        async def held() -> bool:
-            await self._read()
-            return wanted <= self.held.get(lab_id, set())
-        await until(held, timeout, lambda: f"lab {lab_id} in {sorted(wanted - self.held.get(lab_id, set()))}",
-                    interval=0)
+    def missing(self, lab_ids: list[str], *fields: str) -> list[tuple[str, int]]:
+        """The (changelog, partition) pairs that lack one of the labs or one of its fields."""
+        def has(lab_id: str, tp: tuple[str, int]) -> bool:
+            record = self.records.get(lab_id, {}).get(tp) or {}
+            return all(record.get(f) for f in fields)
+        return sorted({(t, p) for lab_id in lab_ids for t in self.topics for p in range(PARTITIONS)
+                       if not has(lab_id, (t, p))})
 
 
 @asynccontextmanager
-async def supply_changelogs(bootstrap: str, apps: list[str]):
-    """The apps' supply changelogs from their current ends: only what is written after."""
+async def supply_changelogs(bootstrap: str, *, from_end: bool = True, timeout: float = 60, child=None):
+    """The supply changelogs of every scheduler app running here (running()), once each
+    exists (the app has started its tables): from their current ends, so only what is
+    written after shows, or from their beginnings."""
+    apps = sorted(RUNNING.get(bootstrap, ()))
+    assert apps, "no scheduler app is running here (see running())"
+    names = [f"{app}-supply-changelog" for app in apps]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await assign_from_end(consumer, *(Topic(f"{app}-supply-changelog", "lab_id", ()) for app in apps))
-        yield SupplyChangelogs(consumer, apps)
+        async def created() -> bool:
+            assert child is None or child.poll() is None, "the scheduler worker exited"
+            return set(names) <= await consumer.topics()
+        await until(created, timeout, f"the changelogs {names}")
+        topics = [Topic(name, "lab_id", ()) for name in names]
+        if from_end:
+            await assign_from_end(consumer, *topics)
+        else:
+            consumer.assign([TopicPartition(name, p) for name in names for p in range(PARTITIONS)])
+            await consumer.seek_to_beginning()
+        yield SupplyChangelogs(consumer, names)
     finally:
         await consumer.stop()
 
