@@ -76,9 +76,9 @@ async def test_agent_advertises_beats_and_accepts_by_policy(labs, scheduler, set
             await until_offer(labs, me, good.offer_id, status="accepted")
             found = await collect(tail, lambda env, ev: isinstance(ev, OfferAccepted) and mine(env, ev), count=1)
             assert found[0][3].offer_id == good.offer_id
-            log = tmp_path / "agent.log"
+            log, others = tmp_path / "agent.log", (too_soon, other_method)
             await until(lambda: all(f"offer {o.offer_id} ({o.method_code}) left for a person" in log.read_text()
-                                    for o in (too_soon, other_method)), 30, "the agent to leave the others for a person")
+                                    for o in others), 30, "the agent to leave the other two for a person")
             for offer in (too_soon, other_method):
                 assert (await until_offer(labs, me, offer.offer_id))["status"] == "pending"
     log = (tmp_path / "agent.log").read_text()
