@@ -2,21 +2,21 @@
 its own LABBOOK_HOME and port), and readers for what reached it."""
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from schemas.envelope import Event, decode
+from schemas.envelope import Envelope, Event, MessageRejected, decode
 from schemas.topics import Topic
 from services.common.kafka import assign_from_start
 
 from .processes import ROOT, free_port
+from .waits import until  # its home was here: importers of tests.support.brokers.until still find it
 
 
 def free_port_pair() -> int:
@@ -50,24 +50,27 @@ async def read_topic(bootstrap: str, topic: Topic, keep: Callable[[Event], bool]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        ends = await assign_from_start(consumer, topic)
-        found = []
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            for messages in (await consumer.getmany(timeout_ms=500)).values():
-                found += [event for m in messages if keep(event := decode(m.value)[1])]
-        return found
+        await assign_from_start(consumer, topic)
+        return [event for _, event in await read_to_end(consumer) if keep(event)]
     finally:
         await consumer.stop()
 
 
-async def until(check: Callable[[], Awaitable], timeout: float, what: str, interval: float = 0.2):
-    """Await check() until it returns something truthy; that value."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := await check()):
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(interval)
-    return result
+async def read_to_end(consumer: AIOKafkaConsumer) -> list[tuple[Envelope, Event]]:
+    """Every message from the consumer's positions up to its partitions' ends as they are
+    now, decoded (what does not decode, e.g. another test's poison, left out): all that
+    was acked before the call, and no waiting for what may come."""
+    parts = list(consumer.assignment())
+    ends = await consumer.end_offsets(parts)
+    found = []
+    while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
+        for messages in (await consumer.getmany(timeout_ms=500)).values():
+            for m in messages:
+                try:
+                    found.append(decode(m.value))
+                except MessageRejected:
+                    continue
+    return found
 
 
 async def assign_from_end(consumer: AIOKafkaConsumer, *topics: Topic) -> None:
@@ -87,14 +90,34 @@ async def until_group_stable(bootstrap: str, group: str, members: int, timeout: 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
+        async def stable() -> bool:
             (response,) = await admin.describe_consumer_groups([group])
             _error, _id, state, _type, _protocol, found = response.groups[0][:6]
-            if state == "Stable" and len(found) == members:
-                return
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"consumer group {group} did not settle with {members} members in {timeout:g} s")
+            return state == "Stable" and len(found) == members
+        await until(stable, timeout, f"consumer group {group} to settle with {members} members")
+    finally:
+        await admin.close()
+
+
+async def end_offsets(bootstrap: str, *topics: Topic) -> dict[TopicPartition, int]:
+    """The topics' current end offsets, every partition."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return await consumer.end_offsets([TopicPartition(t.name, p) for t in topics for p in range(t.partitions)])
+    finally:
+        await consumer.stop()
+
+
+async def until_committed(bootstrap: str, group: str, offsets: dict[TopicPartition, int], timeout: float) -> None:
+    """Wait until the consumer group has committed at least these offsets (the next
+    offset to read, per partition): what it took before them a successor never reads again."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        async def committed() -> bool:
+            found = await admin.list_consumer_group_offsets(group, partitions=list(offsets))
+            return all(tp in found and found[tp].offset >= wanted for tp, wanted in offsets.items())
+        await until(committed, timeout, f"group {group} to commit {offsets}")
     finally:
         await admin.close()

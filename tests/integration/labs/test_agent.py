@@ -4,6 +4,7 @@ import json
 import sys
 from datetime import datetime, timedelta, timezone
 
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from schemas.events import CapacityAdvertised, OfferAccepted
@@ -11,6 +12,7 @@ from schemas.topics import CAPACITY, LAB_RESPONSES
 from services.labs.app import create_app
 from services.labs.settings import LabsSettings
 from tests.support.processes import ROOT, free_port, spawn
+from tests.support.waits import until
 
 from .conftest import METHOD, OTHER_METHOD, collect, kafka_tail, offer_made, token, until_offer, window
 
@@ -74,7 +76,9 @@ async def test_agent_advertises_beats_and_accepts_by_policy(labs, scheduler, set
             await until_offer(labs, me, good.offer_id, status="accepted")
             found = await collect(tail, lambda env, ev: isinstance(ev, OfferAccepted) and mine(env, ev), count=1)
             assert found[0][3].offer_id == good.offer_id
-            await asyncio.sleep(1.0)  # a few more polls: the others stay for a person
+            log, others = tmp_path / "agent.log", (too_soon, other_method)
+            await until(lambda: all(f"offer {o.offer_id} ({o.method_code}) left for a person" in log.read_text()
+                                    for o in others), 30, "the agent to leave the other two for a person")
             for offer in (too_soon, other_method):
                 assert (await until_offer(labs, me, offer.offer_id))["status"] == "pending"
     log = (tmp_path / "agent.log").read_text()
@@ -144,22 +148,38 @@ async def test_offers_are_handled_by_hand_through_the_cli(labs, scheduler):
     assert rc == 1 and "offer_not_pending" in err
 
 
+async def unavailable_api(port: int, asked: list):
+    """Stands in for a labs API that is down: every call answers 503, and is counted."""
+    async def refuse(request: web.Request) -> web.Response:
+        asked.append(request.path)
+        return web.Response(status=503)
+    app = web.Application()
+    app.router.add_route("*", "/{path:.*}", refuse)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
 async def test_agent_waits_out_an_unavailable_api_and_logs_it_once(labs, settings, tmp_path):
     lab = await labs.register()
-    port = free_port()
+    port, asked = free_port(), []
     log_path = tmp_path / "agent.log"
+    down = await unavailable_api(port, asked)
     with spawn(agent_run(f"http://127.0.0.1:{port}", lab["id"], lab_toml(tmp_path / "lab.toml")), {}, log_path):
-        await asyncio.sleep(3)
+        try:
+            await until(lambda: len(asked) >= 2, 30, "a second failed round of the agent")  # backed off between
+        finally:
+            await down.cleanup()
         assert log_path.read_text().count("unavailable") == 1, log_path.read_text()
         server = TestServer(create_app(LabsSettings()), host="127.0.0.1", port=port)
         async with kafka_tail(settings.kafka_bootstrap, CAPACITY) as tail:
             await server.start_server()
             try:
                 found = await collect(tail, lambda env, ev: ev.lab_id == lab["id"], count=1, timeout=40)
-                for _ in range(100):  # the agent logs the recovery once its round is done
-                    if "answers again" in log_path.read_text():
-                        break
-                    await asyncio.sleep(0.1)
+                # The agent logs the recovery once its round is done.
+                await until(lambda: "answers again" in log_path.read_text(), 10, "the agent to log its recovery",
+                            interval=0.1)
             finally:
                 await server.close()
     assert found and found[0][3].items[0].method_code == METHOD, log_path.read_text()

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
-from contextlib import asynccontextmanager
+from collections import Counter
+from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,10 +14,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from schemas import events as ev
 from schemas.envelope import Envelope, MessageRejected, decode
 from schemas.states import check_transition
-from schemas.topics import LAB_RESPONSES, LABS, PARTITIONS, REQUESTS, RESERVATIONS
+from schemas.topics import LAB_RESPONSES, LABS, PARTITIONS, REQUESTS, RESERVATIONS, Topic
 from services.common.kafka import ensure_topics
-from tests.support.brokers import kafka
+from tests.support.brokers import assign_from_end, kafka
 from tests.support.processes import free_port, python_module, spawn
+from tests.support.waits import until, within
 
 SAMARA = (53.2077, 50.1355)
 
@@ -85,23 +88,21 @@ class Bus:
         await self.consumer.stop()
         await self.producer.stop()
 
-    async def publish(self, topic: str, key: str, event: ev.Event, partition: int | None = None) -> None:
+    async def publish(self, topic: str, key: str, event: ev.Event, partition: int | None = None):
+        """Send and wait for the ack; the record's metadata (topic, partition, offset)."""
         value = Envelope.wrap(event, producer="test").to_bytes()
-        await self.producer.send_and_wait(topic, value, key=key.encode(), partition=partition)
+        return await self.producer.send_and_wait(topic, value, key=key.encode(), partition=partition)
 
     def events(self, kind: type, **match) -> list:
         return [e for _, _, _, e in self.seen if isinstance(e, kind)
                 and all(str(getattr(e, k)) == str(v) for k, v in match.items())]
 
     async def wait(self, kind: type, count: int = 1, timeout: float = 60, **match) -> list:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
+        def enough() -> list:
             found = self.events(kind, **match)
-            if len(found) >= count:
-                return found
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"wanted {count} {kind.__name__} {match}; saw {self.events(kind, **match)}")
+            return found if len(found) >= count else []
+        return await until(enough, timeout, interval=0.1,
+                           what=lambda: f"{count} {kind.__name__} {match}; saw {self.events(kind, **match)}")
 
     def statuses(self, request_id) -> list[ev.StatusChanged]:
         return sorted(self.events(ev.StatusChanged, request_id=request_id), key=lambda e: e.seq)
@@ -126,35 +127,65 @@ async def private_bus(broker_env: dict[str, str], topics: tuple[str, ...]):
 
 
 async def wait_ready(bus: Bus, child, log: Path, timeout: float = 120) -> None:
-    """The worker consumes from 'latest', so publish probe labs on every partition
-    until each comes back broadcast: then every partition is assigned and consumed."""
+    """The worker consumes from 'latest', so publish probe labs on every partition until
+    each is in the supply table of every scheduler app running here, in every partition:
+    then every partition is assigned and consumed. (Their SupplyChanged on the topic
+    would not do: any scheduler on the broker, another test run's too, broadcasts them.)"""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     probe, method = f"probe-{uuid.uuid4().hex[:8]}", method_code()
-    while loop.time() < deadline:
-        if child.poll() is not None:
-            break
-        for p in range(PARTITIONS):
-            await bus.publish(LABS.name, f"{probe}-{p}", lab_profile(f"{probe}-{p}", method), partition=p)
-        await asyncio.sleep(1.5)
-        got = {e.lab_id for e in bus.events(ev.SupplyChanged) if e.lab_id.startswith(probe)}
-        if len(got) == PARTITIONS:
-            return
-    raise AssertionError(f"scheduler not ready in {timeout} s\n{log.read_text(errors='replace')[-4000:]}")
+    probes, why = [f"{probe}-{p}" for p in range(PARTITIONS)], f"not ready in {timeout:g} s"
+    try:
+        async with supply_changelogs(bus.bootstrap, from_end=False, timeout=timeout, child=child) as changelogs:
+            while loop.time() < deadline and child.poll() is None:
+                for p, lab_id in enumerate(probes):
+                    await bus.publish(LABS.name, lab_id, lab_profile(lab_id, method), partition=p)
+                # Not back in time: published before a partition was read. Again.
+                if await within(lambda: changelogs.held(probes, "profile"), 1.5, interval=0):
+                    return
+    except AssertionError as exc:  # its worker exited, or its tables never came
+        why = str(exc)
+    raise AssertionError(f"scheduler {why}\n{log.read_text(errors='replace')[-4000:]}")
+
+
+RUNNING: dict[str, Counter] = {}  # bootstrap -> app ids of the scheduler workers this process runs on it
+
+
+@contextmanager
+def running(bootstrap: str, app_id: str):
+    """Count a scheduler app as running while the block runs: add_lab waits for every one."""
+    apps = RUNNING.setdefault(bootstrap, Counter())
+    apps[app_id] += 1
+    try:
+        yield
+    finally:
+        apps[app_id] -= 1
+        if apps[app_id] <= 0:
+            del apps[app_id]
+
+
+class Workers(list):
+    """The (child, log) pairs of one scheduler app's workers, with the app's id (its
+    consumer group) and each worker's base URL (/metrics, /healthz) in the same order."""
+
+    def __init__(self, children, app_id: str, urls: list[str]) -> None:
+        super().__init__(children)
+        self.app_id, self.urls = app_id, urls
 
 
 @asynccontextmanager
 async def scheduler(bus: Bus, tmp_path: Path, *, workers: int = 1, app_id: str | None = None,
                     cleanup: bool = True, **env):
-    """Worker subprocesses; cleanup=False keeps the app's changelogs for a successor."""
+    """Worker subprocesses (Workers); cleanup=False keeps the app's changelogs for a successor."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     app_id = app_id or f"test-scheduler-{uuid.uuid4().hex[:8]}"
     base = {"SCHEDULER_APP_ID": app_id, "LABBOOK_HOME": str(tmp_path), "KAFKA_BOOTSTRAP": bus.bootstrap,
             "SCHEDULER_AUTO_OFFSET_RESET": "latest", "SCHEDULER_OFFER_SCAN_INTERVAL_S": "0.5",
             **{f"SCHEDULER_{k.upper()}": str(v) for k, v in env.items()}}
     try:
-        async with _spawn_many(base, tmp_path, workers) as children:
-            yield children
+        with running(bus.bootstrap, app_id):
+            async with _spawn_many(base, tmp_path, workers) as (children, urls):
+                yield Workers(children, app_id, urls)
     finally:
         if cleanup:
             await _delete_internal_topics(bus.bootstrap, app_id)
@@ -178,20 +209,76 @@ async def _delete_internal_topics(bootstrap: str, app_id: str) -> None:
 async def _spawn_many(base: dict, tmp_path: Path, workers: int):
     from contextlib import ExitStack
     with ExitStack() as stack:
-        children = []
+        children, urls = [], []
         for i in range(workers):
-            log = tmp_path / f"scheduler-{i}.log"
-            env = {**base, "SCHEDULER_PORT": str(free_port()), "LABBOOK_HOME": str(tmp_path / f"w{i}")}
+            log, port = tmp_path / f"scheduler-{i}.log", free_port()
+            env = {**base, "SCHEDULER_PORT": str(port), "LABBOOK_HOME": str(tmp_path / f"w{i}")}
             children.append((stack.enter_context(spawn(python_module("services.booking.scheduler"), env, log)), log))
-        yield children
+            urls.append(f"http://127.0.0.1:{port}")
+        yield children, urls
 
 
 async def add_lab(bus: Bus, lab_id: str, method: str, *, slots: int = 1, status: str = "active", **profile) -> None:
-    """Publish a lab's profile and capacity; wait until every request partition holds both."""
-    await bus.publish(LABS.name, lab_id, lab_profile(lab_id, method, status=status, **profile))
-    await bus.publish("labbook.capacity.v1", lab_id, capacity(lab_id, method, slots=slots))
-    await bus.wait(ev.SupplyChanged, count=2 * PARTITIONS, lab_id=lab_id)
-    await asyncio.sleep(0.5)  # the request side applies the broadcast just after it lands
+    """Publish a lab's profile and capacity; wait until the request side of every
+    scheduler app running here holds both, in every partition."""
+    async with supply_changelogs(bus.bootstrap) as changelogs:
+        await bus.publish(LABS.name, lab_id, lab_profile(lab_id, method, status=status, **profile))
+        await bus.publish("labbook.capacity.v1", lab_id, capacity(lab_id, method, slots=slots))
+        both = ("profile", "capacity")
+        await until(lambda: changelogs.held([lab_id], *both), 60,
+                    lambda: f"lab {lab_id} in the supply tables; lacking in {changelogs.missing([lab_id], *both)}")
+
+
+class SupplyChangelogs:
+    """What the request side writes to its `supply` table, read from the table's
+    changelog: a record there is in the table (Faust writes the table, then the log)."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, topics: list[str]) -> None:
+        self.consumer, self.topics = consumer, topics
+        self.records: dict[str, dict[tuple[str, int], dict]] = {}  # lab_id -> (changelog, partition) -> record
+
+    async def held(self, lab_ids: list[str], *fields: str) -> bool:
+        """Whether every partition of every changelog holds each lab, with these fields set
+        (reading what has come since the last look)."""
+        for tp, messages in (await self.consumer.getmany(timeout_ms=100)).items():
+            for m in messages:
+                record = json.loads(m.value) if m.value else None
+                self.records.setdefault(json.loads(m.key), {})[(tp.topic, tp.partition)] = record
+        return not self.missing(lab_ids, *fields)
+
+    def missing(self, lab_ids: list[str], *fields: str) -> list[tuple[str, int]]:
+        """The (changelog, partition) pairs that lack one of the labs or one of its fields."""
+        def has(lab_id: str, tp: tuple[str, int]) -> bool:
+            record = self.records.get(lab_id, {}).get(tp) or {}
+            return all(record.get(f) for f in fields)
+        return sorted({(t, p) for lab_id in lab_ids for t in self.topics for p in range(PARTITIONS)
+                       if not has(lab_id, (t, p))})
+
+
+@asynccontextmanager
+async def supply_changelogs(bootstrap: str, *, from_end: bool = True, timeout: float = 60, child=None):
+    """The supply changelogs of every scheduler app running here (running()), once each
+    exists (the app has started its tables): from their current ends, so only what is
+    written after shows, or from their beginnings."""
+    apps = sorted(RUNNING.get(bootstrap, ()))
+    assert apps, "no scheduler app is running here (see running())"
+    names = [f"{app}-supply-changelog" for app in apps]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        async def created() -> bool:
+            assert child is None or child.poll() is None, "the scheduler worker exited"
+            return set(names) <= await consumer.topics()
+        await until(created, timeout, f"the changelogs {names}")
+        topics = [Topic(name, "lab_id", ()) for name in names]
+        if from_end:
+            await assign_from_end(consumer, *topics)
+        else:
+            consumer.assign([TopicPartition(name, p) for name in names for p in range(PARTITIONS)])
+            await consumer.seek_to_beginning()
+        yield SupplyChangelogs(consumer, names)
+    finally:
+        await consumer.stop()
 
 
 RESERVATIONS_TOPIC = RESERVATIONS.name
@@ -207,8 +294,9 @@ def assert_timeline(statuses: list[ev.StatusChanged]) -> list[str]:
     return [str(s.status) for s in statuses]
 
 
-async def submit(bus: Bus, req: ev.RequestSubmitted) -> None:
-    await bus.publish(REQUESTS.name, str(req.request_id), req)
+async def submit(bus: Bus, req: ev.RequestSubmitted):
+    """Publish the request; its record's metadata."""
+    return await bus.publish(REQUESTS.name, str(req.request_id), req)
 
 
 async def respond(bus: Bus, event: ev.Event) -> None:

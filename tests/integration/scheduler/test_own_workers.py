@@ -3,12 +3,15 @@ killed worker's successor resuming from the tables. Apart from test_flow.py, who
 shared worker would take these requests too (each app consumes every partition)."""
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import uuid
 
+from aiokafka import TopicPartition
+
 from schemas import events as ev
+from schemas.topics import RESERVATIONS
+from tests.support.brokers import end_offsets, until_committed
 
 from .support import add_lab, assert_timeline, method_code, offered, request, respond, scheduler, submit, wait_ready
 
@@ -35,9 +38,13 @@ async def test_a_killed_workers_successor_resumes_from_the_tables(bus, tmp_path)
         child, log = children[0]
         await wait_ready(bus, child, log)
         await add_lab(bus, lab, method)
-        await submit(bus, req)
+        sent = await submit(bus, req)
         offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
-        await asyncio.sleep(4)  # past the commit interval, so the successor starts after these
+        # The successor starts after these: the group has committed past the request and
+        # past all that reservations.v1 carried up to the offer (the lab, the grant, ...).
+        past = await end_offsets(bus.bootstrap, RESERVATIONS)
+        past[TopicPartition(sent.topic, sent.partition)] = sent.offset + 1
+        await until_committed(bus.bootstrap, app_id, past, timeout=30)
         os.killpg(child.pid, signal.SIGKILL)
         child.wait(10)
     async with scheduler(bus, tmp_path / "second", app_id=app_id, offer_ttl_s=3600) as children:

@@ -1,14 +1,16 @@
 """Two scheduler workers share the 4 partitions; under load no slot is ever double-booked."""
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections import defaultdict
 
 from schemas import events as ev
 from schemas.topics import OFFERS, REQUESTS, RESERVATIONS, STATUS
+from tests.support.brokers import until_group_stable
+from tests.support.waits import until
 
 from .support import Bus, add_lab, method_code, request, scheduler, wait_ready
+from .test_vitals import processed, samples
 
 REQUESTS_N, SLOTS = 200, 2
 
@@ -22,23 +24,14 @@ def peak_overlap(intervals: list[tuple]) -> int:
     return best
 
 
-async def wait_logs(children, text: str, timeout: float = 90) -> None:
-    for _ in range(int(timeout * 5)):
-        if all(text in log.read_text(errors="replace") for _, log in children):
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not every worker logged {text!r}")
-
-
 async def test_two_workers_never_double_book(kafka, tmp_path):
     bus = Bus(kafka, (STATUS.name, OFFERS.name, RESERVATIONS.name))
     await bus.start()
     try:
-        async with scheduler(bus, tmp_path, workers=2, offer_ttl_s=3600) as children:
-            await wait_logs(children, "[^Worker]: Ready")
-            await wait_ready(bus, *children[0])
-            await asyncio.sleep(5)  # let the group settle on both members, then check again
-            await wait_ready(bus, *children[0])
+        async with scheduler(bus, tmp_path, workers=2, offer_ttl_s=3600) as workers:
+            # Both members in the group and its rebalance done, then every partition read.
+            await until_group_stable(bus.bootstrap, workers.app_id, members=2, timeout=120)
+            await wait_ready(bus, *workers[0])
             method = method_code()
             labs = [f"lab-{i}-{uuid.uuid4().hex[:6]}" for i in range(2)]
             for lab in labs:
@@ -64,8 +57,11 @@ async def test_two_workers_never_double_book(kafka, tmp_path):
             placed = sum(1 for s in final.values() if s == "OFFERED")
             assert 0 < placed < REQUESTS_N  # capacity is short on purpose
             assert all(s in ("OFFERED", "UNMATCHED") for s in final.values())
-            for lab_children in children:  # both workers did work and are still running
-                assert lab_children[0].poll() is None
+            # Both workers did work (each holds two of the four request partitions) and are still running.
+            submitted = [processed(await samples(url), "scheduler-requests", "RequestSubmitted")
+                         for url in workers.urls]
+            assert all(n > 0 for n in submitted) and sum(submitted) >= REQUESTS_N, submitted
+            assert all(child.poll() is None for child, _ in workers)
     finally:
         await bus.stop()
 
@@ -76,12 +72,7 @@ def _bytes(event) -> bytes:
 
 
 async def _until_settled(bus: Bus, reqs, timeout: float = 180) -> None:
-    for _ in range(int(timeout * 2)):
-        done = 0
-        for r in reqs:
-            statuses = bus.statuses(r.request_id)
-            done += bool(statuses) and statuses[-1].status in ("OFFERED", "UNMATCHED")
-        if done == len(reqs):
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"only {done} of {len(reqs)} requests settled")
+    def settled() -> int:
+        return sum(bool(s := bus.statuses(r.request_id)) and s[-1].status in ("OFFERED", "UNMATCHED") for r in reqs)
+    await until(lambda: settled() == len(reqs), timeout, lambda: f"all {len(reqs)} requests to settle, {settled()} did",
+                interval=0.5)

@@ -4,7 +4,6 @@ move when a request is processed, and an idle worker holding nothing is healthy.
 the checks are lower bounds.)"""
 from __future__ import annotations
 
-import asyncio
 import uuid
 from contextlib import asynccontextmanager
 
@@ -14,8 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from schemas import events as ev
 from schemas.topics import PARTITIONS, REQUESTS, RESERVATIONS
 from tests.support.processes import free_port, python_module, spawn
+from tests.support.waits import until
 
-from .support import _delete_internal_topics, offered, wait_ready
+from .support import _delete_internal_topics, offered, running, wait_ready
 
 
 @asynccontextmanager
@@ -28,7 +28,7 @@ async def worker(bus, tmp_path, app_id: str | None = None, *, ready: bool = True
            "SCHEDULER_AUTO_OFFSET_RESET": "latest", "SCHEDULER_PORT": str(port)}
     log = tmp_path / "scheduler.log"
     try:
-        with spawn(python_module("services.booking.scheduler"), env, log) as child:
+        with running(bus.bootstrap, app_id), spawn(python_module("services.booking.scheduler"), env, log) as child:
             if ready:
                 await wait_ready(bus, child, log)
             yield child, log, f"http://127.0.0.1:{port}"
@@ -56,14 +56,13 @@ def processed(figures: dict, agent: str, kind: str) -> float:
 
 
 async def until_counted(base: str, before: dict, wanted: list[tuple[str, str]], timeout: float = 30) -> dict:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        now = await samples(base)
-        if all(processed(now, a, k) > processed(before, a, k) for a, k in wanted):
-            return now
-        assert loop.time() < deadline, f"not counted: {[(a, k, processed(now, a, k)) for a, k in wanted]}"
-        await asyncio.sleep(0.5)
+    last: dict = {}
+
+    async def counted() -> dict | None:
+        last.update(now := await samples(base))
+        return now if all(processed(now, a, k) > processed(before, a, k) for a, k in wanted) else None
+    return await until(counted, timeout, lambda: f"counts of {[(a, k, processed(last, a, k)) for a, k in wanted]}",
+                       interval=0.5)
 
 
 async def test_metrics_count_a_processed_request_and_an_idle_worker_is_healthy(bus, tmp_path):
