@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -19,15 +19,10 @@ from schemas.values import AccreditationStatus
 from .calendar import Calendar, Window, Windows, by_method
 from .labindex import EPOCH, US, MethodTable, index_labs, km_from, micros
 from .outlook import Outlook
-from .scoring import DAY, completion_score, shipping_days, static_score
+from .scoring import DAY, completion_score, end_of_day, latest_test_end, shipping_days, static_score
 from .settings import SchedulerSettings
 
 NO_LABS = np.zeros(0, dtype=np.int64)
-
-
-def end_of_day(day: date) -> datetime:
-    """A deadline or valid-until date covers the whole day, UTC."""
-    return datetime.combine(day + DAY, time(), timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -136,9 +131,8 @@ class Option:
 
 def _option(demand: Demand, lab: LabState, now: datetime, settings: SchedulerSettings) -> Option:
     km = km_from(demand.origin, lab.lat, lab.lon)
-    reporting = timedelta(days=settings.reporting_days)
     # The report is issued under the accreditation, so it must still be valid then.
-    latest = min(end_of_day(demand.deadline), end_of_day(lab.valid_until)) - reporting
+    latest = latest_test_end(settings.reporting_days, demand.deadline, lab.valid_until)
     return Option(lab, demand.method, lab.terms[demand.method], km,
                   now + shipping_days(km, settings) * DAY, latest, lab.lab_id in demand.preferred)
 
@@ -146,11 +140,10 @@ def _option(demand: Demand, lab: LabState, now: datetime, settings: SchedulerSet
 def _static_stages(demand: Demand, now: datetime, settings: SchedulerSettings):
     """(reason, keep) in order; a request's reason is the stage that removed the last lab."""
     live_since = now - timedelta(hours=settings.liveness_hours)
-    reporting = timedelta(days=settings.reporting_days)
     return (
         (Reason.SAMPLES_EXCEED_LAB_LIMIT, lambda o: demand.samples <= o.terms.max_samples),
         (Reason.ACCREDITATION_EXPIRES_BEFORE_DEADLINE,
-         lambda o: o.release + o.terms.duration + reporting <= end_of_day(o.lab.valid_until)),
+         lambda o: o.release + o.terms.duration <= latest_test_end(settings.reporting_days, o.lab.valid_until)),
         (Reason.LAB_AGENT_OFFLINE, lambda o: o.lab.heartbeat_at is not None and o.lab.heartbeat_at >= live_since),
     )
 
@@ -200,7 +193,7 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     if not len(table):
         return Unmatched(demand.request_id, Reason.NO_ACCREDITED_LAB)
     now_us = micros(now)
-    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now, now_us)
+    outlook = Outlook.of(calendar, table, demand.method, settings, now, now_us)
     barred, preferred = table.nobody, NO_LABS
     if demand.excluded or demand.declined or demand.preferred:
         allowed = demand.preferred - demand.excluded - demand.declined
@@ -229,7 +222,7 @@ def promising(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     if not len(table):
         return []
     now_us = micros(now)
-    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now, now_us)
+    outlook = Outlook.of(calendar, table, demand.method, settings, now, now_us)
     bounds = outlook.bounds(short, demand, now_us, settings)
     bounds[table.positions(demand.excluded | demand.declined)] = np.inf
     bounds[table.positions(demand.preferred)] -= settings.bonus_preferred
@@ -268,7 +261,7 @@ class _Search:
             lab.lab_id, method, release, terms.duration, terms.windows)
         # Within this request's deadline and the accreditation (a window already holds it;
         # the earliest fit ending too late means every later one does too).
-        latest_end = min(end_of_day(self.demand.deadline), end_of_day(lab.valid_until)) - self.reporting
+        latest_end = latest_test_end(s.reporting_days, self.demand.deadline, lab.valid_until)
         if start is None or start + terms.duration > latest_end:
             return
         load = self.calendar.booked_share(lab.lab_id, method, terms.windows)

@@ -27,39 +27,34 @@ import numpy as np
 
 from schemas import planning
 
-from .labindex import (DAY_US, NEVER as ALWAYS, WINDOW_END, WINDOW_START, MethodTable, Shortlist, micros,
-                       test_end_by)
+from .labindex import NEVER as ALWAYS, MethodTable, Shortlist, micros, test_end_by
+from .scoring import (BASE, DAY_US, DURATION, FIRST_WINDOW, FIXED, FLOOR, FREE_FROM, LAB, LOAD_TERM, MARGIN,
+                      MAX_SAMPLES, PAST_WINDOW, ROW_WIDTH, SHIPPING_US, STATE_WIDTH, USABLE_UNTIL, WINDOW_END,
+                      WINDOW_START, WINDOW_WIDTH, load_term)
 
 NEVER_FITS = np.iinfo(np.int64).max // 4
-# A bound is rounded differently from the exact score; this margin keeps it a lower
-# bound (a score unit is about a day, so 1e-6 is a tenth of a second).
-BOUND_MARGIN = 1e-6
-
-
 FIRST_ARRIVAL = timedelta(days=planning.MIN_SHIPPING_DAYS)  # no samples arrive sooner
-FREE_FROM, LOAD_TERM = range(2)  # the columns of Outlook.state
 
 
 class Outlook:
-    def __init__(self, calendar, table: MethodTable, method: str, weight_load: float, now_us: int) -> None:
-        self.calendar, self.table, self.method, self.weight_load = calendar, table, method, weight_load
+    def __init__(self, calendar, table: MethodTable, method: str, settings, now_us: int) -> None:
+        self.calendar, self.table, self.method, self.settings = calendar, table, method, settings
         self.since_us = now_us
         self.changes = calendar.changes.setdefault(method, [])
         self.seen_changes = len(self.changes)
         # A row per lab (the search reads one lab's at once); instants in float64 microseconds,
         # exact below 2**53. free_from 0: nothing known yet. lanes_free: per row of table.windows.
-        self.state = np.zeros((len(table), 2))
+        self.state = np.zeros((len(table), STATE_WIDTH))
         self.lanes_free = np.zeros(len(table.windows))
         for k, lab in enumerate(table.labs):
             self._update(k, lab)
 
     @classmethod
-    def of(cls, calendar, table: MethodTable, method: str, weight_load: float, now: datetime,
-           now_us: int) -> "Outlook":
+    def of(cls, calendar, table: MethodTable, method: str, settings, now: datetime, now_us: int) -> "Outlook":
         outlook = calendar.outlooks.get(method)
-        if (outlook is None or outlook.table is not table or outlook.weight_load != weight_load
+        if (outlook is None or outlook.table is not table or outlook.settings.weight_load != settings.weight_load
                 or now_us < outlook.since_us):
-            outlook = calendar.outlooks[method] = cls(calendar, table, method, weight_load, now_us)
+            outlook = calendar.outlooks[method] = cls(calendar, table, method, settings, now_us)
         outlook.since_us = now_us
         outlook._catch_up(now)
         return outlook
@@ -78,7 +73,7 @@ class Outlook:
     def _update(self, k: int, lab) -> None:
         windows = lab.terms[self.method].windows
         share = self.calendar.booked_share(lab.lab_id, self.method, windows)
-        self.state[k, LOAD_TERM] = self.weight_load * share
+        self.state[k, LOAD_TERM] = load_term(share, self.settings)
         for w, window in enumerate(windows, start=int(self.table.first_window[k])):  # the table's order
             at = self.calendar.lanes_free_from(lab.lab_id, self.method, window.slots)
             self.lanes_free[w] = ALWAYS if at is None else micros(at)
@@ -112,8 +107,7 @@ class Outlook:
 
 # Compiled: one pass over a method's labs (about 850 at 100x) per request; numpy's dozen
 # operations on them took a quarter of all matching time (per-call cost, not arithmetic).
-# A row of Shortlist.rows: floor, lab position k, then these.
-SHIPPING_US, USABLE_UNTIL, BASE, FIXED, MAX_SAMPLES, FIRST_WINDOW, PAST_WINDOW, DURATION = range(2, 10)
+# Rows and columns as scoring names them (module-level ints: numba freezes them at compile time).
 
 
 @numba.njit(inline="always")
@@ -141,7 +135,7 @@ def _lab(row, state, windows, lanes_free, now_us, samples, deadline_end, per_us)
     # The start is known where the window has a lane free from it on, or the samples arrive
     # by free_from (the earliest fit from before they could arrive, so none between).
     known = start >= lanes_free[w] or release <= state[FREE_FROM]
-    return row[BASE] + state[LOAD_TERM] + per_us * (start - now_us) - BOUND_MARGIN, start, known
+    return row[BASE] + state[LOAD_TERM] + per_us * (start - now_us) - MARGIN, start, known
 
 
 @numba.njit(cache=True, nogil=True)
@@ -169,16 +163,16 @@ def _search(rows, state, windows, lanes_free, barred, preferred, bonus, now_us, 
     pending_k, pending_bound, m = np.empty(rows.shape[0], np.int64), np.empty(rows.shape[0]), 0
     by_k = np.empty(rows.shape[0] if preferred.shape[0] else 0, np.int64)  # row of each lab
     for j in range(by_k.shape[0]):
-        by_k[int(rows[j, 1])] = j
+        by_k[int(rows[j, LAB])] = j
     for k in preferred:  # the bonus takes them out of the floor's order; Search.score has it
         bound = _lab(rows[by_k[k]], state[k], windows, lanes_free, now_us, samples, deadline_end, per_us)[0]
         if bound < np.inf:
             pending_k[m], pending_bound[m], m = k, bound - bonus, m + 1
     for j in range(rows.shape[0]):
         row = rows[j]
-        if row[0] > best:
+        if row[FLOOR] > best:
             break
-        k = int(row[1])
+        k = int(row[LAB])
         if barred[k]:
             continue
         bound, start, known = _lab(row, state[k], windows, lanes_free, now_us, samples, deadline_end, per_us)
@@ -201,7 +195,7 @@ def _search(rows, state, windows, lanes_free, barred, preferred, bonus, now_us, 
 def _bounds(rows, state, windows, lanes_free, now_us, samples, deadline_end, per_us):
     bounds = np.empty(rows.shape[0])
     for j in range(rows.shape[0]):
-        k = int(rows[j, 1])
+        k = int(rows[j, LAB])
         bounds[k] = _lab(rows[j], state[k], windows, lanes_free, now_us, samples, deadline_end, per_us)[0]
     return bounds
 
@@ -209,7 +203,8 @@ def _bounds(rows, state, windows, lanes_free, now_us, samples, deadline_end, per
 def compile_search() -> None:
     """Compile (or load from numba's cache) the search before the first request needs it:
     a cold compile takes about 2 s, which a worker should spend at start, not mid-event."""
-    rows, state, windows, lanes_free = np.zeros((1, DURATION + 1)), np.zeros((1, 2)), np.zeros((1, 3)), np.zeros(1)
+    rows, state = np.zeros((1, ROW_WIDTH)), np.zeros((1, STATE_WIDTH))
+    windows, lanes_free = np.zeros((1, WINDOW_WIDTH)), np.zeros(1)
     _search(rows, state, windows, lanes_free, np.zeros(1, dtype=np.bool_), np.zeros(0, dtype=np.int64), 0.0, 0, 1, 0,
             0, 1.0)
     _bounds(rows, state, windows, lanes_free, 0, 1, 0, 1.0)
