@@ -21,7 +21,7 @@ from . import scoring as sc
 from .scoring import DAY_US, MARGIN, WINDOW_WIDTH, end_of_day, fixed_terms, latest_test_end
 
 if TYPE_CHECKING:
-    from .matching import Demand, LabState
+    from .domain import Demand, LabState
     from .settings import SchedulerSettings
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
