@@ -79,10 +79,8 @@ class Calendar:
 
     def __init__(self) -> None:
         self._books: dict[tuple[str, str], _Book] = {}
-        # Per method, the lab of every change: matching keeps an outlook per
-        # method on this calendar (outlook.py) and catches up from here.
-        self.changes: dict[str, list[str]] = {}
-        self.outlooks: dict = {}
+        # Per method, the lab of every change (readers catch up from a version: changed_since).
+        self._log: dict[str, list[str]] = {}
         # The last earliest_fit per (lab_id, method), valid until its reservations change.
         self._changes: dict[tuple[str, str], int] = {}
         self._fits: dict[tuple[str, str], tuple] = {}
@@ -91,11 +89,20 @@ class Calendar:
         """Note a change of the lab+method's reservations; its book, to change."""
         key = (lab_id, method)
         self._changes[key] = self._changes.get(key, 0) + 1
-        self.changes.setdefault(method, []).append(lab_id)
+        self._log.setdefault(method, []).append(lab_id)
         book = self._books.get(key)
         if book is None:
             book = self._books[key] = _Book([])
         return book
+
+    def version(self, method: str) -> int:
+        """How many changes the method's reservations have had (at any lab)."""
+        return len(self._log.get(method, ()))
+
+    def changed_since(self, method: str, version: int) -> list[str]:
+        """The labs whose reservations for the method changed since `version`, in order
+        (one changed twice, twice)."""
+        return self._log.get(method, [])[version:]
 
     def load(self, lab_id: str, method: str, reservation: Reservation) -> None:
         """Put back a stored reservation (the reservation agent's table) without checks."""

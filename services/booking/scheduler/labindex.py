@@ -6,6 +6,7 @@ method's labs (about 850 per method in the 100x benchmark) in one compiled pass
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -179,7 +180,8 @@ def liveness_us(settings: "SchedulerSettings") -> int:
 
 class LabIndex(tuple):
     """Labs sorted by id, with per-method tables and per-(method, origin) shortlists built
-    on first use. Immutable: a change of supply builds a new index."""
+    on first use, and matching's outlooks of calendars. Immutable labs: a change of supply
+    builds a new index."""
 
     def __new__(cls, labs: Iterable["LabState"]) -> "LabIndex":
         self = super().__new__(cls, sorted(labs, key=lambda lab: lab.lab_id))
@@ -193,6 +195,9 @@ class LabIndex(tuple):
         self._shortlists: dict[tuple, Shortlist] = {}
         self._km: dict[str, np.ndarray] = {}  # by origin
         self._views: dict[tuple, tuple] = {}
+        # Calendar -> {method: outlook.Outlook}: what matching learned of each calendar it
+        # searched with this index (a new index starts afresh; a dropped calendar's go with it).
+        self.outlooks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         return self
 
     def holding(self, method: str) -> list["LabState"]:

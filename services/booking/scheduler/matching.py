@@ -112,11 +112,12 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     tests check this)."""
     if settings.weight_load < 0 or settings.weight_completion_per_day < 0:
         return match_exhaustive(demand, labs, calendar, now, settings)  # the bounds need both >= 0
-    table, short = index_labs(labs).view(demand.method, demand.origin, settings)
+    index = index_labs(labs)
+    table, short = index.view(demand.method, demand.origin, settings)
     if not len(table):
         return Unmatched(demand.request_id, Reason.NO_ACCREDITED_LAB)
     now_us = micros(now)
-    outlook = Outlook.of(calendar, table, demand.method, settings, now, now_us)
+    outlook = Outlook.of(index, calendar, table, demand.method, settings, now, now_us)
     barred, preferred = table.nobody, NO_LABS
     if demand.excluded or demand.declined or demand.preferred:
         allowed = demand.preferred - demand.excluded - demand.declined
@@ -141,11 +142,12 @@ def promising(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
               settings: SchedulerSettings, n: int) -> list[Option]:
     """The n labs with the lowest bound on their score that may take the request (for the
     joint solver: an exact score needs a start, which is what the solver chooses)."""
-    table, short = index_labs(labs).view(demand.method, demand.origin, settings)
+    index = index_labs(labs)
+    table, short = index.view(demand.method, demand.origin, settings)
     if not len(table):
         return []
     now_us = micros(now)
-    outlook = Outlook.of(calendar, table, demand.method, settings, now, now_us)
+    outlook = Outlook.of(index, calendar, table, demand.method, settings, now, now_us)
     bounds = outlook.bounds(short, demand, now_us, settings)
     bounds[table.positions(demand.excluded | demand.declined)] = np.inf
     bounds[table.positions(demand.preferred)] -= settings.bonus_preferred
@@ -177,7 +179,7 @@ class _Search:
     def score(self, k: int, outlook: Outlook) -> None:
         """A lab the outlook could not score: its start through the calendar, its score by
         Option.score_at."""
-        earliest = outlook.learn(k, self.now)
+        earliest = outlook.learn(self.calendar, k, self.now)
         if earliest is None:
             return  # no room from the earliest possible arrival on, so none from this one
         option = _option(self.demand, self.table.labs[k], self.now, self.settings)

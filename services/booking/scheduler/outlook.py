@@ -37,45 +37,51 @@ FIRST_ARRIVAL = timedelta(days=planning.MIN_SHIPPING_DAYS)  # no samples arrive 
 
 
 class Outlook:
+    """One method's labs on one calendar, kept by the LabIndex whose table it reads
+    (LabIndex.outlooks, weak on the calendar), never by the calendar: the calendar is
+    passed in, and tells what changed since the outlook last looked by its version."""
+
     def __init__(self, calendar, table: MethodTable, method: str, settings, now_us: int) -> None:
-        self.calendar, self.table, self.method, self.settings = calendar, table, method, settings
+        self.table, self.method, self.settings = table, method, settings
         self.since_us = now_us
-        self.changes = calendar.changes.setdefault(method, [])
-        self.seen_changes = len(self.changes)
+        self.version = calendar.version(method)
         # A row per lab (the search reads one lab's at once); instants in float64 microseconds,
         # exact below 2**53. free_from 0: nothing known yet. lanes_free: per row of table.windows.
         self.state = np.zeros((len(table), STATE_WIDTH))
         self.lanes_free = np.zeros(len(table.windows))
         for k, lab in enumerate(table.labs):
-            self._update(k, lab)
+            self._update(calendar, k, lab)
 
     @classmethod
-    def of(cls, calendar, table: MethodTable, method: str, settings, now: datetime, now_us: int) -> "Outlook":
-        outlook = calendar.outlooks.get(method)
+    def of(cls, index, calendar, table: MethodTable, method: str, settings, now: datetime,
+           now_us: int) -> "Outlook":
+        """The index's outlook of the method on this calendar, caught up with it."""
+        mine = index.outlooks.setdefault(calendar, {})
+        outlook = mine.get(method)
         if (outlook is None or outlook.table is not table or outlook.settings.weight_load != settings.weight_load
                 or now_us < outlook.since_us):
-            outlook = calendar.outlooks[method] = cls(calendar, table, method, settings, now_us)
+            outlook = mine[method] = cls(calendar, table, method, settings, now_us)
         outlook.since_us = now_us
-        outlook._catch_up(now)
+        outlook._catch_up(calendar, now)
         return outlook
 
-    def _catch_up(self, now: datetime) -> None:
+    def _catch_up(self, calendar, now: datetime) -> None:
         """Labs whose reservations changed: their load, lanes and earliest fit afresh (the
         fit now, while the calendar's memo of it is fresh, saves scoring them in Python)."""
-        changed = dict.fromkeys(self.changes[self.seen_changes:])
-        self.seen_changes = len(self.changes)
+        changed = dict.fromkeys(calendar.changed_since(self.method, self.version))
+        self.version = calendar.version(self.method)
         for lab_id in changed:
             k = self.table.position.get(lab_id)
             if k is not None:
-                self._update(k, self.table.labs[k])
-                self.learn(k, now)
+                self._update(calendar, k, self.table.labs[k])
+                self.learn(calendar, k, now)
 
-    def _update(self, k: int, lab) -> None:
+    def _update(self, calendar, k: int, lab) -> None:
         windows = lab.terms[self.method].windows
-        share = self.calendar.booked_share(lab.lab_id, self.method, windows)
+        share = calendar.booked_share(lab.lab_id, self.method, windows)
         self.state[k, LOAD_TERM] = load_term(share, self.settings)
         for w, window in enumerate(windows, start=int(self.table.first_window[k])):  # the table's order
-            at = self.calendar.lanes_free_from(lab.lab_id, self.method, window.slots)
+            at = calendar.lanes_free_from(lab.lab_id, self.method, window.slots)
             self.lanes_free[w] = ALWAYS if at is None else micros(at)
 
     def search(self, short: Shortlist, demand, now_us: int, settings, barred: np.ndarray,
@@ -94,13 +100,11 @@ class Outlook:
         return _bounds(short.rows, self.state, self.table.windows, self.lanes_free, now_us, demand.samples,
                        test_end_by(demand.deadline, settings), settings.weight_completion_per_day / DAY_US)
 
-    def learn(self, k: int, now: datetime) -> datetime | None:
+    def learn(self, calendar, k: int, now: datetime) -> datetime | None:
         """The lab's earliest fit from the earliest possible arrival, remembered as free_from."""
         lab = self.table.labs[k]
         terms = lab.terms[self.method]
-        earliest = self.calendar.earliest_fit(lab.lab_id, self.method,
-                                              now + FIRST_ARRIVAL,
-                                              terms.duration, terms.windows)
+        earliest = calendar.earliest_fit(lab.lab_id, self.method, now + FIRST_ARRIVAL, terms.duration, terms.windows)
         self.state[k, FREE_FROM] = NEVER_FITS if earliest is None else micros(earliest)
         return earliest
 

@@ -123,8 +123,9 @@ def test_best_first_search_finds_what_scoring_every_lab_finds(labs, ds, booked, 
        st.lists(st.tuples(st.integers(0, 30), st.booleans()), min_size=12, max_size=12),
        st.sampled_from((0.0, 2.0, 50.0)))
 def test_what_earlier_searches_learned_never_changes_an_answer(labs, ds, steps, weight_load):
-    """A calendar keeps what searches learned (outlook.py): booking, releasing and
-    time passing must leave every answer as scoring every lab from scratch gives it."""
+    """The lab index keeps what searches learned of a calendar (outlook.py): booking,
+    releasing and time passing must leave every answer as scoring every lab from scratch
+    gives it."""
     calendar, by_id, now, booked = Calendar(), {lab.lab_id: lab for lab in labs}, NOW, []
     tuned, method = settings(weight_load=weight_load), min(labs[0].terms)  # one method: they compete
     labs = index_labs(labs)  # one index all along, as the scheduler keeps it: its shortlists persist
