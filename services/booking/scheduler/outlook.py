@@ -28,9 +28,9 @@ import numpy as np
 from schemas import planning
 
 from .labindex import NEVER as ALWAYS, MethodTable, Shortlist, micros, test_end_by
-from .scoring import (BASE, DAY_US, DURATION, FIRST_WINDOW, FIXED, FLOOR, FREE_FROM, LAB, LOAD_TERM, MARGIN,
-                      MAX_SAMPLES, PAST_WINDOW, ROW_WIDTH, SHIPPING_US, STATE_WIDTH, USABLE_UNTIL, WINDOW_END,
-                      WINDOW_START, WINDOW_WIDTH, load_term)
+from .scoring import (BASE, DAY_US, DURATION, FIRST_WINDOW, FIXED, FLOOR, FREE_FROM, LAB, LAYOUT, LOAD_TERM,
+                      MARGIN, MAX_SAMPLES, PAST_WINDOW, ROW_WIDTH, SHIPPING_US, STATE_WIDTH, USABLE_UNTIL,
+                      WINDOW_END, WINDOW_START, WINDOW_WIDTH, load_term)
 
 NEVER_FITS = np.iinfo(np.int64).max // 4
 FIRST_ARRIVAL = timedelta(days=planning.MIN_SHIPPING_DAYS)  # no samples arrive sooner
@@ -42,6 +42,7 @@ class Outlook:
     passed in, and tells what changed since the outlook last looked by its version."""
 
     def __init__(self, calendar, table: MethodTable, method: str, settings, now_us: int) -> None:
+        fresh_kernels()
         self.table, self.method, self.settings = table, method, settings
         self.since_us = now_us
         self.version = calendar.version(method)
@@ -153,6 +154,7 @@ def _rooms(windows, first, past, lower, duration, end_by):
 def window_rooms(table: MethodTable, release: np.ndarray, end_by: int) -> np.ndarray:
     """Per lab of the table: does one of its windows hold the test from `release` (per
     lab, microseconds), ending by end_by? (Shortlist.stages' fits_window.)"""
+    fresh_kernels()
     return _rooms(table.windows, table.first_window, table.past_window, release.astype(np.float64),
                   table.duration.astype(np.float64), float(end_by))
 
@@ -204,9 +206,28 @@ def _bounds(rows, state, windows, lanes_free, now_us, samples, deadline_end, per
     return bounds
 
 
+@numba.njit(cache=True)
+def _layout():
+    return LAYOUT  # as frozen when the kernels of this file were compiled
+
+
+_FRESH = []  # [True] once the kernels are known to read scoring's layout
+
+
+def fresh_kernels() -> None:
+    """Recompile the cached kernels if they were compiled with another layout than
+    scoring's (numba's cache only notices a change of this file)."""
+    if not _FRESH:
+        if _layout() != LAYOUT:
+            for kernel in (_layout, _rooms, _search, _bounds):
+                kernel.recompile()
+        _FRESH.append(True)
+
+
 def compile_search() -> None:
     """Compile (or load from numba's cache) the search before the first request needs it:
     a cold compile takes about 2 s, which a worker should spend at start, not mid-event."""
+    fresh_kernels()
     rows, state = np.zeros((1, ROW_WIDTH)), np.zeros((1, STATE_WIDTH))
     windows, lanes_free = np.zeros((1, WINDOW_WIDTH)), np.zeros(1)
     _search(rows, state, windows, lanes_free, np.zeros(1, dtype=np.bool_), np.zeros(0, dtype=np.int64), 0.0, 0, 1, 0,

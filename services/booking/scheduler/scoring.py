@@ -53,6 +53,10 @@ WINDOW_WIDTH = 3
 FREE_FROM = 0  # the lab's earliest fit from the earliest possible arrival (0: not known yet)
 LOAD_TERM = 1  # load_term of its current booked share
 STATE_WIDTH = 2
+# All of the above: numba's cache sees a change of outlook.py, not of the constants its
+# kernels froze from here, so outlook compares this with what they were compiled with.
+LAYOUT = (FLOOR, LAB, SHIPPING_US, USABLE_UNTIL, BASE, FIXED, MAX_SAMPLES, FIRST_WINDOW, PAST_WINDOW, DURATION,
+          ROW_WIDTH, WINDOW_START, WINDOW_END, WINDOW_SLOTS, WINDOW_WIDTH, FREE_FROM, LOAD_TERM, STATE_WIDTH)
 
 
 def end_of_day(day: date) -> datetime:

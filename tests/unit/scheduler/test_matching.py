@@ -8,6 +8,7 @@ import pytest
 
 from schemas.events import CapacityAdvertised, CapacityItem, LabProfile, RequestSubmitted
 from schemas.values import Accreditation, AccreditationStatus, Component, ScopeItem, TestKind
+from services.booking.scheduler import outlook, scoring
 from services.booking.scheduler.calendar import Calendar, Window
 from services.booking.scheduler.matching import (Assignment, Demand, LabState, Unmatched, index_labs, match_exhaustive,
                                                  match_one)
@@ -158,3 +159,10 @@ def test_what_matching_learns_of_a_calendar_is_kept_by_the_lab_index_and_goes_wi
     del calendar
     gc.collect()
     assert not list(labs.outlooks)
+
+
+def test_the_compiled_search_reads_the_row_layout_scoring_names():
+    """numba's cache notices a change of outlook.py, not of scoring's columns the kernels
+    froze: outlook recompiles them when the two differ."""
+    outlook.compile_search()
+    assert outlook._layout() == scoring.LAYOUT
