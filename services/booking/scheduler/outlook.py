@@ -170,7 +170,7 @@ def _search(rows, state, windows, lanes_free, barred, preferred, bonus, now_us, 
     by_k = np.empty(rows.shape[0] if preferred.shape[0] else 0, np.int64)  # row of each lab
     for j in range(by_k.shape[0]):
         by_k[int(rows[j, LAB])] = j
-    for k in preferred:  # the bonus takes them out of the floor's order; Search.score has it
+    for k in preferred:  # the bonus takes them out of the floor's order; Option.score_at has it
         bound = _lab(rows[by_k[k]], state[k], windows, lanes_free, now_us, samples, deadline_end, per_us)[0]
         if bound < np.inf:
             pending_k[m], pending_bound[m], m = k, bound - bonus, m + 1
@@ -185,7 +185,7 @@ def _search(rows, state, windows, lanes_free, barred, preferred, bonus, now_us, 
         if bound > best or bound == np.inf:
             continue
         if known:
-            # Search.score's operations on the same values (exact integers in float64;
+            # Option.score_at's operations on the same values (exact integers in float64;
             # their division rounds as timedelta / timedelta does): the same float.
             score = row[FIXED] + state[k, LOAD_TERM] + per_day * ((start + row[DURATION] + reporting_us - now_us) / DAY_US)
             if score < best or (score == best and k < best_k):  # ties to the lower lab id
