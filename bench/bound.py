@@ -27,7 +27,8 @@ import numpy as np
 from ortools.graph.python import max_flow
 
 from schemas.regions import REGIONS_BY_CODE, distance_km
-from services.booking.scheduler.labindex import DAY_US, WINDOW_END, WINDOW_SLOTS, WINDOW_START, day_end_us, micros
+from services.booking.scheduler.labindex import micros, test_end_by
+from services.booking.scheduler.scoring import WINDOW_END, WINDOW_SLOTS, WINDOW_START
 from services.booking.scheduler.matching import Demand
 
 MAX_LAB_ARCS = 20_000_000  # beyond this many group->lab arcs, pool the labs
@@ -65,14 +66,13 @@ def _method_bound(labs, method, groups, first_us, settings, pooled) -> int:
         return 0
     unit_of = _pools(table) if pooled else np.arange(len(table))
     caps_by_unit = _capacity(table, unit_of, first_us)
-    reporting = settings.reporting_days * DAY_US
     entries = []  # (group index, unit, cutoff)
     for g, (d, at, _) in enumerate(groups):
         short = labs.shortlist(method, d.origin, settings)
         fits = short.stages(table, d, at, settings).fits_window
         if d.excluded:
             fits = fits & ~np.isin(np.array(table.ids), list(d.excluded))
-        cutoff = day_end_us(d.deadline) - reporting
+        cutoff = test_end_by(d.deadline, settings)
         entries += [(g, int(u), cutoff) for u in np.unique(unit_of[fits])]
     return _max_flow(groups, entries, caps_by_unit)
 

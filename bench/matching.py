@@ -20,11 +20,12 @@ from pathlib import Path
 from schemas.catalogue import CATALOGUE
 from schemas.regions import REGIONS_BY_CODE, distance_km
 from services.booking.scheduler.assignment import assign_batch, book, solve_joint
-from services.booking.scheduler.calendar import Calendar, Window, Windows, by_method
-from services.booking.scheduler.matching import (Assignment, Demand, LabState, Terms, Unmatched, end_of_day, index_labs,
-                                                 match_one)
+from services.booking.scheduler.calendar import Calendar
+from services.booking.scheduler.matching import Assignment, Demand, LabState, Terms, Unmatched, index_labs, match_one
 from services.booking.scheduler.runtime import tune_gc
+from services.booking.scheduler.scoring import end_of_day
 from services.booking.scheduler.settings import SchedulerSettings
+from services.booking.scheduler.windows import Window, Windows, by_method
 
 from .bound import upper_bound
 

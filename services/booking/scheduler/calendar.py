@@ -1,8 +1,5 @@
-"""Capacity calendars: per (lab, method), windows of `slots` parallel lanes, never over-committed.
-
-A lab may advertise several windows for a method (a maintenance break splits the
-year); the labs API refuses overlapping ones. A test runs inside one window, on
-that window's lanes: never across a break, even between windows that touch.
+"""Capacity calendars: per (lab, method), reservations in the lab's windows (windows.py),
+never over-committing a window's lanes.
 
 Overlap counting is enough to model lanes: intervals whose overlap never exceeds
 `slots` can always be laid onto `slots` lanes (interval graphs are perfect), so
@@ -11,62 +8,10 @@ the calendar stores reservations, not lane numbers.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
 
-HOUR = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class Window:
-    """A lab's advertised capacity for one method: `slots` lanes within [start, end]."""
-
-    slots: int
-    start: datetime
-    end: datetime
-
-    def capped(self, end: datetime) -> "Window":
-        return Window(self.slots, self.start, min(self.end, end))
-
-    @cached_property
-    def capacity_hours(self) -> float:
-        return self.slots * (self.end - self.start) / HOUR
-
-
-class Windows(tuple):
-    """A lab's advertised capacity for one method: its windows in time order (empty: none
-    advertised). A window without a lane can hold nothing, so it is left out here and no
-    rule has to skip it."""
-
-    def __new__(cls, windows: Iterable[Window] = ()) -> "Windows":
-        return super().__new__(cls, sorted((w for w in windows if w.slots >= 1), key=lambda w: (w.start, w.end)))
-
-    @classmethod
-    def of(cls, capacity: "Windows | Window | Iterable[Window] | None") -> "Windows":
-        """As Windows: a single Window (or None, nothing) is what callers passed before
-        labs had several windows per method."""
-        if isinstance(capacity, Windows):
-            return capacity
-        if capacity is None:
-            return EMPTY_WINDOWS
-        return cls((capacity,) if isinstance(capacity, Window) else capacity)
-
-    def capped(self, end: datetime) -> "Windows":
-        """The capacity usable by tests ending by `end`."""
-        return Windows(w.capped(end) for w in self if w.start < end)
-
-    def holding(self, start: datetime, end: datetime) -> Window | None:
-        """The window [start, end) lies wholly inside, if any."""
-        for w in self:  # a loop, not next(genexpr): this runs for every reservation
-            if w.start <= start and end <= w.end:
-                return w
-        return None
-
-    @cached_property
-    def capacity_hours(self) -> float:
-        return sum(w.capacity_hours for w in self)
+from .windows import HOUR, Window, Windows
 
 
 @dataclass(frozen=True)
@@ -104,15 +49,6 @@ class _Book:
 
 
 EMPTY = _Book([])
-EMPTY_WINDOWS = Windows()
-
-
-def by_method(advertised: Iterable[tuple[str, Window]]) -> dict[str, Windows]:
-    """(method_code, window) pairs, every one of them kept, as each method's Windows."""
-    grouped: dict[str, list[Window]] = {}
-    for method, window in advertised:
-        grouped.setdefault(method, []).append(window)
-    return {method: Windows(windows) for method, windows in grouped.items()}
 
 
 def _first_fit(running: list[Reservation], lower: datetime, duration: timedelta, end: datetime,
@@ -143,10 +79,8 @@ class Calendar:
 
     def __init__(self) -> None:
         self._books: dict[tuple[str, str], _Book] = {}
-        # Per method, the lab of every change: matching keeps an outlook per
-        # method on this calendar (outlook.py) and catches up from here.
-        self.changes: dict[str, list[str]] = {}
-        self.outlooks: dict = {}
+        # Per method, the lab of every change (readers catch up from a version: changed_since).
+        self._log: dict[str, list[str]] = {}
         # The last earliest_fit per (lab_id, method), valid until its reservations change.
         self._changes: dict[tuple[str, str], int] = {}
         self._fits: dict[tuple[str, str], tuple] = {}
@@ -155,11 +89,20 @@ class Calendar:
         """Note a change of the lab+method's reservations; its book, to change."""
         key = (lab_id, method)
         self._changes[key] = self._changes.get(key, 0) + 1
-        self.changes.setdefault(method, []).append(lab_id)
+        self._log.setdefault(method, []).append(lab_id)
         book = self._books.get(key)
         if book is None:
             book = self._books[key] = _Book([])
         return book
+
+    def version(self, method: str) -> int:
+        """How many changes the method's reservations have had (at any lab)."""
+        return len(self._log.get(method, ()))
+
+    def changed_since(self, method: str, version: int) -> list[str]:
+        """The labs whose reservations for the method changed since `version`, in order
+        (one changed twice, twice)."""
+        return self._log.get(method, [])[version:]
 
     def load(self, lab_id: str, method: str, reservation: Reservation) -> None:
         """Put back a stored reservation (the reservation agent's table) without checks."""

@@ -36,7 +36,7 @@ from schemas.topics import OFFERS, RESERVATIONS, STATUS
 
 from .calendar import Calendar
 from .labindex import LabIndex, index_labs
-from .matching import Assignment, Demand, LabState, Unmatched, end_of_day, match_one
+from .matching import Assignment, Demand, LabState, Unmatched, latest_test_end, match_one
 from .settings import SchedulerSettings
 from .state import Hold, Offer, RequestState as State, Slot
 
@@ -140,7 +140,7 @@ def offer_id(request_id: UUID, reservation_id: UUID, lab_id: str) -> UUID:
 
 def reserve(state: State, result: Assignment, ctx: Ctx, out: list[Send]) -> State:
     request, lab = state.request, ctx.labs[result.lab_id]
-    latest = min(end_of_day(request.deadline), end_of_day(lab.valid_until)) - timedelta(days=ctx.settings.reporting_days)
+    latest = latest_test_end(ctx.settings.reporting_days, request.deadline, lab.valid_until)
     state, rid = reservation_id(state)
     out.append(Send(RESERVATIONS.name, result.lab_id, ev.ReserveSlot(
         reservation_id=rid, request_id=request.request_id, lab_id=result.lab_id, method_code=result.method,

@@ -6,9 +6,10 @@ method's labs (about 850 per method in the 100x benchmark) in one compiled pass
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
@@ -17,31 +18,35 @@ import numpy as np
 from schemas import planning
 from schemas.regions import REGIONS_BY_CODE, distance_km
 
+from . import scoring as sc
+from .scoring import DAY_US, MARGIN, WINDOW_WIDTH, end_of_day, fixed_terms, latest_test_end
+
 if TYPE_CHECKING:
-    from .matching import Demand, LabState
+    from .domain import Demand, LabState
     from .settings import SchedulerSettings
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 US = timedelta(microseconds=1)
-DAY_US = 86_400_000_000
 NEVER = np.iinfo(np.int64).min // 4  # "no heartbeat": fails every comparison
-WINDOW_START, WINDOW_END, WINDOW_SLOTS = range(3)  # the columns of MethodTable.windows
-FLOOR_MARGIN = 2e-6  # below the bounds' own margin (outlook.BOUND_MARGIN): other rounding
 
 
 def micros(at: datetime) -> int:
     return (at - EPOCH) // US
 
 
-@lru_cache(maxsize=4096)  # deadlines repeat; this runs once per request
 def day_end_us(day: date) -> int:
-    """End of the day, UTC (a deadline or valid-until date covers the whole day)."""
-    return micros(datetime.combine(day, time(), timezone.utc)) + DAY_US
+    return micros(end_of_day(day))
+
+
+@lru_cache(maxsize=4096)  # deadlines repeat; this runs once per request
+def latest_end_us(reporting_days: int, day: date) -> int:
+    """scoring.latest_test_end for one day (a deadline or a valid-until), in microseconds."""
+    return micros(latest_test_end(reporting_days, day))
 
 
 def test_end_by(deadline: date, settings: "SchedulerSettings") -> int:
     """The latest test end for a report due by the deadline."""
-    return day_end_us(deadline) - settings.reporting_days * DAY_US
+    return latest_end_us(settings.reporting_days, deadline)
 
 
 @dataclass(frozen=True)
@@ -52,30 +57,28 @@ class MethodTable:
     ids: list[str]
     position: dict[str, int]
     max_samples: np.ndarray
-    release_limit: np.ndarray  # latest sample arrival so the report is out while accredited
+    release_limit: np.ndarray  # latest sample arrival so the test ends by the accreditation's latest end
     heartbeat: np.ndarray
     duration: np.ndarray
     price: np.ndarray
     in_index: np.ndarray  # each lab's position in the LabIndex
     # Every lab's windows (Terms.windows, in time order) one after the other: lab k's are
-    # rows first_window[k]:past_window[k] (none: no capacity advertised). Columns
-    # WINDOW_START, WINDOW_END (the latest test end: the window's, and the report out
-    # while accredited), WINDOW_SLOTS; float64 microseconds, exact below 2**53.
+    # rows first_window[k]:past_window[k] (none: no capacity advertised). Columns as
+    # scoring.WINDOW_*.
     windows: np.ndarray
     first_window: np.ndarray
     past_window: np.ndarray
 
     @classmethod
     def build(cls, labs: list, method: str, reporting_days: int, in_index: np.ndarray) -> "MethodTable":
-        reporting = reporting_days * DAY_US
         terms = [lab.terms[method] for lab in labs]
-        acc_end = np.array([day_end_us(lab.valid_until) for lab in labs], dtype=np.int64)
+        latest_end = np.array([latest_end_us(reporting_days, lab.valid_until) for lab in labs], dtype=np.int64)
         duration = np.array([t.duration // US for t in terms], dtype=np.int64)
-        windows, first, past = _windows(terms, (acc_end - reporting).tolist())
+        windows, first, past = _windows(terms, latest_end.tolist())
         return cls(
             labs, [lab.lab_id for lab in labs], {lab.lab_id: k for k, lab in enumerate(labs)},
             np.array([t.max_samples for t in terms], dtype=np.int64),
-            acc_end - duration - reporting,
+            latest_end - duration,
             np.array([micros(lab.heartbeat_at) if lab.heartbeat_at else NEVER for lab in labs], dtype=np.int64),
             duration,
             np.array([t.price_rub for t in terms], dtype=np.float64),
@@ -100,7 +103,7 @@ def _windows(terms: list, end_limits: list[int]) -> tuple[np.ndarray, np.ndarray
         first.append(len(rows))
         rows += [(micros(w.start), min(micros(w.end), end_limit), w.slots) for w in t.windows]
         past.append(len(rows))
-    return (np.array(rows, dtype=np.float64).reshape(-1, 3), np.array(first, dtype=np.int64),
+    return (np.array(rows, dtype=np.float64).reshape(-1, WINDOW_WIDTH), np.array(first, dtype=np.int64),
             np.array(past, dtype=np.int64))
 
 
@@ -120,9 +123,9 @@ class Shortlist:
 
     origin: str
     shipping: np.ndarray  # whole days in transit, by lab
-    # What the compiled search reads (outlook.py), a row per lab in order of `floor`
-    # (columns in outlook.py): one lab's data side by side, since the search visits labs
-    # out of id order and columns missed the cache.
+    # What the compiled search reads (outlook.py), a row per lab in order of its floor
+    # (columns: scoring.FLOOR to DURATION): one lab's data side by side, since the search
+    # visits labs out of id order and columns missed the cache.
     rows: np.ndarray
 
     def stages(self, table: MethodTable, demand: "Demand", now: datetime,
@@ -142,23 +145,25 @@ def shortlist(table: MethodTable, origin: str, km: np.ndarray, settings: "Schedu
     days and the fixed part of the score then equal, float for float, what matching
     derives for one lab."""
     shipping = np.maximum(planning.MIN_SHIPPING_DAYS, np.ceil(km / settings.shipping_km_per_day)).astype(np.int64)
-    # The score's distance and price part: the same operations in the same order as
-    # scoring.static_score (IEEE: same floats).
-    fixed = settings.weight_distance_per_100km * km / 100 + settings.weight_price_per_10k_rub * table.price / 10_000
+    fixed = fixed_terms(km, table.price, settings)
     # The score with no load and the test starting the moment the samples arrive, less
     # the completion part that depends on the start: bound = base + w_c * (start - now) days.
     base = fixed + settings.weight_completion_per_day * (table.duration / DAY_US + settings.reporting_days)
     shipping_us = shipping * DAY_US
-    # The last `now` the lab is live and accredited long enough for these samples.
-    usable_until = np.minimum(table.release_limit - shipping_us, table.heartbeat + liveness_us(settings))
     # No score is below base + w_c * shipping days (loads and waits only add), so a search
     # stops at the first floor above the best score found.
-    floor = base + settings.weight_completion_per_day * shipping - FLOOR_MARGIN
-    order = np.argsort(floor)  # the search breaks ties between equal scores itself
+    floor = base + settings.weight_completion_per_day * shipping - 2 * MARGIN
+    rows = np.empty((len(table), sc.ROW_WIDTH))
+    for column, values in ((sc.FLOOR, floor), (sc.LAB, np.arange(len(table))), (sc.SHIPPING_US, shipping_us),
+                           (sc.USABLE_UNTIL, np.minimum(table.release_limit - shipping_us,
+                                                        table.heartbeat + liveness_us(settings))),
+                           (sc.BASE, base), (sc.FIXED, fixed), (sc.MAX_SAMPLES, table.max_samples),
+                           (sc.FIRST_WINDOW, table.first_window), (sc.PAST_WINDOW, table.past_window),
+                           (sc.DURATION, table.duration)):
+        rows[:, column] = values
     # Float64 holds every microsecond instant exactly (< 2**53), so sums and the
-    # completion's division give what integers would.
-    rows = np.column_stack([floor, np.arange(len(table)), shipping_us, usable_until, base, fixed, table.max_samples,
-                            table.first_window, table.past_window, table.duration]).astype(np.float64)[order]
+    # completion's division give what integers would. The search breaks ties itself.
+    rows = rows[np.argsort(floor)]
     return Shortlist(origin, shipping, np.ascontiguousarray(rows))
 
 
@@ -175,7 +180,8 @@ def liveness_us(settings: "SchedulerSettings") -> int:
 
 class LabIndex(tuple):
     """Labs sorted by id, with per-method tables and per-(method, origin) shortlists built
-    on first use. Immutable: a change of supply builds a new index."""
+    on first use, and matching's outlooks of calendars. Immutable labs: a change of supply
+    builds a new index."""
 
     def __new__(cls, labs: Iterable["LabState"]) -> "LabIndex":
         self = super().__new__(cls, sorted(labs, key=lambda lab: lab.lab_id))
@@ -189,6 +195,9 @@ class LabIndex(tuple):
         self._shortlists: dict[tuple, Shortlist] = {}
         self._km: dict[str, np.ndarray] = {}  # by origin
         self._views: dict[tuple, tuple] = {}
+        # Calendar -> {method: outlook.Outlook}: what matching learned of each calendar it
+        # searched with this index (a new index starts afresh; a dropped calendar's go with it).
+        self.outlooks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         return self
 
     def holding(self, method: str) -> list["LabState"]:

@@ -5,104 +5,22 @@ Pure functions over plain data. The Faust agents turn events into `LabState` and
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
 import numpy as np
 
-from schemas.catalogue import get_method
-from schemas.events import CapacityAdvertised, LabProfile, RequestSubmitted
 from schemas.reasons import UnmatchedReason as Reason
-from schemas.values import AccreditationStatus
 
-from .calendar import Calendar, Window, Windows, by_method
+from .calendar import Calendar, Windows
+from .domain import Assignment, Demand, LabState, Terms, Unmatched
 from .labindex import EPOCH, US, MethodTable, index_labs, km_from, micros
 from .outlook import Outlook
-from .scoring import DAY, completion_score, shipping_days, static_score
+from .scoring import DAY, completion_score, latest_test_end, shipping_days, static_score
 from .settings import SchedulerSettings
 
 NO_LABS = np.zeros(0, dtype=np.int64)
-
-
-def end_of_day(day: date) -> datetime:
-    """A deadline or valid-until date covers the whole day, UTC."""
-    return datetime.combine(day + DAY, time(), timezone.utc)
-
-
-@dataclass(frozen=True)
-class Terms:
-    """What a lab offers for one method."""
-
-    max_samples: int
-    price_rub: float
-    duration: timedelta
-    windows: Windows  # empty: the lab advertised no capacity for the method
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.windows, Windows):  # one Window or None, as callers passed before
-            object.__setattr__(self, "windows", Windows.of(self.windows))
-
-
-@dataclass(frozen=True)
-class LabState:
-    lab_id: str
-    lat: float
-    lon: float
-    active: bool
-    valid_until: date
-    heartbeat_at: datetime | None
-    terms: Mapping[str, Terms]
-
-    @classmethod
-    def from_events(cls, profile: LabProfile, capacity: CapacityAdvertised | None) -> "LabState":
-        windows = by_method((c.method_code, Window(c.slots, c.available_from, c.available_to))
-                            for c in (capacity.items if capacity else ()))
-        terms = {}
-        for item in profile.scope:
-            method = get_method(item.method_code)
-            hours = item.duration_hours or (method.duration_hours if method else None)
-            if hours:  # a method with no known duration cannot be planned
-                terms[item.method_code] = Terms(item.max_samples, float(item.price_rub),
-                                                timedelta(hours=hours), windows.get(item.method_code, Windows()))
-        acc = profile.accreditation
-        return cls(profile.lab_id, profile.lat, profile.lon, acc.status == AccreditationStatus.ACTIVE,
-                   acc.valid_until, capacity.heartbeat_at if capacity else None, terms)
-
-
-@dataclass(frozen=True)
-class Demand:
-    request_id: str
-    method: str
-    samples: int
-    deadline: date
-    origin: str  # the supplier's ship_from_region; shipping starts at its centre
-    preferred: frozenset[str] = frozenset()
-    excluded: frozenset[str] = frozenset()  # by the supplier
-    declined: frozenset[str] = frozenset()  # labs that declined or let an offer expire
-
-    @classmethod
-    def from_event(cls, event: RequestSubmitted, declined: Iterable[str] = ()) -> "Demand":
-        return cls(str(event.request_id), event.method_code, event.samples, event.deadline,
-                   event.ship_from_region, frozenset(event.preferred_lab_ids),
-                   frozenset(event.excluded_lab_ids), frozenset(declined))
-
-
-@dataclass(frozen=True)
-class Assignment:
-    request_id: str
-    lab_id: str
-    method: str
-    start: datetime
-    end: datetime  # test end
-    completion: datetime  # report issued
-    score: float
-
-
-@dataclass(frozen=True)
-class Unmatched:
-    request_id: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -136,9 +54,8 @@ class Option:
 
 def _option(demand: Demand, lab: LabState, now: datetime, settings: SchedulerSettings) -> Option:
     km = km_from(demand.origin, lab.lat, lab.lon)
-    reporting = timedelta(days=settings.reporting_days)
     # The report is issued under the accreditation, so it must still be valid then.
-    latest = min(end_of_day(demand.deadline), end_of_day(lab.valid_until)) - reporting
+    latest = latest_test_end(settings.reporting_days, demand.deadline, lab.valid_until)
     return Option(lab, demand.method, lab.terms[demand.method], km,
                   now + shipping_days(km, settings) * DAY, latest, lab.lab_id in demand.preferred)
 
@@ -146,11 +63,10 @@ def _option(demand: Demand, lab: LabState, now: datetime, settings: SchedulerSet
 def _static_stages(demand: Demand, now: datetime, settings: SchedulerSettings):
     """(reason, keep) in order; a request's reason is the stage that removed the last lab."""
     live_since = now - timedelta(hours=settings.liveness_hours)
-    reporting = timedelta(days=settings.reporting_days)
     return (
         (Reason.SAMPLES_EXCEED_LAB_LIMIT, lambda o: demand.samples <= o.terms.max_samples),
         (Reason.ACCREDITATION_EXPIRES_BEFORE_DEADLINE,
-         lambda o: o.release + o.terms.duration + reporting <= end_of_day(o.lab.valid_until)),
+         lambda o: o.release + o.terms.duration <= latest_test_end(settings.reporting_days, o.lab.valid_until)),
         (Reason.LAB_AGENT_OFFLINE, lambda o: o.lab.heartbeat_at is not None and o.lab.heartbeat_at >= live_since),
     )
 
@@ -196,11 +112,12 @@ def match_one(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
     tests check this)."""
     if settings.weight_load < 0 or settings.weight_completion_per_day < 0:
         return match_exhaustive(demand, labs, calendar, now, settings)  # the bounds need both >= 0
-    table, short = index_labs(labs).view(demand.method, demand.origin, settings)
+    index = index_labs(labs)
+    table, short = index.view(demand.method, demand.origin, settings)
     if not len(table):
         return Unmatched(demand.request_id, Reason.NO_ACCREDITED_LAB)
     now_us = micros(now)
-    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now, now_us)
+    outlook = Outlook.of(index, calendar, table, demand.method, settings, now, now_us)
     barred, preferred = table.nobody, NO_LABS
     if demand.excluded or demand.declined or demand.preferred:
         allowed = demand.preferred - demand.excluded - demand.declined
@@ -225,11 +142,12 @@ def promising(demand: Demand, labs: Iterable[LabState], calendar: Calendar, now:
               settings: SchedulerSettings, n: int) -> list[Option]:
     """The n labs with the lowest bound on their score that may take the request (for the
     joint solver: an exact score needs a start, which is what the solver chooses)."""
-    table, short = index_labs(labs).view(demand.method, demand.origin, settings)
+    index = index_labs(labs)
+    table, short = index.view(demand.method, demand.origin, settings)
     if not len(table):
         return []
     now_us = micros(now)
-    outlook = Outlook.of(calendar, table, demand.method, settings.weight_load, now, now_us)
+    outlook = Outlook.of(index, calendar, table, demand.method, settings, now, now_us)
     bounds = outlook.bounds(short, demand, now_us, settings)
     bounds[table.positions(demand.excluded | demand.declined)] = np.inf
     bounds[table.positions(demand.preferred)] -= settings.bonus_preferred
@@ -246,38 +164,34 @@ class _Search:
         self.reporting = timedelta(days=settings.reporting_days)
         self.best: Assignment | None = None
 
+    def offer(self, a: Assignment) -> None:
+        if self.best is None or (a.score, a.lab_id) < (self.best.score, self.best.lab_id):
+            self.best = a  # ties to the lower lab id
+
     def take(self, k: int, start_us: int, score: float) -> None:
         """A lab scored by the outlook's search, starting at start_us."""
         lab = self.table.labs[k]
-        if self.best is None or (score, lab.lab_id) < (self.best.score, self.best.lab_id):
-            duration = lab.terms[self.demand.method].duration
-            start = EPOCH + start_us * US
-            self.best = Assignment(self.demand.request_id, lab.lab_id, self.demand.method, start,
-                                   start + duration, start + duration + self.reporting, score)
+        duration = lab.terms[self.demand.method].duration
+        start = EPOCH + start_us * US
+        self.offer(Assignment(self.demand.request_id, lab.lab_id, self.demand.method, start,
+                              start + duration, start + duration + self.reporting, score))
 
     def score(self, k: int, outlook: Outlook) -> None:
-        """What Option.score_at gives, without building an Option for labs that lose."""
-        earliest = outlook.learn(k, self.now)
+        """A lab the outlook could not score: its start through the calendar, its score by
+        Option.score_at."""
+        earliest = outlook.learn(self.calendar, k, self.now)
         if earliest is None:
             return  # no room from the earliest possible arrival on, so none from this one
-        lab, s, method = self.table.labs[k], self.settings, self.demand.method
-        terms = lab.terms[method]
-        km = km_from(self.demand.origin, lab.lat, lab.lon)
-        release = self.now + shipping_days(km, s) * DAY
-        start = earliest if release <= earliest else self.calendar.earliest_fit(
-            lab.lab_id, method, release, terms.duration, terms.windows)
+        option = _option(self.demand, self.table.labs[k], self.now, self.settings)
+        terms = option.terms
+        start = earliest if option.release <= earliest else self.calendar.earliest_fit(
+            option.lab.lab_id, option.method, option.release, terms.duration, terms.windows)
         # Within this request's deadline and the accreditation (a window already holds it;
         # the earliest fit ending too late means every later one does too).
-        latest_end = min(end_of_day(self.demand.deadline), end_of_day(lab.valid_until)) - self.reporting
-        if start is None or start + terms.duration > latest_end:
+        if start is None or start + terms.duration > option.latest_end:
             return
-        load = self.calendar.booked_share(lab.lab_id, method, terms.windows)
-        static = static_score(km, terms.price_rub, load, lab.lab_id in self.demand.preferred, s)
-        completion = start + terms.duration + self.reporting
-        score = static + completion_score(self.now, completion, s)
-        if self.best is None or (score, lab.lab_id) < (self.best.score, self.best.lab_id):
-            self.best = Assignment(self.demand.request_id, lab.lab_id, method, start,
-                                   start + terms.duration, completion, score)
+        self.offer(option.assignment(self.demand.request_id, start, self.reporting,
+                                     option.score_at(start, self.calendar, self.now, self.settings)))
 
 
 def _reason(demand: Demand, table: MethodTable, stages, calendar: Calendar, now: datetime,

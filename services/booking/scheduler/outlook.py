@@ -27,60 +27,62 @@ import numpy as np
 
 from schemas import planning
 
-from .labindex import (DAY_US, NEVER as ALWAYS, WINDOW_END, WINDOW_START, MethodTable, Shortlist, micros,
-                       test_end_by)
+from .labindex import NEVER as ALWAYS, MethodTable, Shortlist, micros, test_end_by
+from .scoring import (BASE, DAY_US, DURATION, FIRST_WINDOW, FIXED, FLOOR, FREE_FROM, LAB, LAYOUT, LOAD_TERM,
+                      MARGIN, MAX_SAMPLES, PAST_WINDOW, ROW_WIDTH, SHIPPING_US, STATE_WIDTH, USABLE_UNTIL,
+                      WINDOW_END, WINDOW_START, WINDOW_WIDTH, load_term)
 
 NEVER_FITS = np.iinfo(np.int64).max // 4
-# A bound is rounded differently from the exact score; this margin keeps it a lower
-# bound (a score unit is about a day, so 1e-6 is a tenth of a second).
-BOUND_MARGIN = 1e-6
-
-
 FIRST_ARRIVAL = timedelta(days=planning.MIN_SHIPPING_DAYS)  # no samples arrive sooner
-FREE_FROM, LOAD_TERM = range(2)  # the columns of Outlook.state
 
 
 class Outlook:
-    def __init__(self, calendar, table: MethodTable, method: str, weight_load: float, now_us: int) -> None:
-        self.calendar, self.table, self.method, self.weight_load = calendar, table, method, weight_load
+    """One method's labs on one calendar, kept by the LabIndex whose table it reads
+    (LabIndex.outlooks, weak on the calendar), never by the calendar: the calendar is
+    passed in, and tells what changed since the outlook last looked by its version."""
+
+    def __init__(self, calendar, table: MethodTable, method: str, settings, now_us: int) -> None:
+        fresh_kernels()
+        self.table, self.method, self.settings = table, method, settings
         self.since_us = now_us
-        self.changes = calendar.changes.setdefault(method, [])
-        self.seen_changes = len(self.changes)
+        self.version = calendar.version(method)
         # A row per lab (the search reads one lab's at once); instants in float64 microseconds,
         # exact below 2**53. free_from 0: nothing known yet. lanes_free: per row of table.windows.
-        self.state = np.zeros((len(table), 2))
+        self.state = np.zeros((len(table), STATE_WIDTH))
         self.lanes_free = np.zeros(len(table.windows))
         for k, lab in enumerate(table.labs):
-            self._update(k, lab)
+            self._update(calendar, k, lab)
 
     @classmethod
-    def of(cls, calendar, table: MethodTable, method: str, weight_load: float, now: datetime,
+    def of(cls, index, calendar, table: MethodTable, method: str, settings, now: datetime,
            now_us: int) -> "Outlook":
-        outlook = calendar.outlooks.get(method)
-        if (outlook is None or outlook.table is not table or outlook.weight_load != weight_load
+        """The index's outlook of the method on this calendar, caught up with it."""
+        mine = index.outlooks.setdefault(calendar, {})
+        outlook = mine.get(method)
+        if (outlook is None or outlook.table is not table or outlook.settings.weight_load != settings.weight_load
                 or now_us < outlook.since_us):
-            outlook = calendar.outlooks[method] = cls(calendar, table, method, weight_load, now_us)
+            outlook = mine[method] = cls(calendar, table, method, settings, now_us)
         outlook.since_us = now_us
-        outlook._catch_up(now)
+        outlook._catch_up(calendar, now)
         return outlook
 
-    def _catch_up(self, now: datetime) -> None:
+    def _catch_up(self, calendar, now: datetime) -> None:
         """Labs whose reservations changed: their load, lanes and earliest fit afresh (the
         fit now, while the calendar's memo of it is fresh, saves scoring them in Python)."""
-        changed = dict.fromkeys(self.changes[self.seen_changes:])
-        self.seen_changes = len(self.changes)
+        changed = dict.fromkeys(calendar.changed_since(self.method, self.version))
+        self.version = calendar.version(self.method)
         for lab_id in changed:
             k = self.table.position.get(lab_id)
             if k is not None:
-                self._update(k, self.table.labs[k])
-                self.learn(k, now)
+                self._update(calendar, k, self.table.labs[k])
+                self.learn(calendar, k, now)
 
-    def _update(self, k: int, lab) -> None:
+    def _update(self, calendar, k: int, lab) -> None:
         windows = lab.terms[self.method].windows
-        share = self.calendar.booked_share(lab.lab_id, self.method, windows)
-        self.state[k, LOAD_TERM] = self.weight_load * share
+        share = calendar.booked_share(lab.lab_id, self.method, windows)
+        self.state[k, LOAD_TERM] = load_term(share, self.settings)
         for w, window in enumerate(windows, start=int(self.table.first_window[k])):  # the table's order
-            at = self.calendar.lanes_free_from(lab.lab_id, self.method, window.slots)
+            at = calendar.lanes_free_from(lab.lab_id, self.method, window.slots)
             self.lanes_free[w] = ALWAYS if at is None else micros(at)
 
     def search(self, short: Shortlist, demand, now_us: int, settings, barred: np.ndarray,
@@ -99,21 +101,18 @@ class Outlook:
         return _bounds(short.rows, self.state, self.table.windows, self.lanes_free, now_us, demand.samples,
                        test_end_by(demand.deadline, settings), settings.weight_completion_per_day / DAY_US)
 
-    def learn(self, k: int, now: datetime) -> datetime | None:
+    def learn(self, calendar, k: int, now: datetime) -> datetime | None:
         """The lab's earliest fit from the earliest possible arrival, remembered as free_from."""
         lab = self.table.labs[k]
         terms = lab.terms[self.method]
-        earliest = self.calendar.earliest_fit(lab.lab_id, self.method,
-                                              now + FIRST_ARRIVAL,
-                                              terms.duration, terms.windows)
+        earliest = calendar.earliest_fit(lab.lab_id, self.method, now + FIRST_ARRIVAL, terms.duration, terms.windows)
         self.state[k, FREE_FROM] = NEVER_FITS if earliest is None else micros(earliest)
         return earliest
 
 
 # Compiled: one pass over a method's labs (about 850 at 100x) per request; numpy's dozen
 # operations on them took a quarter of all matching time (per-call cost, not arithmetic).
-# A row of Shortlist.rows: floor, lab position k, then these.
-SHIPPING_US, USABLE_UNTIL, BASE, FIXED, MAX_SAMPLES, FIRST_WINDOW, PAST_WINDOW, DURATION = range(2, 10)
+# Rows and columns as scoring names them (module-level ints: numba freezes them at compile time).
 
 
 @numba.njit(inline="always")
@@ -141,7 +140,7 @@ def _lab(row, state, windows, lanes_free, now_us, samples, deadline_end, per_us)
     # The start is known where the window has a lane free from it on, or the samples arrive
     # by free_from (the earliest fit from before they could arrive, so none between).
     known = start >= lanes_free[w] or release <= state[FREE_FROM]
-    return row[BASE] + state[LOAD_TERM] + per_us * (start - now_us) - BOUND_MARGIN, start, known
+    return row[BASE] + state[LOAD_TERM] + per_us * (start - now_us) - MARGIN, start, known
 
 
 @numba.njit(cache=True, nogil=True)
@@ -155,6 +154,7 @@ def _rooms(windows, first, past, lower, duration, end_by):
 def window_rooms(table: MethodTable, release: np.ndarray, end_by: int) -> np.ndarray:
     """Per lab of the table: does one of its windows hold the test from `release` (per
     lab, microseconds), ending by end_by? (Shortlist.stages' fits_window.)"""
+    fresh_kernels()
     return _rooms(table.windows, table.first_window, table.past_window, release.astype(np.float64),
                   table.duration.astype(np.float64), float(end_by))
 
@@ -169,23 +169,23 @@ def _search(rows, state, windows, lanes_free, barred, preferred, bonus, now_us, 
     pending_k, pending_bound, m = np.empty(rows.shape[0], np.int64), np.empty(rows.shape[0]), 0
     by_k = np.empty(rows.shape[0] if preferred.shape[0] else 0, np.int64)  # row of each lab
     for j in range(by_k.shape[0]):
-        by_k[int(rows[j, 1])] = j
-    for k in preferred:  # the bonus takes them out of the floor's order; Search.score has it
+        by_k[int(rows[j, LAB])] = j
+    for k in preferred:  # the bonus takes them out of the floor's order; Option.score_at has it
         bound = _lab(rows[by_k[k]], state[k], windows, lanes_free, now_us, samples, deadline_end, per_us)[0]
         if bound < np.inf:
             pending_k[m], pending_bound[m], m = k, bound - bonus, m + 1
     for j in range(rows.shape[0]):
         row = rows[j]
-        if row[0] > best:
+        if row[FLOOR] > best:
             break
-        k = int(row[1])
+        k = int(row[LAB])
         if barred[k]:
             continue
         bound, start, known = _lab(row, state[k], windows, lanes_free, now_us, samples, deadline_end, per_us)
         if bound > best or bound == np.inf:
             continue
         if known:
-            # Search.score's operations on the same values (exact integers in float64;
+            # Option.score_at's operations on the same values (exact integers in float64;
             # their division rounds as timedelta / timedelta does): the same float.
             score = row[FIXED] + state[k, LOAD_TERM] + per_day * ((start + row[DURATION] + reporting_us - now_us) / DAY_US)
             if score < best or (score == best and k < best_k):  # ties to the lower lab id
@@ -201,15 +201,35 @@ def _search(rows, state, windows, lanes_free, barred, preferred, bonus, now_us, 
 def _bounds(rows, state, windows, lanes_free, now_us, samples, deadline_end, per_us):
     bounds = np.empty(rows.shape[0])
     for j in range(rows.shape[0]):
-        k = int(rows[j, 1])
+        k = int(rows[j, LAB])
         bounds[k] = _lab(rows[j], state[k], windows, lanes_free, now_us, samples, deadline_end, per_us)[0]
     return bounds
+
+
+@numba.njit(cache=True)
+def _layout():
+    return LAYOUT  # as frozen when the kernels of this file were compiled
+
+
+_FRESH = []  # [True] once the kernels are known to read scoring's layout
+
+
+def fresh_kernels() -> None:
+    """Recompile the cached kernels if they were compiled with another layout than
+    scoring's (numba's cache only notices a change of this file)."""
+    if not _FRESH:
+        if _layout() != LAYOUT:
+            for kernel in (_layout, _rooms, _search, _bounds):
+                kernel.recompile()
+        _FRESH.append(True)
 
 
 def compile_search() -> None:
     """Compile (or load from numba's cache) the search before the first request needs it:
     a cold compile takes about 2 s, which a worker should spend at start, not mid-event."""
-    rows, state, windows, lanes_free = np.zeros((1, DURATION + 1)), np.zeros((1, 2)), np.zeros((1, 3)), np.zeros(1)
+    fresh_kernels()
+    rows, state = np.zeros((1, ROW_WIDTH)), np.zeros((1, STATE_WIDTH))
+    windows, lanes_free = np.zeros((1, WINDOW_WIDTH)), np.zeros(1)
     _search(rows, state, windows, lanes_free, np.zeros(1, dtype=np.bool_), np.zeros(0, dtype=np.int64), 0.0, 0, 1, 0,
             0, 1.0)
     _bounds(rows, state, windows, lanes_free, 0, 1, 0, 1.0)

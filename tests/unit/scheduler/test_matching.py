@@ -1,4 +1,5 @@
 """Example tests: each UNMATCHED reason, the score's preferences, event conversion."""
+import gc
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import uuid4
@@ -7,8 +8,10 @@ import pytest
 
 from schemas.events import CapacityAdvertised, CapacityItem, LabProfile, RequestSubmitted
 from schemas.values import Accreditation, AccreditationStatus, Component, ScopeItem, TestKind
+from services.booking.scheduler import outlook, scoring
 from services.booking.scheduler.calendar import Calendar, Window
-from services.booking.scheduler.matching import Assignment, Demand, LabState, Unmatched, match_exhaustive, match_one
+from services.booking.scheduler.matching import (Assignment, Demand, LabState, Unmatched, index_labs, match_exhaustive,
+                                                 match_one)
 
 from .factories import METHOD, MOSCOW, NOW, SAMARA, demand, lab, settings, window
 
@@ -145,3 +148,21 @@ def test_the_start_is_the_first_free_lane_whichever_way_the_outlook_knows_it():
         got = match_one(demand(), labs, cal, now, settings())
         assert got == match_exhaustive(demand(), labs, cal, now, settings())
         assert got.start == start
+
+
+def test_what_matching_learns_of_a_calendar_is_kept_by_the_lab_index_and_goes_with_the_calendar():
+    """A calendar holds bookings only; the outlooks matching keeps of it (outlook.py) live
+    on the lab index, and a calendar nobody holds any more takes them with it."""
+    labs, calendar = index_labs([lab()]), Calendar()
+    assert isinstance(match_one(demand(), labs, calendar, NOW, settings()), Assignment)
+    assert list(labs.outlooks) == [calendar] and list(labs.outlooks[calendar]) == [METHOD]
+    del calendar
+    gc.collect()
+    assert not list(labs.outlooks)
+
+
+def test_the_compiled_search_reads_the_row_layout_scoring_names():
+    """numba's cache notices a change of outlook.py, not of scoring's columns the kernels
+    froze: outlook recompiles them when the two differ."""
+    outlook.compile_search()
+    assert outlook._layout() == scoring.LAYOUT

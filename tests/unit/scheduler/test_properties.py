@@ -118,13 +118,37 @@ def test_best_first_search_finds_what_scoring_every_lab_finds(labs, ds, booked, 
         assert match_one(d, labs, calendar, NOW, tuned) == match_exhaustive(d, labs, calendar, NOW, tuned)
 
 
+@hsettings(PROFILE, max_examples=200)
+@given(labs(n=st.integers(4, 10), dense=True), demands(n=st.integers(2, 6)),
+       st.lists(st.tuples(st.integers(0, 9), st.integers(0, 400), st.integers(1, 200)), min_size=5, max_size=40),
+       st.fixed_dictionaries({"weight_load": st.sampled_from((0.0, 2.0, 50.0)),
+                              "weight_completion_per_day": st.sampled_from((0.0, 0.25, 1.0, 4.0)),
+                              "weight_distance_per_100km": st.sampled_from((0.0, 0.1, 2.0)),
+                              "weight_price_per_10k_rub": st.sampled_from((0.0, 0.05, 1.0)),
+                              "bonus_preferred": st.sampled_from((0.0, 3.0, 40.0))}))
+def test_the_fast_path_agrees_with_the_reference_under_any_weights_on_contested_labs(labs, ds, booked, weights):
+    """Every lab live with capacity from about now and bookings on the demands' method, so
+    many labs compete; the weights vary, since both implementations take them (and the
+    terms) from scoring.py: a change to the rule must leave them agreeing."""
+    calendar, method = Calendar(), min(labs[0].terms)
+    for n, (i, hours, length) in enumerate(booked):
+        if i < len(labs) and method in labs[i].terms:
+            start = NOW + timedelta(hours=hours)
+            calendar.load(labs[i].lab_id, method, Reservation(f"x{n}", start, start + timedelta(hours=length)))
+    tuned, labs = settings(**weights), index_labs(labs)
+    for d in ds:
+        d = Demand(d.request_id, method, d.samples, d.deadline, d.origin, d.preferred, d.excluded, d.declined)
+        assert match_one(d, labs, calendar, NOW, tuned) == match_exhaustive(d, labs, calendar, NOW, tuned)
+
+
 @hsettings(PROFILE, max_examples=500)  # a release that matters is rare in a random sequence
 @given(labs(n=st.integers(3, 10), dense=True), demands(n=st.integers(4, 12)),
        st.lists(st.tuples(st.integers(0, 30), st.booleans()), min_size=12, max_size=12),
        st.sampled_from((0.0, 2.0, 50.0)))
 def test_what_earlier_searches_learned_never_changes_an_answer(labs, ds, steps, weight_load):
-    """A calendar keeps what searches learned (outlook.py): booking, releasing and
-    time passing must leave every answer as scoring every lab from scratch gives it."""
+    """The lab index keeps what searches learned of a calendar (outlook.py): booking,
+    releasing and time passing must leave every answer as scoring every lab from scratch
+    gives it."""
     calendar, by_id, now, booked = Calendar(), {lab.lab_id: lab for lab in labs}, NOW, []
     tuned, method = settings(weight_load=weight_load), min(labs[0].terms)  # one method: they compete
     labs = index_labs(labs)  # one index all along, as the scheduler keeps it: its shortlists persist
