@@ -4,8 +4,6 @@ No I/O here; `today` comes in through the validation context so tests can fix it
 """
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date, datetime, timezone
 from typing import Annotated, Any
 from uuid import UUID
@@ -17,6 +15,7 @@ from schemas.catalogue import CATALOGUE, Method, get_method
 from schemas.regions import REGIONS_BY_CODE, get_region
 from schemas.states import RequestStatus
 from schemas.values import Component, SampleCount, TestKind
+from services.common import cursor
 
 LabIds = list[Annotated[str, Field(min_length=1, max_length=100)]]
 
@@ -79,20 +78,16 @@ def validate_submission(data: Any, today: date | None = None) -> SubmitRequest:
 
 
 def encode_cursor(created_at: datetime, request_id: str) -> str:
-    """Opaque to clients: they pass it back, never build it."""
-    raw = f"{created_at.isoformat()}|{request_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursor.encode(created_at.isoformat(), request_id)
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+def decode_cursor(text: str) -> tuple[datetime, UUID]:
     """Raises ValueError for anything encode_cursor did not make."""
+    at_text, id_text = cursor.decode(text, 2)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at_text, _, id_text = raw.partition("|")
-        at = datetime.fromisoformat(at_text)
-        request_id = UUID(id_text)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise ValueError("invalid cursor") from exc
+        at, request_id = datetime.fromisoformat(at_text), UUID(id_text)
+    except ValueError:
+        raise ValueError("invalid cursor") from None
     if at.tzinfo is None:
         raise ValueError("invalid cursor")
     return at, request_id

@@ -4,8 +4,6 @@
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from datetime import date, datetime, timezone, tzinfo
 from enum import StrEnum
@@ -20,6 +18,7 @@ from schemas.moments import TypedMoment, described, parse_moment
 from schemas.regions import get_region
 from schemas.states import RequestStatus
 from schemas.values import Accreditation, AccreditationStatus, CertificateNo, ScopeItem
+from services.common import cursor
 
 LAB_ID_RE = r"^[a-z0-9][a-z0-9-]{2,62}$"
 INN_WEIGHTS_10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -300,19 +299,17 @@ class OffersQuery(ListQuery):
 
 
 def encode_cursor(at: datetime, key: str) -> str:
-    """Opaque to clients: they pass it back, never build it."""
-    return base64.urlsafe_b64encode(f"{at.isoformat()}|{key}".encode()).decode().rstrip("=")
+    return cursor.encode(at.isoformat(), key)
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(text: str) -> tuple[datetime, str]:
     """Raises ValueError for anything encode_cursor did not make."""
+    at_text, key = cursor.decode(text, 2)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at_text, sep, key = raw.partition("|")
         at = datetime.fromisoformat(at_text)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise ValueError("invalid cursor") from exc
-    if not sep or not key or at.tzinfo is None:
+    except ValueError:
+        raise ValueError("invalid cursor") from None
+    if at.tzinfo is None:
         raise ValueError("invalid cursor")
     return at, key
 

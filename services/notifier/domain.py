@@ -6,8 +6,6 @@ an offset.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime, timezone
 from typing import Literal
 from uuid import UUID
@@ -17,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from schemas.moments import check_offset, parse_moment
 from schemas.notifications import Channel, Language, parse_kind
+from services.common import cursor
 
 from . import targets
 
@@ -104,16 +103,12 @@ def parse_since(text: str) -> datetime:
 
 
 def encode_cursor(seq: int) -> str:
-    """Opaque to clients: they pass it back, never build it."""
-    return base64.urlsafe_b64encode(f"n{seq}".encode()).decode().rstrip("=")
+    return cursor.encode(f"n{seq}")
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(text: str) -> int:
     """Raises ValueError for anything encode_cursor did not make."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise ValueError("invalid cursor") from None
+    (raw,) = cursor.decode(text, 1)
     if not raw.startswith("n") or not (raw[1:].isascii() and raw[1:].isdigit()) or len(raw) > 20:
         raise ValueError("invalid cursor")
     return int(raw[1:])
