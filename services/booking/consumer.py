@@ -22,6 +22,7 @@ from schemas.topics import STATUS
 from services.common.deadletter import dead_letter
 from services.common.http import HEALTH_CHECKS, PG_POOL, PRODUCER, SETTINGS
 from services.common.kafka import await_assignment
+from services.common.retry import retrying
 from services.common.tasks import stop_task
 
 from . import read_model
@@ -70,16 +71,7 @@ class StatusConsumer:
         await dead_letter(self.producer, message, reason, consumer=CONSUMER, producer_name=PRODUCER_NAME)
 
     async def _retrying(self, step, *args) -> None:
-        backoff = 0.0
-        while True:
-            try:
-                await step(*args)
-                return
-            except RETRYABLE as exc:
-                if not backoff:
-                    log.warning("%s cannot go on, will retry: %s", CONSUMER, exc or type(exc).__name__)
-                backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.5)
-                await asyncio.sleep(backoff)
+        await retrying(step, *args, retryable=RETRYABLE, what=CONSUMER, log=log, most=MAX_BACKOFF_S)
 
 
 async def status_consumer_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -18,6 +18,7 @@ import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.moments import DayOrInstant
+from services.common.retry import Backoff
 
 log = logging.getLogger("labbook.agent")
 
@@ -127,19 +128,18 @@ class Agent:
 
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
-        next_beat, backoff = 0.0, 0.0
+        next_beat, backoff = 0.0, Backoff(most=MAX_BACKOFF_S)
         while not stop.is_set():
             try:
                 await self.step(beat=loop.time() >= next_beat)
             except Unavailable as exc:
-                if not backoff:  # once per outage
+                if not backoff.failing:  # once per outage
                     log.warning("labs API at %s unavailable, retrying with backoff: %s", self.client.url, exc)
-                backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.5)
-                await _sleep(stop, backoff)
+                await _sleep(stop, backoff.failed())
                 continue
-            if backoff:
+            if backoff.failing:
                 log.info("labs API at %s answers again", self.client.url)
-                backoff = 0.0
+                backoff.reset()
             if loop.time() >= next_beat:
                 next_beat = loop.time() + self.config.heartbeat_seconds
             await _sleep(stop, min(self.config.poll_seconds, max(0.0, next_beat - loop.time())))

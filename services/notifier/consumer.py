@@ -22,6 +22,7 @@ from schemas.topics import BY_NAME, LABS, OFFERS, REQUESTS, STATUS
 from services.common.deadletter import dead_letter
 from services.common.http import HEALTH_CHECKS, PG_POOL, PRODUCER, SETTINGS
 from services.common.kafka import await_assignment
+from services.common.retry import retrying
 from services.common.tasks import stop_task
 
 from . import ingest
@@ -100,15 +101,7 @@ class EventsConsumer:
         await dead_letter(self.producer, message, reason, consumer=ingest.CONSUMER, producer_name=ingest.PRODUCER)
 
     async def _retrying(self, step, *args):
-        backoff = 0.0
-        while True:
-            try:
-                return await step(*args)
-            except RETRYABLE as exc:
-                if not backoff:
-                    log.warning("%s cannot go on, will retry: %s", ingest.CONSUMER, exc or type(exc).__name__)
-                backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.5)
-                await asyncio.sleep(backoff)
+        return await retrying(step, *args, retryable=RETRYABLE, what=ingest.CONSUMER, log=log, most=MAX_BACKOFF_S)
 
 
 def events_consumer_ctx(on_delivery=lambda app: None):

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from schemas.envelope import utcnow
 from schemas.notifications import Channel
+from services.common.retry import Backoff
 
 from . import compose, dispatch_db as q
 from .channels import EmailChannel, WebhookChannel
@@ -58,24 +59,22 @@ class Dispatcher:
         self._wakeup.set()
 
     async def run(self) -> None:
-        backoff, orphans_at = 0.0, 0.0
+        backoff, orphans_at = Backoff(most=MAX_BACKOFF_S), 0.0
         while True:
             try:
                 if time.monotonic() - orphans_at > ORPHAN_CHECK_S:
                     orphans_at = time.monotonic()
                     await self._release_orphans()
                 claimed = await self.claim()
-                backoff = 0.0
+                backoff.reset()
             except RETRYABLE as exc:
-                if not backoff:
+                if not backoff.failing:
                     log.warning("dispatcher cannot claim deliveries, will retry: %s", exc or type(exc).__name__)
-                backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.5)
-                await asyncio.sleep(backoff)
+                await asyncio.sleep(backoff.failed())
                 continue
             except Exception:  # a bug must not silently end sending: log it, keep trying
                 log.exception("dispatcher failed to claim deliveries")
-                backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.5)
-                await asyncio.sleep(backoff)
+                await asyncio.sleep(backoff.failed())
                 continue
             for row, secrets in claimed:
                 self._start(row, secrets)

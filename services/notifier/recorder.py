@@ -24,6 +24,7 @@ from schemas.notifications import SubscriptionDisabled
 from schemas.topics import DLQ
 from services.common.deadletter import letter
 from services.common.outbox import write_event
+from services.common.retry import Backoff
 
 from . import compose, dispatch_db as q, ingest, routing
 from .metrics import NotifierMetrics
@@ -93,7 +94,7 @@ class Recorder:
         self.stalled = False
 
     async def _flush(self, drain: bool) -> None:
-        backoff = 0.0
+        backoff = Backoff(first=0.2, most=MAX_BACKOFF_S)
         while self.waiting:
             batch, self.waiting = self.waiting, []
             try:
@@ -101,10 +102,9 @@ class Recorder:
             except RETRYABLE as exc:
                 self.waiting = batch + self.waiting
                 self.stalled = True
-                if not backoff:
+                if not backoff.failing:
                     log.warning("cannot record %d delivery outcomes, will retry: %s", len(batch), exc)
-                backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.2)
-                await asyncio.sleep(backoff)
+                await asyncio.sleep(backoff.failed())
                 continue
             self.on_change()
             if not drain:

@@ -13,6 +13,7 @@ from schemas.envelope import Envelope
 from schemas.faust_codec import CODEC_NAME, Decoded, Rejected
 from schemas.topics import DLQ
 from services.common import deadletter
+from services.common.retry import Backoff
 
 from .flow import Send
 
@@ -71,15 +72,14 @@ class Sender:
         consumer's next metadata refresh, and a table write then raises PartitionsMismatch:
         not the message's fault, so it is tried again (the handlers are safe to repeat),
         not dead-lettered."""
-        delay = 0.1
+        backoff = Backoff(first=0.1, most=RETRY_MAX_S)
         while True:
             try:
                 return await handle(event, value)
             except PartitionsMismatch as exc:
                 log.warning("%s[%s]@%s waits for the broker's metadata: %s", event.message.topic,
                             event.message.partition, event.message.offset, str(exc).splitlines()[0])
-                await asyncio.sleep(delay)
-                delay = min(RETRY_MAX_S, delay * 2)
+                await asyncio.sleep(backoff.failed())
 
 
 def kind_of(value) -> str:
