@@ -18,7 +18,6 @@ from .settings import SchedulerSettings
 from .watch import Watch
 
 SERVICE = "scheduler"
-METADATA_MAX_AGE_MS = 10_000
 log = logging.getLogger(__name__)
 
 
@@ -49,9 +48,6 @@ def create_worker(settings: SchedulerSettings) -> SchedulerWorker:
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         producer_linger=settings.producer_linger_s,
-        # A changelog topic created at start reads as 0 partitions until the consumer next
-        # refreshes its metadata (5 min by default); table writes fail until then (sender.py).
-        consumer_metadata_max_age_ms=METADATA_MAX_AGE_MS,
         # Kept (Faust's default): a rebalance waits for the events the agents hold. Not
         # waiting would let a revoked partition's event finish after its new owner has
         # recovered the tables, writing that owner's changelog behind its back. A message

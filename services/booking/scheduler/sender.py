@@ -2,18 +2,15 @@
 what cannot be handled, and the guard that lets no exception drop a message."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 import faust
-from faust.exceptions import PartitionsMismatch
 
 from schemas.envelope import Envelope
 from schemas.faust_codec import CODEC_NAME, Decoded, Rejected
 from schemas.topics import DLQ
 from services.common import deadletter
-from services.common.retry import Backoff
 
 from .flow import Send
 
@@ -22,7 +19,6 @@ PRODUCER = "scheduler"
 
 Handle = Callable[[faust.EventT, Decoded], Awaitable[None]]
 Finished = Callable[[str, str, tuple[str, int]], None]  # (agent, event type, (topic, partition))
-RETRY_MAX_S = 5.0
 
 
 class Sender:
@@ -56,7 +52,7 @@ class Sender:
             if isinstance(value, Rejected):  # its topic's only reader letters it, so once
                 await self.dead_letter(event, value.reason)
             elif isinstance(value, Decoded) and (handle := handler_for(value.envelope.type)):
-                await self._until_handled(handle, event, value)
+                await handle(event, value)
         except Exception as exc:  # an escaping exception would drop the message silently
             log.exception("scheduler failed on %s[%s]@%s", event.message.topic, event.message.partition,
                           event.message.offset)
@@ -66,20 +62,6 @@ class Sender:
                 log.exception("dead-lettering failed too")
         finally:
             self.finished(agent, kind_of(value), event.message.tp)
-
-    async def _until_handled(self, handle: Handle, event: faust.EventT, value: Decoded) -> None:
-        """A changelog Faust has only just created reads as 0 partitions until the
-        consumer's next metadata refresh, and a table write then raises PartitionsMismatch:
-        not the message's fault, so it is tried again (the handlers are safe to repeat),
-        not dead-lettered."""
-        backoff = Backoff(first=0.1, most=RETRY_MAX_S)
-        while True:
-            try:
-                return await handle(event, value)
-            except PartitionsMismatch as exc:
-                log.warning("%s[%s]@%s waits for the broker's metadata: %s", event.message.topic,
-                            event.message.partition, event.message.offset, str(exc).splitlines()[0])
-                await asyncio.sleep(backoff.failed())
 
 
 def kind_of(value) -> str:
