@@ -101,7 +101,9 @@ class SupplyView:
         record = {"profile": e.profile.model_dump(mode="json") if e.profile else None,
                   "capacity": e.capacity.model_dump(mode="json") if e.capacity else None}
         self.table[e.lab_id] = record
-        return labside.lab_state(record)
+        lab = labside.lab_state(record)
+        self._parsed[e.lab_id] = (record, lab)  # so labs() does not parse it again
+        return lab
 
 
 class RequestSide:
