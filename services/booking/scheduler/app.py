@@ -13,6 +13,7 @@ from services.common import asyncapi
 from services.common.kafka import kafka_alive
 
 from . import health, stale_fetch, state
+from .tables import Table
 from .metrics import Vitals
 from .settings import SchedulerSettings
 from .watch import Watch
@@ -36,6 +37,7 @@ def create_worker(settings: SchedulerSettings) -> SchedulerWorker:
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
         store="memory://",  # tables are rebuilt from their changelog topics
+        Table=Table,  # a changelog's partitions not known yet are not a mismatch (tables.py)
         processing_guarantee=settings.processing_guarantee,
         topic_partitions=PARTITIONS,
         # Faust creates only its own internal topics (changelogs); the registry's
