@@ -180,13 +180,6 @@ class OfferDeclined(Event):
     reason: str = Field(min_length=1)
 
 
-class JobScheduled(Event):
-    request_id: UUID
-    lab_id: str
-    planned_start: AwareDatetime
-    planned_end: AwareDatetime
-
-
 class _JobProgress(Event):
     request_id: UUID
     lab_id: str

@@ -46,33 +46,29 @@ LABS = Topic("labbook.labs.v1", "lab_id", ("LabProfile",), compacted=True,
              producers=(LABS_API,), consumers=(SCHEDULER, NOTIFIER))
 CAPACITY = Topic("labbook.capacity.v1", "lab_id", ("CapacityAdvertised",), compacted=True,
                  producers=(LABS_API,), consumers=(SCHEDULER,))
-# SlotGranted / SlotRefused / OfferExpired are keyed by request_id, SupplyChanged and
-# BookingsChanged are sent to every partition, MatchWindowClosed to one: the scheduler's messages to itself,
-# never read by other services.
-RESERVATIONS = Topic(
-    "labbook.reservations.v1", "lab_id",
-    ("ReserveSlot", "ReleaseSlot", "SlotGranted", "SlotRefused", "OfferExpired", "SupplyChanged",
-     "MatchWindowClosed", "BookingsChanged"),
+# The scheduler's messages to itself, never read by other services, on three topics by
+# key and purpose, so that each agent reads exactly what it handles:
+# - lab-keyed asks of the lab side, the single writer of each lab's bookings;
+RESERVATIONS = Topic("labbook.reservations.v1", "lab_id", ("ReserveSlot", "ReleaseSlot"),
+                     producers=(SCHEDULER,), consumers=(SCHEDULER,))
+# - request-keyed steps of the request side: the lab side's answers, expiry, the window;
+MATCHING = Topic(
+    "labbook.matching.v1", "request_id", ("SlotGranted", "SlotRefused", "OfferExpired", "MatchWindowClosed"),
     producers=(SCHEDULER,), consumers=(SCHEDULER,),
-    event_keys={"SlotGranted": "request_id", "SlotRefused": "request_id", "OfferExpired": "request_id",
-                "SupplyChanged": "lab_id (a copy to every partition)",
-                "BookingsChanged": "lab_id (a copy to every partition)",
-                "MatchWindowClosed": "window-{partition} (sent to that partition)"},
+    event_keys={"MatchWindowClosed": "window-{partition} (sent to that partition)"},
+)
+# - what every request partition must know of every lab: a copy to each partition.
+LAB_STATE = Topic(
+    "labbook.lab-state.v1", "lab_id (a copy to every partition)", ("SupplyChanged", "BookingsChanged"),
+    producers=(SCHEDULER,), consumers=(SCHEDULER,),
 )
 OFFERS = Topic("labbook.offers.v1", "lab_id", ("OfferMade", "OfferWithdrawn", "JobCancelled"),
                producers=(SCHEDULER,), consumers=(LABS_API, NOTIFIER))
+# A job is SCHEDULED by the scheduler itself once its offer is accepted, so no lab sends
+# that step (JobScheduled was listed here and sent by nobody).
 LAB_RESPONSES = Topic(
-    "labbook.lab-responses.v1",
-    "request_id",
-    (
-        "OfferAccepted",
-        "OfferDeclined",
-        "JobScheduled",
-        "SamplesReceived",
-        "TestingStarted",
-        "TestingCompleted",
-        "ReportIssued",
-    ),
+    "labbook.lab-responses.v1", "request_id",
+    ("OfferAccepted", "OfferDeclined", "SamplesReceived", "TestingStarted", "TestingCompleted", "ReportIssued"),
     producers=(LABS_API,), consumers=(SCHEDULER,),
 )
 # The booking API writes a request's first and its cancelled status, the scheduler the rest.
@@ -85,8 +81,13 @@ DLQ = Topic("labbook.dlq.v1", "original key", ("DeadLetter",),
 REVOCATIONS = Topic("labbook.revocations.v1", "jti", ("TokenRevoked",), compacted=True,
                     producers=(CLI,), consumers=(BOOKING_API, LABS_API, NOTIFIER))
 
-ALL: tuple[Topic, ...] = (REQUESTS, LABS, CAPACITY, RESERVATIONS, OFFERS, LAB_RESPONSES, STATUS, DLQ, REVOCATIONS)
+ALL: tuple[Topic, ...] = (REQUESTS, LABS, CAPACITY, RESERVATIONS, MATCHING, LAB_STATE, OFFERS, LAB_RESPONSES, STATUS, DLQ, REVOCATIONS)
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}
+
+
+def carried_by(*topics: Topic) -> frozenset[str]:
+    """The event types the topics carry: what a reader of them must handle."""
+    return frozenset(kind for topic in topics for kind in topic.events)
 
 
 def topic_for_event(event_type: str) -> Topic:

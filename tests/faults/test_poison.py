@@ -13,7 +13,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.envelope import MessageRejected, decode
 from schemas.events import DeadLetter
-from schemas.topics import CAPACITY, DLQ, LAB_RESPONSES, LABS, OFFERS, REQUESTS, RESERVATIONS, STATUS
+from schemas.topics import (CAPACITY, DLQ, LAB_RESPONSES, LAB_STATE, LABS, MATCHING, OFFERS, REQUESTS, RESERVATIONS,
+                            STATUS)
 from tests.e2e.system import start_system, unique
 from tests.support.brokers import assign_from_end, until
 
@@ -21,7 +22,8 @@ pytestmark = pytest.mark.integration
 
 # Who reads each topic (a letter comes from each): written out here, as the expectation.
 READERS = ((REQUESTS, ("scheduler", "notifier-events")), (LABS, ("scheduler", "notifier-events")),
-           (CAPACITY, ("scheduler",)), (RESERVATIONS, ("scheduler",)), (OFFERS, ("labs-offers", "notifier-events")),
+           (CAPACITY, ("scheduler",)), (RESERVATIONS, ("scheduler",)), (MATCHING, ("scheduler",)),
+           (LAB_STATE, ("scheduler",)), (OFFERS, ("labs-offers", "notifier-events")),
            (LAB_RESPONSES, ("scheduler",)), (STATUS, ("booking-status", "notifier-events")))
 METHOD = "ISO9227-CASS-24"
 

@@ -56,7 +56,6 @@ def samples() -> dict[str, Event]:
         ev.JobCancelled(reason="request cancelled", **ids),
         ev.OfferAccepted(offer_id=offer, planned_start=AT, **ids),
         ev.OfferDeclined(offer_id=offer, reason="chamber under maintenance", **ids),
-        ev.JobScheduled(**ids, **plan),
         ev.SamplesReceived(at=AT, **ids),
         ev.TestingStarted(at=AT, **ids),
         ev.TestingCompleted(at=AT, **ids),

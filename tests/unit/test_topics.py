@@ -1,11 +1,12 @@
 """The topic registry against DESIGN.md's table."""
 from schemas import events  # noqa: F401  (registers every event type)
 from schemas.envelope import EVENT_TYPES
-from schemas.topics import ALL, BY_NAME, CAPACITY, LABS, REVOCATIONS, topic_for_event
+from schemas.topics import (ALL, BY_NAME, CAPACITY, LAB_STATE, LABS, MATCHING, RESERVATIONS, REVOCATIONS, carried_by,
+                            topic_for_event)
 
 
 def test_names_are_unique_and_versioned():
-    assert len(BY_NAME) == len(ALL) == 9
+    assert len(BY_NAME) == len(ALL) == 11
     assert all(t.name.startswith("labbook.") and t.name.endswith(".v1") for t in ALL)
 
 
@@ -28,3 +29,16 @@ def test_only_lab_profiles_capacity_and_revocations_are_compacted():
 def test_equal_partition_counts_so_tables_and_sources_agree():
     assert len({t.partitions for t in ALL}) == 1
     assert ALL[0].partitions >= 4  # two scheduler workers must have partitions to share
+
+
+def test_the_schedulers_own_topics_each_carry_one_key_and_purpose():
+    """Written out by hand: lab-keyed asks, request-keyed steps, the broadcast of labs."""
+    assert RESERVATIONS.events == ("ReserveSlot", "ReleaseSlot") and RESERVATIONS.key == "lab_id"
+    assert set(MATCHING.events) == {"SlotGranted", "SlotRefused", "OfferExpired", "MatchWindowClosed"}
+    assert MATCHING.key == "request_id"
+    assert set(LAB_STATE.events) == {"SupplyChanged", "BookingsChanged"}
+
+
+def test_carried_by_is_every_event_of_the_topics():
+    assert carried_by(LABS, CAPACITY) == {"LabProfile", "CapacityAdvertised"}
+    assert carried_by() == frozenset()

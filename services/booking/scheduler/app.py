@@ -61,7 +61,7 @@ def create_worker(settings: SchedulerSettings) -> SchedulerWorker:
     )
     from .agents import READERS, register  # agents and tables register on the app they are given
 
-    inputs = {t for topics in READERS.values() for t in topics}
+    inputs = {t.name for topics in READERS.values() for t in topics}
     # Without transactions (whose markers take offsets) only a compacted topic has gaps.
     transactions = settings.processing_guarantee == "exactly_once"
     stale_fetch.install(inputs, set() if transactions else {t for t in inputs if not BY_NAME[t].compacted})

@@ -317,7 +317,7 @@ def declined(state: State | None, event: ev.OfferDeclined, ctx: Ctx, out: list[S
         return rematch_after_offer(state, event.lab_id, "offer_declined", ctx, out)
     if state is not None and not state.cancelled:
         # Not (yet) this state's offer: after a restart the decline (lab-responses.v1) may
-        # be handled before the replayed grant (reservations.v1) that makes the offer
+        # be handled before the replayed grant (matching.v1) that makes the offer
         # again, with the same derived id. Kept, so that offer is never made again.
         return state.but(declined_offers=(*state.declined_offers, event.offer_id)[-DECLINES_KEPT:])
     return state

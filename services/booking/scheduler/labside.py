@@ -9,7 +9,7 @@ from uuid import UUID
 
 from schemas import events as ev
 from schemas.reasons import UnmatchedReason as Reason
-from schemas.topics import PARTITIONS, RESERVATIONS
+from schemas.topics import LAB_STATE, MATCHING, PARTITIONS
 
 from .calendar import Calendar, Reservation, Window, Windows
 from .flow import Send
@@ -34,7 +34,7 @@ def broadcast(lab_id: str, record: dict) -> list[Send]:
     profile = ev.LabProfile.model_validate(record["profile"]) if record.get("profile") else None
     capacity = ev.CapacityAdvertised.model_validate(record["capacity"]) if record.get("capacity") else None
     event = ev.SupplyChanged(lab_id=lab_id, profile=profile, capacity=capacity)
-    return [Send(RESERVATIONS.name, lab_id, event, partition=p) for p in range(PARTITIONS)]
+    return [Send(LAB_STATE.name, lab_id, event, partition=p) for p in range(PARTITIONS)]
 
 
 def _windows(record: dict, method: str) -> Windows:
@@ -105,16 +105,16 @@ def booking_changes(lab_id: str, before: dict, after: dict) -> list[Send]:
         event = ev.BookingsChanged(
             lab_id=lab_id, method_code=method, replace=False, released=tuple(UUID(rid) for rid in released),
             bookings=tuple(ev.BookedSlot(reservation_id=rid, start=start, end=end) for rid, start, end in booked))
-        out += [Send(RESERVATIONS.name, lab_id, event, partition=p) for p in range(PARTITIONS)]
+        out += [Send(LAB_STATE.name, lab_id, event, partition=p) for p in range(PARTITIONS)]
     return out
 
 
 def _grant(event: ev.ReserveSlot, start: datetime, end: datetime) -> Send:
-    return Send(RESERVATIONS.name, str(event.request_id), ev.SlotGranted(
+    return Send(MATCHING.name, str(event.request_id), ev.SlotGranted(
         reservation_id=event.reservation_id, request_id=event.request_id, lab_id=event.lab_id,
         method_code=event.method_code, start=start, end=end))
 
 
 def _refuse(event: ev.ReserveSlot, reason: str) -> Send:
-    return Send(RESERVATIONS.name, str(event.request_id), ev.SlotRefused(
+    return Send(MATCHING.name, str(event.request_id), ev.SlotRefused(
         reservation_id=event.reservation_id, request_id=event.request_id, lab_id=event.lab_id, reason=reason))

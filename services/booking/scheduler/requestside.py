@@ -1,8 +1,8 @@
 """The request side: the single writer of each request's scheduler state (`requests`
-table) and status timeline. It reads requests.v1, lab-responses.v1 and the replies on
-reservations.v1 (keyed by request_id), keeps every lab's supply (`supply`, sent to every
-partition as SupplyChanged) and a view of every lab's bookings (`bookings`, from
-BookingsChanged) to match against, and runs the match window and offer expiry.
+table) and status timeline. It reads requests.v1, lab-responses.v1, matching.v1 (the lab
+side's answers, offer expiry, the window) and lab-state.v1: every lab's supply
+(`supply`, from SupplyChanged) and a view of every lab's bookings (`bookings`, from
+BookingsChanged), a copy to every partition, to match against.
 
 What an event does to one request is `flow.HANDLERS`' business (pure); this side loads
 the state, builds the context, stores the result and sends what the handler asked for.
@@ -17,7 +17,7 @@ import faust
 
 from schemas import events as ev
 from schemas.faust_codec import Decoded
-from schemas.topics import PARTITIONS, RESERVATIONS
+from schemas.topics import MATCHING, PARTITIONS
 
 from . import flow, labside
 from .assignment import assign_batch
@@ -194,7 +194,7 @@ class RequestSide:
         """Close the match window of each of this worker's partitions with requests queued."""
         for partition in sorted(self.waiting & actives):
             self.waiting.discard(partition)
-            await self.sender.send([flow.Send(RESERVATIONS.name, f"window-{partition}",
+            await self.sender.send([flow.Send(MATCHING.name, f"window-{partition}",
                                               ev.MatchWindowClosed(partition=partition), partition=partition)])
 
     async def expire_offers(self, actives: set[int]) -> None:
@@ -210,7 +210,7 @@ class RequestSide:
             if not offer or state.cancelled or offer.offer_id in self.expiring:
                 continue
             self.expiring.add(offer.offer_id)
-            await self.sender.send([flow.Send(RESERVATIONS.name, key, ev.OfferExpired(
+            await self.sender.send([flow.Send(MATCHING.name, key, ev.OfferExpired(
                 offer_id=offer.offer_id, request_id=UUID(key), lab_id=offer.lab_id))], key)
 
 

@@ -9,7 +9,7 @@ import faust
 
 from schemas.envelope import Envelope
 from schemas.faust_codec import CODEC_NAME, Decoded, Rejected
-from schemas.topics import DLQ
+from schemas.topics import BY_NAME, DLQ
 from services.common import deadletter
 
 from .flow import Send
@@ -45,14 +45,18 @@ class Sender:
                                    original=raw or b"")
         await self.send([Send(DLQ.name, (message.key or b"").decode(errors="replace"), letter)])
 
-    async def guarded(self, event: faust.EventT, agent: str, handler_for: Callable[[str], Handle | None]) -> None:
-        """Hand a decoded event to its side; letter what cannot be decoded or handled."""
+    async def guarded(self, event: faust.EventT, agent: str, handle: Handle) -> None:
+        """Hand a decoded event to its side; letter what cannot be decoded or handled,
+        and an event of a type its topic does not carry (the registry's `events`)."""
         value = event.value
         try:
             if isinstance(value, Rejected):  # its topic's only reader letters it, so once
                 await self.dead_letter(event, value.reason)
-            elif isinstance(value, Decoded) and (handle := handler_for(value.envelope.type)):
-                await handle(event, value)
+            elif isinstance(value, Decoded):
+                if value.envelope.type in BY_NAME[event.message.topic].events:
+                    await handle(event, value)
+                else:
+                    await self.dead_letter(event, f"{event.message.topic} does not carry {value.envelope.type}")
         except Exception as exc:  # an escaping exception would drop the message silently
             log.exception("scheduler failed on %s[%s]@%s", event.message.topic, event.message.partition,
                           event.message.offset)

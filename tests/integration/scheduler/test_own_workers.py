@@ -10,7 +10,7 @@ import uuid
 from aiokafka import TopicPartition
 
 from schemas import events as ev
-from schemas.topics import RESERVATIONS
+from schemas.topics import LAB_STATE, MATCHING, RESERVATIONS
 from tests.support.brokers import end_offsets, until_committed
 
 from .support import add_lab, assert_timeline, method_code, offered, request, respond, scheduler, submit, wait_ready
@@ -34,15 +34,18 @@ async def test_a_killed_workers_successor_resumes_from_the_tables(bus, tmp_path)
     app_id = f"test-scheduler-{uuid.uuid4().hex[:8]}"
     method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
     req = request(method)
+    own = (RESERVATIONS, MATCHING, LAB_STATE)
     async with scheduler(bus, tmp_path / "first", app_id=app_id, cleanup=False, offer_ttl_s=3600) as children:
         child, log = children[0]
         await wait_ready(bus, child, log)
+        before = await end_offsets(bus.bootstrap, *own)
         await add_lab(bus, lab, method)
         sent = await submit(bus, req)
         offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
         # The successor starts after these: the group has committed past the request and
-        # past all that reservations.v1 carried up to the offer (the lab, the grant, ...).
-        past = await end_offsets(bus.bootstrap, RESERVATIONS)
+        # past all that the scheduler sent itself up to the offer (the lab, the grant, ...),
+        # on the partitions that got any of it (a group commits only what it read).
+        past = {tp: end for tp, end in (await end_offsets(bus.bootstrap, *own)).items() if end > before[tp]}
         past[TopicPartition(sent.topic, sent.partition)] = sent.offset + 1
         await until_committed(bus.bootstrap, app_id, past, timeout=30)
         os.killpg(child.pid, signal.SIGKILL)

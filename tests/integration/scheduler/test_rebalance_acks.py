@@ -10,7 +10,7 @@ suspended rebalance never delivers. The worker then waits forever ("wait_empty: 
 for tasks [(1, <ConsumerMessage ... offset=N>)]").
 
 These tests drive Faust's own conductor, streams and wait_empty in this process (no
-broker): one event the request side is busy with, one shared-topic event behind it,
+broker): one event the request side is busy with, another behind it on its partition,
 then the revocation steps Faust takes (suspend, clear, wait_empty). The last one holds
 an event in hand past SCHEDULER_STUCK_AFTER_S and reads the worker's verdict.
 """
@@ -30,13 +30,13 @@ from faust.types.tuples import ConsumerMessage
 
 from schemas import events as ev
 from schemas.envelope import Envelope
-from schemas.topics import CAPACITY, LAB_RESPONSES, LABS, REQUESTS, RESERVATIONS
+from schemas.topics import CAPACITY, LAB_RESPONSES, LAB_STATE, LABS, MATCHING, REQUESTS, RESERVATIONS
 from services.booking.scheduler import health
 from services.booking.scheduler.app import create_worker
 from services.booking.scheduler.settings import SchedulerSettings
 
-INPUTS = (REQUESTS.name, LAB_RESPONSES.name, RESERVATIONS.name, LABS.name, CAPACITY.name)
-SHARED = TP(RESERVATIONS.name, 2)
+INPUTS = (REQUESTS.name, LAB_RESPONSES.name, MATCHING.name, LAB_STATE.name, LABS.name, CAPACITY.name, RESERVATIONS.name)
+SHARED = TP(MATCHING.name, 2)
 
 
 def test_every_input_topic_is_read_by_exactly_one_agent():
@@ -148,7 +148,7 @@ async def test_an_event_in_hand_with_no_progress_past_the_limit_shows_the_worker
     assert not (await vitals.verdict()).stuck
     clock[0] = 62.0
     verdict = await vitals.verdict()
-    assert verdict == health.Verdict(True, "holds 1 unprocessed event on labbook.reservations.v1[2], "
+    assert verdict == health.Verdict(True, "holds 1 unprocessed event on labbook.matching.v1[2], "
                                            "no progress for 62 s")
     gate.open.set()  # the send returns, the event is finished and acknowledged
     await until(lambda: not [m for m in app.consumer.unacked if not m.acked])

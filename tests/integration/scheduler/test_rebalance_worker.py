@@ -26,7 +26,7 @@ LABS_IN_LOAD = 1500
 
 async def load_labs(bus: Bus, count: int) -> None:
     """Lab after lab: the lab side broadcasts each to every request partition, which the
-    request side takes longer over, so it runs behind on reservations.v1."""
+    request side takes longer over, so it runs behind on lab-state.v1."""
     method = method_code()
     for i in range(count):
         lab = f"load-{i}-{uuid.uuid4().hex[:4]}"

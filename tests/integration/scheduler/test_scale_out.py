@@ -5,7 +5,7 @@ import uuid
 from collections import defaultdict
 
 from schemas import events as ev
-from schemas.topics import OFFERS, REQUESTS, RESERVATIONS, STATUS
+from schemas.topics import MATCHING, OFFERS, REQUESTS, RESERVATIONS, STATUS
 from tests.support.brokers import until_group_stable
 from tests.support.waits import until
 
@@ -25,7 +25,7 @@ def peak_overlap(intervals: list[tuple]) -> int:
 
 
 async def test_two_workers_never_double_book(kafka, tmp_path):
-    bus = Bus(kafka, (STATUS.name, OFFERS.name, RESERVATIONS.name))
+    bus = Bus(kafka, (STATUS.name, OFFERS.name, RESERVATIONS.name, MATCHING.name))
     await bus.start()
     try:
         async with scheduler(bus, tmp_path, workers=2, offer_ttl_s=3600) as workers:

@@ -11,7 +11,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from schemas import events as ev
-from schemas.topics import PARTITIONS, REQUESTS, RESERVATIONS
+from schemas.topics import MATCHING, PARTITIONS, REQUESTS, RESERVATIONS
 from tests.support.processes import free_port, python_module, spawn
 from tests.support.waits import until
 
@@ -72,11 +72,11 @@ async def test_metrics_count_a_processed_request_and_an_idle_worker_is_healthy(b
         after = await until_counted(base, before, [
             ("scheduler-labs", "LabProfile"), ("scheduler-labs", "CapacityAdvertised"),
             ("scheduler-requests", "SupplyChanged"), ("scheduler-requests", "RequestSubmitted"),
-            ("scheduler-requests", "MatchWindowClosed"), ("scheduler-requests", "ReserveSlot"),
+            ("scheduler-requests", "MatchWindowClosed"), ("scheduler-labs", "ReserveSlot"),
             ("scheduler-requests", "SlotGranted")])
         # Lag is shown for every input partition the worker holds (it holds them all).
         lagged = {dict(labels)["topic"] for (name, labels) in after if name == "labbook_scheduler_consumer_lag"}
-        assert {REQUESTS.name, RESERVATIONS.name} <= lagged
+        assert {REQUESTS.name, MATCHING.name, RESERVATIONS.name} <= lagged
         parts = {dict(labels)["partition"] for (name, labels) in after
                  if name == "labbook_scheduler_consumer_lag" and dict(labels)["topic"] == REQUESTS.name}
         assert parts == {str(p) for p in range(PARTITIONS)}

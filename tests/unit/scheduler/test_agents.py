@@ -15,8 +15,11 @@ from faust.types import TP
 from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.faust_codec import Decoded
+from schemas.topics import REQUESTS, topic_for_event
 from services.booking.scheduler import flow, state
+from services.booking.scheduler.agents import READERS
 from services.booking.scheduler.app import create_worker
+from services.booking.scheduler.labrecords import LabSide
 from services.booking.scheduler.settings import SchedulerSettings
 from services.booking.scheduler.state import RequestState
 
@@ -42,6 +45,28 @@ async def worker():  # async, so the app takes the running loop instead of makin
 @pytest.fixture
 def app(worker):
     return worker.app
+
+
+MISROUTED: dict[str, str] = {}  # event type -> the topic a test puts it on instead of its own
+
+
+@pytest.fixture(autouse=True)
+def on_its_topic():
+    """test_context() names no topic for an agent of several ("<internal>"): give each
+    message the topic the registry puts its event on, as the broker would."""
+    real = faust.agents.agent.AgentTestWrapper.to_message
+
+    def to_message(self, key, value, **kwargs):
+        message = real(self, key, value, **kwargs)
+        if isinstance(value, Decoded):
+            kind = value.envelope.type
+            message.topic = MISROUTED.get(kind) or topic_for_event(kind).name
+            message.tp = TP(message.topic, message.partition)
+        return message
+
+    with mock.patch.object(faust.agents.agent.AgentTestWrapper, "to_message", to_message):
+        yield
+    MISROUTED.clear()
 
 
 @pytest.fixture
@@ -105,6 +130,19 @@ async def test_a_failing_handler_is_dead_lettered_and_the_agent_goes_on(app, sen
     assert app.tables["requests"][str(good.request_id)].status == "UNMATCHED"
 
 
+async def test_an_event_on_a_topic_that_does_not_carry_it_is_dead_lettered_not_handled(app, sent):
+    grant = ev.SlotGranted(reservation_id=uuid.uuid4(), request_id=uuid.uuid4(), lab_id="lab-x",
+                           method_code=METHOD, start=NOW, end=NOW + timedelta(days=1))
+    MISROUTED["SlotGranted"] = REQUESTS.name
+    async with app.agents["scheduler-requests"].test_context() as agent:
+        await agent.put(decoded(grant), key=str(grant.request_id).encode())
+        await until(lambda: of(sent, "labbook.dlq.v1"))
+    letters = of(sent, "labbook.dlq.v1")
+    assert [(x.topic, x.reason) for x in letters] == [
+        ("labbook.requests.v1", "labbook.requests.v1 does not carry SlotGranted")]
+    assert of(sent, "labbook.reservations.v1") == []  # an unknown grant would be released: not handled
+
+
 async def test_requests_in_one_window_are_assigned_together(app, sent):
     profile = ev.LabProfile(
         lab_id="lab-w", name="W", inn="6312345670", region_code="RU-SAM", city="Samara", lat=53.2, lon=50.1,
@@ -159,9 +197,9 @@ async def test_a_granted_slot_reaches_every_request_partition_and_steers_matchin
     async with app.agents["scheduler-labs"].test_context() as labs:
         for event in (profile_of("lab-cheap", 1000), capacity_of("lab-cheap"), ask):
             await labs.put(decoded(event), key=b"lab-cheap")
-        await until(lambda: of(sent, "labbook.reservations.v1")
-                    and isinstance(of(sent, "labbook.reservations.v1")[-1], ev.BookingsChanged))
-    changes = [e for e in of(sent, "labbook.reservations.v1") if isinstance(e, ev.BookingsChanged)]
+        await until(lambda: len(of(sent, "labbook.lab-state.v1")) == 4 + 4 + 4)  # supply twice, bookings
+    changes = [e for e in of(sent, "labbook.lab-state.v1") if isinstance(e, ev.BookingsChanged)]
+    assert [type(e) for e in of(sent, "labbook.matching.v1")] == [ev.SlotGranted]
     assert len(changes) == 4 and [b.reservation_id for b in changes[0].bookings] == [ask.reservation_id]
     sent.clear()
     request = submitted(method_code=OTHER, deadline=(flow_now() + timedelta(days=60)).date())
@@ -236,3 +274,17 @@ async def test_the_requests_table_writes_and_recovers_its_changelog_through_the_
     written = app.serializers.dumps_value(table.value_type, old.but(asked=2), serializer=table.value_serializer)
     assert table.data._decode_value(written) == old.but(asked=2)
     assert table.data._decode_value(codecs.dumps("json", OLD_OFFERED)) == old
+
+
+def test_each_agent_reads_the_topics_that_carry_what_its_side_handles():
+    """By hand: the request side's inputs and the lab side's, one agent each."""
+    assert {name: {t.name for t in topics} for name, topics in READERS.items()} == {
+        "scheduler-requests": {"labbook.requests.v1", "labbook.lab-responses.v1", "labbook.matching.v1",
+                               "labbook.lab-state.v1"},
+        "scheduler-labs": {"labbook.labs.v1", "labbook.capacity.v1", "labbook.reservations.v1"}}
+
+
+def test_a_side_out_of_step_with_its_topics_refuses_to_start():
+    with mock.patch.object(LabSide, "EVENTS", LabSide.EVENTS - {"ReleaseSlot"}), \
+            pytest.raises(RuntimeError, match="scheduler-labs reads .*ReleaseSlot"):
+        create_worker(SchedulerSettings(app_id=f"test-step-{uuid.uuid4().hex[:6]}"))
