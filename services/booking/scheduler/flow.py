@@ -24,128 +24,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from schemas import events as ev
 from schemas.envelope import Event
-from schemas.reasons import UnmatchedReason as Reason
-from schemas.states import IllegalTransition, RequestStatus as S, check_transition
-from schemas.topics import OFFERS, RESERVATIONS, STATUS
+from schemas.states import IllegalTransition, RequestStatus as S
+from schemas.topics import OFFERS, RESERVATIONS
 
-from .calendar import Calendar
-from .labindex import LabIndex, index_labs
-from .matching import Assignment, Demand, LabState, Unmatched, latest_test_end, match_one
-from .settings import SchedulerSettings
+from .matching import Assignment, Demand, LabState, Unmatched
 from .state import Hold, Offer, RequestState as State, Slot
+# Ctx and Send are flow's vocabulary for its callers too (flow.Ctx, flow.Send).
+from .steps import (OPEN_STATUSES, Ctx, Send, asked_before, best, demand, derived, match, new_state, offer_id,
+                    rematch_after_offer, release, reservation_id, reserve, status, withdraw, without)
 
 log = logging.getLogger(__name__)
-IDS = uuid5(NAMESPACE_URL, "urn:labbook:scheduler")  # the namespace of the ids the request side derives
-OPEN_STATUSES = {S.SUBMITTED, S.MATCHING, S.UNMATCHED, S.OFFERED}  # no lab holds the job
-
-
-@dataclass(frozen=True)
-class Send:
-    topic: str
-    key: str
-    event: Event
-    partition: int | None = None
-
-
-@dataclass
-class Ctx:
-    now: datetime
-    settings: SchedulerSettings
-    labs: dict[str, LabState] = field(default_factory=dict)
-    # The worker's view of every lab's bookings (the labs agent owns them): gives matching
-    # the labs' load and free time. It may lag; the owner refuses a slot already taken.
-    calendar: Calendar = field(default_factory=Calendar)
-    index: LabIndex | None = None  # of `labs`, when the caller keeps one
-    partition: int = 0  # the one the event was read from: a new request's state remembers it
-
-    def lab_index(self) -> LabIndex:
-        index = self.index
-        if index is None or len(index) != len(self.labs) or any(
-                index.by_id.get(k) is not v for k, v in self.labs.items()):
-            self.index = index_labs(self.labs.values())  # `labs` changed since
-        return self.index
-
-
-def new_state(event: ev.RequestSubmitted, partition: int) -> State:
-    return State(request=event, partition=partition, status=S.SUBMITTED, seq=1)
-
-
-def status(state: State, target: S, ctx: Ctx, out: list[Send], **fields) -> State:
-    """Check the transition, then emit it with the next seq (raises IllegalTransition)."""
-    check_transition(state.status, target)
-    request, seq = state.request, state.seq + 1
-    out.append(Send(STATUS.name, str(request.request_id), ev.StatusChanged(
-        request_id=request.request_id, org_id=request.org_id, seq=seq, status=target,
-        previous=state.status, at=ctx.now, **fields)))
-    return state.but(seq=seq, status=target)
-
-
-def _demand(state: State, extra: tuple[str, ...] = ()) -> Demand:
-    return Demand.from_event(state.request, declined=[*state.declined, *extra])
-
-
-def best(state: State, ctx: Ctx) -> Assignment | Unmatched:
-    """The best lab not yet declined or refused in this round; reasons as in matching.py."""
-    labs, calendar = ctx.lab_index(), ctx.calendar
-    first = match_one(_demand(state), labs, calendar, ctx.now, ctx.settings)
-    if isinstance(first, Unmatched) or not state.tried:
-        return first
-    second = match_one(_demand(state, state.tried), labs, calendar, ctx.now, ctx.settings)
-    # Every lab that could do it refused a slot: their calendars are full.
-    return Unmatched(second.request_id, Reason.NO_CAPACITY_BEFORE_DEADLINE) if isinstance(second, Unmatched) else second
-
-
-def match(state: State, ctx: Ctx, out: list[Send]) -> State:
-    """In MATCHING: ask the best lab's reservation agent for a slot, or give up."""
-    result = best(state, ctx)
-    if isinstance(result, Unmatched):
-        return status(state.but(tried=()), S.UNMATCHED, ctx, out, reason=result.reason)
-    return reserve(state, result, ctx, out)
-
-
-def reservation_id(state: State) -> tuple[State, UUID]:
-    """The id of the request's next ReserveSlot, and the state that has asked for it: the
-    n-th one a request asks for has the same id however often its handler runs (see the
-    module's docstring)."""
-    return state.but(asked=state.asked + 1), _nth_reservation(state.request_id, state.asked)
-
-
-def _nth_reservation(request_id: UUID, n: int) -> UUID:
-    return uuid5(IDS, f"{request_id}/reservation/{n}")
-
-
-def _derived(request_id: UUID, rid: UUID, first: int = 8) -> bool:
-    """One of the request's first reservation ids."""
-    return any(rid == _nth_reservation(request_id, n) for n in range(first))
-
-
-def _asked_before(state: State, rid: UUID) -> bool:
-    """A grant of the reservation this state would ask for next, while it waits to ask:
-    a run of the handlers this state does not remember (its table write was lost) asked
-    for it, and the successor has not come that far again yet."""
-    return (state.request is not None and not state.cancelled and state.pending is None
-            and state.status == S.MATCHING and rid == _nth_reservation(state.request_id, state.asked))
-
-
-def offer_id(request_id: UUID, reservation_id: UUID, lab_id: str) -> UUID:
-    """The offer made on a grant: one per granted reservation and lab."""
-    return uuid5(IDS, f"{request_id}/offer/{reservation_id}/{lab_id}")
-
-
-def reserve(state: State, result: Assignment, ctx: Ctx, out: list[Send]) -> State:
-    request, lab = state.request, ctx.labs[result.lab_id]
-    latest = latest_test_end(ctx.settings.reporting_days, request.deadline, lab.valid_until)
-    state, rid = reservation_id(state)
-    out.append(Send(RESERVATIONS.name, result.lab_id, ev.ReserveSlot(
-        reservation_id=rid, request_id=request.request_id, lab_id=result.lab_id, method_code=result.method,
-        start=result.start, end=result.end, latest_end=latest)))
-    return state.but(pending=Hold(reservation_id=rid, lab_id=result.lab_id))
 
 
 def submitted(state: State | None, event: ev.RequestSubmitted, ctx: Ctx, out: list[Send]) -> State | None:
@@ -164,7 +57,7 @@ def queued(states: list[State]) -> list[State]:
 
 
 def demands(states: list[State]) -> list[Demand]:
-    return [_demand(s) for s in states]
+    return [demand(s) for s in states]
 
 
 def window_closed(states: list[State], results: list[Assignment | Unmatched], ctx: Ctx,
@@ -178,22 +71,6 @@ def window_closed(states: list[State], results: list[Assignment | Unmatched], ct
         else:
             after.append(status(state, S.UNMATCHED, ctx, out, reason=result.reason))
     return after
-
-
-def release(state: State, reason: str, out: list[Send]) -> State:
-    slot = state.slot
-    if slot:
-        out.append(Send(RESERVATIONS.name, slot.lab_id, ev.ReleaseSlot(
-            reservation_id=slot.reservation_id, request_id=state.request_id, lab_id=slot.lab_id, reason=reason)))
-    return state.but(slot=None)
-
-
-def withdraw(state: State, reason: str, out: list[Send]) -> State:
-    offer = state.offer
-    if offer:
-        out.append(Send(OFFERS.name, offer.lab_id, ev.OfferWithdrawn(
-            offer_id=offer.offer_id, request_id=state.request_id, lab_id=offer.lab_id, reason=reason)))
-    return state.but(offer=None)
 
 
 def cancelled(state: State | None, event: ev.RequestCancelled, ctx: Ctx, out: list[Send]) -> State:
@@ -224,10 +101,10 @@ def _holds(state: State, rid: UUID, lab_id: str) -> bool:
 def granted(state: State | None, event: ev.SlotGranted, ctx: Ctx, out: list[Send]) -> State | None:
     rid = event.reservation_id
     if state is None:
-        if not _derived(event.request_id, rid):  # (one of ours: a replay read the grant before the request)
+        if not derived(event.request_id, rid):  # (one of ours: a replay read the grant before the request)
             _release_orphan(event, out)  # nobody will ask for it
         return state
-    if _asked_before(state, rid):  # catch up with the run that asked for it
+    if asked_before(state, rid):  # catch up with the run that asked for it
         state, _ = reservation_id(state)
         state = state.but(queued=False, pending=Hold(reservation_id=rid, lab_id=event.lab_id))
     if state.pending is None or state.pending.reservation_id != rid:
@@ -244,11 +121,6 @@ def granted(state: State | None, event: ev.SlotGranted, ctx: Ctx, out: list[Send
     return _offer(state, event, ctx, out)
 
 
-def _without(labs: tuple[str, ...], lab_id: str) -> tuple[str, ...]:
-    """The labs excluded from here on: these and this one."""
-    return tuple(sorted({*labs, lab_id}))
-
-
 def _offer(state: State, event: ev.SlotGranted, ctx: Ctx, out: list[Send]) -> State:
     request = state.request
     offer = offer_id(request.request_id, event.reservation_id, event.lab_id)
@@ -256,7 +128,7 @@ def _offer(state: State, event: ev.SlotGranted, ctx: Ctx, out: list[Send]) -> St
     state = state.but(slot=Slot(reservation_id=event.reservation_id, lab_id=event.lab_id,
                                 method_code=event.method_code, start=event.start, end=event.end))
     if offer in state.declined_offers:  # the lab declined this very offer already
-        state = release(state, "offer_declined", out).but(declined=_without(state.declined, event.lab_id), tried=())
+        state = release(state, "offer_declined", out).but(declined=without(state.declined, event.lab_id), tried=())
         return match(state, ctx, out)
     state = state.but(offer=Offer(offer_id=offer, lab_id=event.lab_id, expires_at=expires))
     out.append(Send(OFFERS.name, event.lab_id, ev.OfferMade(
@@ -306,12 +178,6 @@ def accepted(state: State | None, event: ev.OfferAccepted, ctx: Ctx, out: list[S
     return state.but(pending=hold, move=hold)
 
 
-def rematch_after_offer(state: State, lab_id: str, reason: str, ctx: Ctx, out: list[Send]) -> State:
-    """Decline, expiry or suspension: free the slot, exclude the lab, match again."""
-    state = release(state, reason, out).but(offer=None, declined=_without(state.declined, lab_id), tried=())
-    return match(status(state, S.MATCHING, ctx, out, reason=reason), ctx, out)
-
-
 def declined(state: State | None, event: ev.OfferDeclined, ctx: Ctx, out: list[Send]) -> State | None:
     if _open_offer(state, event.offer_id):
         return rematch_after_offer(state, event.lab_id, "offer_declined", ctx, out)
@@ -331,6 +197,7 @@ def expired(state: State | None, event: ev.OfferExpired, ctx: Ctx, out: list[Sen
 
 
 DECLINES_KEPT = 16  # declined offer ids a request remembers (each offer has its own reservation)
+
 
 PROGRESS = {ev.SamplesReceived: S.SAMPLES_RECEIVED, ev.TestingStarted: S.IN_TESTING,
             ev.TestingCompleted: S.COMPLETED, ev.ReportIssued: S.REPORT_ISSUED}
@@ -362,8 +229,10 @@ def supply_changed(state: State, lab: LabState | None, lab_id: str, ctx: Ctx, ou
     return state
 
 
-Handler = Callable[[State | None, Event, Ctx, list[Send]], State | None]
 # What a request's own events do to it (keyed by request_id, read by the request side).
+Handler = Callable[[State | None, Event, Ctx, list[Send]], State | None]
+
+
 HANDLERS: dict[type[Event], Handler] = {
     ev.RequestSubmitted: submitted, ev.RequestCancelled: cancelled, ev.SlotGranted: granted,
     ev.SlotRefused: refused, ev.OfferAccepted: accepted, ev.OfferDeclined: declined, ev.OfferExpired: expired,

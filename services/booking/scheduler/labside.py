@@ -12,7 +12,7 @@ from schemas.reasons import UnmatchedReason as Reason
 from schemas.topics import LAB_STATE, MATCHING, PARTITIONS
 
 from .calendar import Calendar, Reservation, Window, Windows
-from .flow import Send
+from .steps import Send
 from .matching import LabState
 
 RELEASED_KEPT = 2000  # released reservation ids remembered, so a redelivered ReserveSlot is not re-booked

@@ -12,7 +12,7 @@ from schemas.faust_codec import CODEC_NAME, Decoded, Rejected
 from schemas.topics import BY_NAME, DLQ
 from services.common import deadletter
 
-from .flow import Send
+from .steps import Send
 
 log = logging.getLogger(__name__)
 PRODUCER = "scheduler"
