@@ -117,43 +117,51 @@ def solve_joint(demands: list[Demand], labs: list[LabState], calendar: Calendar,
     model, labs = _Model(), index_labs(labs)
     arrivals = arrivals or [now] * len(demands)
     lanes: dict[tuple[str, str], list] = defaultdict(list)
-    chosen: list[list[tuple[Option, object, object]]] = []
-    cost_terms, big = [], 1
-    for i, demand in enumerate(demands):
-        row = []
-        for o in promising(demand, labs, calendar, arrivals[i], settings, settings.batch_candidates):
-            duration = math.ceil(o.terms.duration / MINUTE)
-            starts = _starts(o, duration, now)
-            if not starts:
-                continue
-            lo, hi = starts[0][0], starts[-1][1]
-            present = model.new_bool_var(f"p{i}_{o.lab.lab_id}")
-            start = model.new_int_var_from_domain(Domain.from_intervals(starts), f"s{i}_{o.lab.lab_id}")
-            lanes[(o.lab.lab_id, o.method)].append(
-                model.new_optional_fixed_size_interval_var(start, duration, present, f"j{i}_{o.lab.lab_id}"))
-            base = round(SCALE * o.score_at(now + lo * MINUTE, calendar, now, settings))
-            per_minute = round(settings.weight_completion_per_day * SCALE / 1440)
-            # Absent jobs sit at lo for free; a present one pays for every minute it waits.
-            cost_terms.append((present, base, start, per_minute, lo))
-            big += 2 * (abs(base) + per_minute * (hi - lo))
-            row.append((o, present, start))
-        if row:
-            model.add_at_most_one(p for _, p, _ in row)
-        chosen.append(row)
+    costs: list[tuple] = []  # (present, base, start, per_minute, lo, hi) per option
+    chosen = [_options(model, i, d, labs, calendar, arrivals[i], now, settings, lanes, costs)
+              for i, d in enumerate(demands)]
     _add_capacity(model, lanes, labs, calendar, now)
-    model.minimize(sum(p * (base - big) + k * (s - lo) for p, base, s, k, lo in cost_terms))
+    big = 1 + sum(2 * (abs(base) + k * (hi - lo)) for _, base, _, k, lo, hi in costs)
+    model.minimize(sum(p * (base - big) + k * (s - lo) for p, base, s, k, lo, _ in costs))
     _hint(model, chosen, hint, now)
+    solver = _solver(time_limit_s or settings.batch_time_limit_s, presolve=len(demands) > SMALL_BATCH)
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return _extract(demands, labs, calendar, now, settings, chosen, solver, repair=all(a == now for a in arrivals))
+
+
+def _options(model, i: int, demand: Demand, labs, calendar: Calendar, arrival: datetime, now: datetime,
+             settings: SchedulerSettings, lanes: dict, costs: list) -> list[tuple[Option, object, object]]:
+    """Request i's candidate labs as optional intervals on their lanes, at most one present."""
+    row = []
+    for o in promising(demand, labs, calendar, arrival, settings, settings.batch_candidates):
+        duration = math.ceil(o.terms.duration / MINUTE)
+        starts = _starts(o, duration, now)
+        if not starts:
+            continue
+        lo, hi = starts[0][0], starts[-1][1]
+        present = model.new_bool_var(f"p{i}_{o.lab.lab_id}")
+        start = model.new_int_var_from_domain(Domain.from_intervals(starts), f"s{i}_{o.lab.lab_id}")
+        lanes[(o.lab.lab_id, o.method)].append(
+            model.new_optional_fixed_size_interval_var(start, duration, present, f"j{i}_{o.lab.lab_id}"))
+        base = round(SCALE * o.score_at(now + lo * MINUTE, calendar, now, settings))
+        # Absent jobs sit at lo for free; a present one pays for every minute it waits.
+        costs.append((present, base, start, round(settings.weight_completion_per_day * SCALE / 1440), lo, hi))
+        row.append((o, present, start))
+    if row:
+        model.add_at_most_one(p for _, p, _ in row)
+    return row
+
+
+def _solver(limit: float, presolve: bool) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     # A deterministic time budget keeps same input -> same output; the wall limit is a backstop.
-    limit = time_limit_s or settings.batch_time_limit_s
     solver.parameters.max_deterministic_time = limit
     solver.parameters.max_time_in_seconds = 4 * limit
     solver.parameters.num_workers = 1
     # A window's few requests: presolving took longer than solving (same optima measured).
-    solver.parameters.cp_model_presolve = len(demands) > SMALL_BATCH
-    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return _extract(demands, labs, calendar, now, settings, chosen, solver, repair=all(a == now for a in arrivals))
+    solver.parameters.cp_model_presolve = presolve
+    return solver
 
 
 def _starts(o: Option, duration: int, now: datetime) -> list[list[int]]:
