@@ -4,9 +4,9 @@ applies each ReleaseSlot, and broadcasts what changed: a lab's supply (SupplyCha
 and its bookings (BookingsChanged) to every request partition. The decisions are
 `labside`'s (pure); this side loads the record, stores it back and sends.
 
-Two agents hand it events (profiles and capacity from the labs agent, reservations from
-the requests agent); each handler reads a record and stores it back with no await in
-between, so the two never interleave on one record.
+Its agent (`scheduler-labs`) reads labs.v1, capacity.v1 and reservations.v1; each
+handler reads a record and stores it back with no await in between. Records are
+state.LabRecord (a plain dict stored by an earlier version loads as one).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from schemas.topics import PARTITIONS
 
 from . import labside
 from .sender import Sender
+from .state import LabRecord, StoredLabRecord
 
 
 class LabSide:
@@ -27,26 +28,23 @@ class LabSide:
 
     def __init__(self, app: faust.App, sender: Sender) -> None:
         self.sender = sender
-        self.records = app.Table("lab_records", default=None, partitions=PARTITIONS)
+        self.records = app.Table("lab_records", default=None, partitions=PARTITIONS, value_type=StoredLabRecord)
 
     async def handle(self, event: faust.EventT, decoded: Decoded) -> None:
         e = decoded.event
         await getattr(self, self.HANDLERS[type(e)])(e, self.records.get(e.lab_id) or labside.empty())
 
-    async def on_reserve(self, e: ev.ReserveSlot, record: dict) -> None:
-        before = record["booked"]
-        record, reply = labside.reserve(record, e)
-        self.records[e.lab_id] = record
+    async def on_reserve(self, e: ev.ReserveSlot, record: LabRecord) -> None:
+        after, reply = labside.reserve(record, e)
+        self.records[e.lab_id] = after
         await self.sender.send([reply], str(e.request_id))
-        await self.sender.send(labside.booking_changes(e.lab_id, before, record["booked"]))
+        await self.sender.send(labside.booking_changes(e.lab_id, record.booked, after.booked))
 
-    async def on_release(self, e: ev.ReleaseSlot, record: dict) -> None:
-        before = record["booked"]
-        record = self.records[e.lab_id] = labside.release(record, e)
-        await self.sender.send(labside.booking_changes(e.lab_id, before, record["booked"]))
+    async def on_release(self, e: ev.ReleaseSlot, record: LabRecord) -> None:
+        after = self.records[e.lab_id] = labside.release(record, e)
+        await self.sender.send(labside.booking_changes(e.lab_id, record.booked, after.booked))
 
-    async def on_supply(self, e: ev.LabProfile | ev.CapacityAdvertised, record: dict) -> None:
-        field = "profile" if isinstance(e, ev.LabProfile) else "capacity"
-        record = {**record, field: e.model_dump(mode="json")}
+    async def on_supply(self, e: ev.LabProfile | ev.CapacityAdvertised, record: LabRecord) -> None:
+        record = record.but(**{"profile" if isinstance(e, ev.LabProfile) else "capacity": e})
         self.records[e.lab_id] = record
         await self.sender.send(labside.broadcast(e.lab_id, record))

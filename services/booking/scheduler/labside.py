@@ -1,6 +1,6 @@
-"""The lab-partitioned side: one lab's record (profile, capacity, calendar) and the
-reservation decisions. Pure; the reservation agent is the single writer of a record,
-so grant-or-refuse needs no lock.
+"""The lab side's decisions on one lab's record (state.LabRecord: profile, capacity,
+bookings). Pure; the lab side is the single writer of a record, so grant-or-refuse
+needs no lock.
 """
 from __future__ import annotations
 
@@ -14,58 +14,50 @@ from schemas.topics import LAB_STATE, MATCHING, PARTITIONS
 from .calendar import Calendar, Reservation, Window, Windows
 from .steps import Send
 from .matching import LabState
+from .state import Booked, LabRecord
 
 RELEASED_KEPT = 2000  # released reservation ids remembered, so a redelivered ReserveSlot is not re-booked
 
 
-def empty() -> dict:
-    return {"profile": None, "capacity": None, "booked": {}, "released": []}
+def empty() -> LabRecord:
+    return LabRecord()
 
 
-def lab_state(record: dict) -> LabState | None:
-    if not record.get("profile"):
+def lab_state(record: LabRecord) -> LabState | None:
+    if record.profile is None:
         return None
-    capacity = ev.CapacityAdvertised.model_validate(record["capacity"]) if record.get("capacity") else None
-    return LabState.from_events(ev.LabProfile.model_validate(record["profile"]), capacity)
+    return LabState.from_events(record.profile, record.capacity)
 
 
-def broadcast(lab_id: str, record: dict) -> list[Send]:
+def broadcast(lab_id: str, record: LabRecord) -> list[Send]:
     """Every request partition keeps every lab (matching needs all of them)."""
-    profile = ev.LabProfile.model_validate(record["profile"]) if record.get("profile") else None
-    capacity = ev.CapacityAdvertised.model_validate(record["capacity"]) if record.get("capacity") else None
-    event = ev.SupplyChanged(lab_id=lab_id, profile=profile, capacity=capacity)
+    event = ev.SupplyChanged(lab_id=lab_id, profile=record.profile, capacity=record.capacity)
     return [Send(LAB_STATE.name, lab_id, event, partition=p) for p in range(PARTITIONS)]
 
 
-def _windows(record: dict, method: str) -> Windows:
-    """Every window the lab advertised for the method (stored records, old or new, keep
-    them all in capacity.items)."""
-    items = (record.get("capacity") or {}).get("items", ())
-    return Windows(_window(item) for item in items if item["method_code"] == method)
-
-
-def _window(item: dict) -> Window:
-    return Window(item["slots"], datetime.fromisoformat(item["available_from"]),
-                  datetime.fromisoformat(item["available_to"]))
+def _windows(record: LabRecord, method: str) -> Windows:
+    """Every window the lab advertised for the method."""
+    items = record.capacity.items if record.capacity else ()
+    return Windows(Window(i.slots, i.available_from, i.available_to) for i in items if i.method_code == method)
 
 
 def reservations(rows) -> list[Reservation]:
-    """Stored booking rows ([reservation_id, start, end]) as calendar reservations."""
+    """The `bookings` table's rows ([reservation_id, start, end], ISO times) as calendar reservations."""
     return [Reservation(rid, datetime.fromisoformat(start), datetime.fromisoformat(end)) for rid, start, end in rows]
 
 
-def _calendar(record: dict, lab_id: str, method: str) -> Calendar:
+def _calendar(record: LabRecord, lab_id: str, method: str) -> Calendar:
     calendar = Calendar()
-    for reservation in reservations(record["booked"].get(method, ())):
-        calendar.load(lab_id, method, reservation)
+    for b in record.booked.get(method, ()):
+        calendar.load(lab_id, method, Reservation(b.reservation_id, b.start, b.end))
     return calendar
 
 
-def reserve(record: dict, event: ev.ReserveSlot) -> tuple[dict, Send]:
+def reserve(record: LabRecord, event: ev.ReserveSlot) -> tuple[LabRecord, Send]:
     """Grant the asked slot (or, with latest_end, the earliest free one in bounds), or refuse."""
     rid, method = str(event.reservation_id), event.method_code
     windows = _windows(record, method)
-    if rid in record["released"]:
+    if rid in record.released:
         return record, _refuse(event, "reservation_already_released")
     if not windows:  # none, or none with a lane
         return record, _refuse(event, Reason.NO_CAPACITY_ADVERTISED)
@@ -79,32 +71,30 @@ def reserve(record: dict, event: ev.ReserveSlot) -> tuple[dict, Send]:
     # Granted only inside one window, on that window's lanes (calendar.reserve).
     if start is None or not calendar.reserve(event.lab_id, method, rid, start, start + duration, windows):
         return record, _refuse(event, "slot_taken")
-    rows = record["booked"].get(method, [])
-    record["booked"] = {**record["booked"], method: [*rows, [rid, start.isoformat(), (start + duration).isoformat()]]}
-    return record, _grant(event, start, start + duration)
+    booked = (*record.booked.get(method, ()), Booked(rid, start, start + duration))
+    return record.but(booked={**record.booked, method: booked}), _grant(event, start, start + duration)
 
 
-def release(record: dict, event: ev.ReleaseSlot) -> dict:
+def release(record: LabRecord, event: ev.ReleaseSlot) -> LabRecord:
     rid = str(event.reservation_id)
-    record["booked"] = {m: [row for row in rows if row[0] != rid] for m, rows in record["booked"].items()}
-    record["released"] = [*record["released"], rid][-RELEASED_KEPT:]
-    return record
+    booked = {m: tuple(b for b in rows if b.reservation_id != rid) for m, rows in record.booked.items()}
+    return record.but(booked=booked, released=(*record.released, rid)[-RELEASED_KEPT:])
 
 
-def booking_changes(lab_id: str, before: dict, after: dict) -> list[Send]:
+def booking_changes(lab_id: str, before: dict[str, tuple[Booked, ...]], after: dict[str, tuple[Booked, ...]]) -> list[Send]:
     """What a reserve or release changed in the lab's bookings ({method: rows}), per
     method, to every request partition (matching's view of the calendar)."""
     out = []
     for method in sorted(set(before) | set(after)):
-        old = {row[0]: row for row in before.get(method, ())}
-        new = {row[0]: row for row in after.get(method, ())}
-        booked = [row for rid, row in new.items() if old.get(rid) != row]
+        old = {b.reservation_id: b for b in before.get(method, ())}
+        new = {b.reservation_id: b for b in after.get(method, ())}
+        booked = [b for rid, b in new.items() if old.get(rid) != b]
         released = [rid for rid in old if rid not in new]
         if not booked and not released:
             continue
         event = ev.BookingsChanged(
             lab_id=lab_id, method_code=method, replace=False, released=tuple(UUID(rid) for rid in released),
-            bookings=tuple(ev.BookedSlot(reservation_id=rid, start=start, end=end) for rid, start, end in booked))
+            bookings=tuple(ev.BookedSlot(reservation_id=b.reservation_id, start=b.start, end=b.end) for b in booked))
         out += [Send(LAB_STATE.name, lab_id, event, partition=p) for p in range(PARTITIONS)]
     return out
 

@@ -25,7 +25,7 @@ from .calendar import Calendar, Reservation
 from .labindex import LabIndex
 from .sender import Sender
 from .settings import SchedulerSettings
-from .state import RequestState, StoredState
+from .state import LabRecord, RequestState, StoredLabRecord, StoredState
 from .watch import Watch
 
 
@@ -77,13 +77,13 @@ class BookingsView:
 
 
 class SupplyView:
-    """Every lab's profile and capacity (`supply`, lab_id -> record, in every partition),
-    each record parsed once into the LabState matching reads, and the index of them kept
-    while no lab changes (its tables and outlooks are reused)."""
+    """Every lab's profile and capacity (`supply`, lab_id -> LabRecord, in every
+    partition), each record turned once into the LabState matching reads, and the index
+    of them kept while no lab changes (its tables and outlooks are reused)."""
 
     def __init__(self, app: faust.App) -> None:
-        self.table = app.Table("supply", default=None, partitions=PARTITIONS)
-        self._parsed: dict[str, tuple[dict, object]] = {}  # lab_id -> (record, LabState | None)
+        self.table = app.Table("supply", default=None, partitions=PARTITIONS, value_type=StoredLabRecord)
+        self._parsed: dict[str, tuple[LabRecord, object]] = {}  # lab_id -> (record, LabState | None)
         self.index: LabIndex | None = None
 
     def labs(self) -> dict:
@@ -98,9 +98,7 @@ class SupplyView:
 
     def put(self, e: ev.SupplyChanged):
         """Store a lab's new supply; its LabState, or None if it cannot take work."""
-        record = {"profile": e.profile.model_dump(mode="json") if e.profile else None,
-                  "capacity": e.capacity.model_dump(mode="json") if e.capacity else None}
-        self.table[e.lab_id] = record
+        record = self.table[e.lab_id] = LabRecord(profile=e.profile, capacity=e.capacity)
         lab = labside.lab_state(record)
         self._parsed[e.lab_id] = (record, lab)  # so labs() does not parse it again
         return lab

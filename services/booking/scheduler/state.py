@@ -1,14 +1,15 @@
-"""A request's state in the scheduler: what it asked for, where it stands, what it holds.
+"""What the scheduler's tables hold: a request's state (what it asked for, where it
+stands, what it holds) and a lab's record (its supply and bookings).
 
-Frozen models: a handler returns a new state and never changes the one in the table,
-so a handler that fails half-way leaves the stored state as it was. The `requests`
-table keeps them as JSON through the `scheduler-state` codec; a state written as a
+Frozen models: a handler returns a new one and never changes the one in the table, so
+a handler that fails half-way leaves the stored value as it was. The tables keep them
+as JSON through the `scheduler-state` and `scheduler-lab` codecs; a value written as a
 plain dict by an earlier version (the same keys, some missing) loads as one of these.
 """
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from faust.serializers import codecs
@@ -18,6 +19,7 @@ from schemas import events as ev
 from schemas.states import RequestStatus
 
 CODEC_NAME = "scheduler-state"
+LAB_CODEC_NAME = "scheduler-lab"
 
 
 class Frozen(BaseModel):
@@ -73,26 +75,57 @@ class RequestState(Frozen):
         return self.request.request_id if self.request else None
 
 
-class StoredState:
-    """The `requests` table's value_type: Faust tables take no value_serializer, but read
-    one from their value type (`_options.serializer`), and pass each decoded value
-    through `from_data`: here, the RequestState the codec made, as it is."""
-    _options = SimpleNamespace(serializer=CODEC_NAME)
+class Booked(NamedTuple):
+    """One reservation a lab holds for a method (kept as [id, start, end] in JSON)."""
+    reservation_id: str
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class LabRecord(Frozen):
+    """A lab as the scheduler knows it: its profile and capacity (as the labs API last
+    published them), and, on the lab side, its bookings per method and the reservation
+    ids it released (so a redelivered ask for one is not booked again)."""
+    profile: ev.LabProfile | None = None
+    capacity: ev.CapacityAdvertised | None = None
+    booked: dict[str, tuple[Booked, ...]] = {}
+    released: tuple[str, ...] = ()
+
+
+class _Stored:
+    """A table's value_type: Faust tables take no value_serializer, but read one from
+    their value type (`_options.serializer`), and pass each decoded value through
+    `from_data`: here, the model the codec made, as it is."""
 
     @staticmethod
-    def from_data(data: RequestState, preferred_type: Any = None) -> RequestState:
+    def from_data(data: Frozen, preferred_type: Any = None) -> Frozen:
         return data
 
 
-class StateCodec(codecs.Codec):
-    def _dumps(self, obj: Any) -> bytes:
-        if isinstance(obj, RequestState):
-            return obj.model_dump_json().encode()
-        raise TypeError(f"the scheduler-state codec encodes RequestState, not {type(obj).__name__}")
+class StoredState(_Stored):
+    _options = SimpleNamespace(serializer=CODEC_NAME)
 
-    def _loads(self, s: bytes) -> RequestState:
-        return RequestState.model_validate_json(s)  # a bad record stops recovery loudly
+
+class StoredLabRecord(_Stored):
+    _options = SimpleNamespace(serializer=LAB_CODEC_NAME)
+
+
+class ModelCodec(codecs.Codec):
+    """One model as JSON; a bad record stops recovery loudly."""
+
+    def __init__(self, model: type[Frozen], **kwargs: Any) -> None:
+        super().__init__(model=model, **kwargs)  # in kwargs, so Codec.clone() passes it on
+        self.model = model
+
+    def _dumps(self, obj: Any) -> bytes:
+        if isinstance(obj, self.model):
+            return obj.model_dump_json().encode()
+        raise TypeError(f"this codec encodes {self.model.__name__}, not {type(obj).__name__}")
+
+    def _loads(self, s: bytes) -> Frozen:
+        return self.model.model_validate_json(s)
 
 
 def register() -> None:
-    codecs.register(CODEC_NAME, StateCodec())
+    codecs.register(CODEC_NAME, ModelCodec(RequestState))
+    codecs.register(LAB_CODEC_NAME, ModelCodec(LabRecord))

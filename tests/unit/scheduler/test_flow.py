@@ -10,6 +10,7 @@ from schemas.states import check_transition
 from schemas.topics import PARTITIONS
 from services.booking.scheduler import flow, labside
 from services.booking.scheduler.calendar import Reservation
+from services.booking.scheduler.state import LabRecord
 
 from .factories import METHOD, NOW, lab, settings
 
@@ -191,12 +192,10 @@ def reserve_event(start, hours=24, latest_end=None, lab_id="lab-a") -> ev.Reserv
                           start=start, end=start + timedelta(hours=hours), latest_end=latest_end)
 
 
-def lab_record(slots=1) -> dict:
-    record = labside.empty()
-    record["capacity"] = ev.CapacityAdvertised(lab_id="lab-a", heartbeat_at=NOW, items=(
+def lab_record(slots=1) -> LabRecord:
+    return labside.empty().but(capacity=ev.CapacityAdvertised(lab_id="lab-a", heartbeat_at=NOW, items=(
         {"method_code": METHOD, "slots": slots, "available_from": NOW,
-         "available_to": NOW + timedelta(days=10)},)).model_dump(mode="json")
-    return record
+         "available_to": NOW + timedelta(days=10)},)))
 
 
 def test_reservation_agent_never_overbooks_and_places_later_within_bounds():
@@ -215,7 +214,7 @@ def test_reservation_is_idempotent_and_release_frees_it():
     ask = reserve_event(NOW)
     record, one = labside.reserve(record, ask)
     record, two = labside.reserve(record, ask)
-    assert one.event == two.event and len(record["booked"][METHOD]) == 1
+    assert one.event == two.event and len(record.booked[METHOD]) == 1
     record = labside.release(record, ev.ReleaseSlot(reservation_id=ask.reservation_id, request_id=ask.request_id,
                                                     lab_id="lab-a", reason="x"))
     record, again = labside.reserve(record, ask)  # a redelivered ask after its release
@@ -232,7 +231,7 @@ def test_matching_sees_the_bookings_the_labs_agent_broadcasts():
     assert first.lab_id == "lab-a"
     record, granted = labside.reserve(lab_record(), first)
     assert isinstance(granted.event, ev.SlotGranted)
-    changed = labside.booking_changes("lab-a", {}, record["booked"])
+    changed = labside.booking_changes("lab-a", {}, record.booked)
     assert {m.partition for m in changed} == set(range(PARTITIONS))
     booked = changed[0].event
     c.calendar.replace("lab-a", METHOD, [Reservation(str(b.reservation_id), b.start, b.end) for b in booked.bookings])
@@ -244,17 +243,17 @@ def test_matching_sees_the_bookings_the_labs_agent_broadcasts():
 def test_a_reservation_change_carries_only_what_changed_to_every_partition():
     record, granted = labside.reserve(lab_record(slots=2), reserve_event(NOW))
     first = granted.event
-    before = record["booked"]
+    before = record.booked
     record, again = labside.reserve(record, reserve_event(NOW + timedelta(days=1)))
-    changes = labside.booking_changes("lab-a", before, record["booked"])
+    changes = labside.booking_changes("lab-a", before, record.booked)
     assert {m.partition for m in changes} == set(range(PARTITIONS))
     added = changes[0].event
     assert not added.replace and added.released == ()
     assert [(b.reservation_id, b.start, b.end) for b in added.bookings] == [
         (again.event.reservation_id, again.event.start, again.event.end)]
-    before = record["booked"]
+    before = record.booked
     record = labside.release(record, ev.ReleaseSlot(reservation_id=first.reservation_id, request_id=first.request_id,
                                                     lab_id="lab-a", reason="declined"))
-    released = labside.booking_changes("lab-a", before, record["booked"])[0].event
+    released = labside.booking_changes("lab-a", before, record.booked)[0].event
     assert released.bookings == () and released.released == (first.reservation_id,)
-    assert labside.booking_changes("lab-a", record["booked"], record["booked"]) == []
+    assert labside.booking_changes("lab-a", record.booked, record.booked) == []

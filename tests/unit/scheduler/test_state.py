@@ -30,7 +30,7 @@ OLD_CANCELLED_FIRST = {"request": None, "partition": 1, "status": "CANCELLED", "
 
 
 def test_a_state_an_earlier_version_wrote_as_a_dict_loads_with_what_it_lacked_defaulted():
-    state = st.StateCodec().loads(codecs.dumps("json", OLD_OFFERED))
+    state = st.ModelCodec(st.RequestState).loads(codecs.dumps("json", OLD_OFFERED))
     assert state.status is RequestStatus.OFFERED and state.seq == 3 and state.partition == 2
     assert state.request_id == RID and state.request.samples == 2
     assert state.offer.offer_id == OFFER and state.offer.expires_at == datetime(2026, 3, 3, 9, tzinfo=timezone.utc)
@@ -40,23 +40,59 @@ def test_a_state_an_earlier_version_wrote_as_a_dict_loads_with_what_it_lacked_de
 
 
 def test_a_cancel_that_overtook_its_submission_loads_too():
-    state = st.StateCodec().loads(codecs.dumps("json", OLD_CANCELLED_FIRST))
+    state = st.ModelCodec(st.RequestState).loads(codecs.dumps("json", OLD_CANCELLED_FIRST))
     assert state.request is None and state.request_id is None and state.cancelled
     assert state.status is RequestStatus.CANCELLED and state.declined == ()
 
 
 def test_a_state_survives_the_codec_unchanged():
-    state = st.StateCodec().loads(codecs.dumps("json", OLD_OFFERED)).but(queued=True, asked=4)
-    again = st.StateCodec().loads(st.StateCodec().dumps(state))
+    state = st.ModelCodec(st.RequestState).loads(codecs.dumps("json", OLD_OFFERED)).but(queued=True, asked=4)
+    again = st.ModelCodec(st.RequestState).loads(st.ModelCodec(st.RequestState).dumps(state))
     assert again == state and again is not state
 
 
 def test_a_state_cannot_be_changed_in_place():
-    state = st.StateCodec().loads(codecs.dumps("json", OLD_OFFERED))
+    state = st.ModelCodec(st.RequestState).loads(codecs.dumps("json", OLD_OFFERED))
     with pytest.raises(pydantic.ValidationError):
         state.status = RequestStatus.CANCELLED
 
 
 def test_the_codec_encodes_only_states():
     with pytest.raises(TypeError):
-        st.StateCodec().dumps(OLD_OFFERED)
+        st.ModelCodec(st.RequestState).dumps(OLD_OFFERED)
+
+
+# A lab's record as the lab side wrote it before records were models (Faust's json
+# codec: events dumped as JSON, bookings as [id, start, end] rows).
+CAPACITY = {"lab_id": "lab-a", "heartbeat_at": "2026-03-01T09:00:00Z",
+            "items": [{"method_code": "GOST-R-52302", "slots": 2, "available_from": "2026-03-01T00:00:00Z",
+                       "available_to": "2026-06-01T00:00:00Z"}]}
+PROFILE = {"lab_id": "lab-a", "name": "Lab A", "inn": "6320000000", "region_code": "RU-SAM", "city": "Samara",
+           "lat": 53.2, "lon": 50.1, "updated_at": "2026-03-01T09:00:00Z",
+           "accreditation": {"certificate_no": "RA.RU.21AB12", "status": "active", "valid_until": "2027-12-31"},
+           "scope": [{"method_code": "GOST-R-52302", "max_samples": 5, "price_rub": "1000"}]}
+OLD_LAB = {"profile": PROFILE, "capacity": CAPACITY, "released": ["r-0"],
+           "booked": {"GOST-R-52302": [["r-1", "2026-03-05T00:00:00+00:00", "2026-03-07T00:00:00+00:00"]]}}
+
+
+def test_a_lab_record_an_earlier_version_wrote_as_a_dict_loads_typed():
+    record = st.ModelCodec(st.LabRecord).loads(codecs.dumps("json", OLD_LAB))
+    assert record.profile.city == "Samara" and record.capacity.items[0].slots == 2
+    (booked,) = record.booked["GOST-R-52302"]
+    assert booked.reservation_id == "r-1"
+    assert (booked.start, booked.end) == (datetime(2026, 3, 5, tzinfo=timezone.utc),
+                                          datetime(2026, 3, 7, tzinfo=timezone.utc))
+    assert record.released == ("r-0",)
+
+
+def test_a_supply_record_without_bookings_loads_and_survives_the_codec():
+    codec = st.ModelCodec(st.LabRecord)
+    record = codec.loads(codecs.dumps("json", {"profile": PROFILE, "capacity": None}))
+    assert record.booked == {} and record.released == () and record.capacity is None
+    again = codec.loads(codec.dumps(record))
+    assert again == record and again is not record
+
+
+def test_each_codec_encodes_only_its_model():
+    with pytest.raises(TypeError):
+        st.ModelCodec(st.LabRecord).dumps(st.ModelCodec(st.RequestState).loads(codecs.dumps("json", OLD_OFFERED)))

@@ -14,6 +14,7 @@ from services.booking.scheduler import labside
 from services.booking.scheduler.assignment import assign_batch, assign_greedy
 from services.booking.scheduler.calendar import Calendar, Window, Windows
 from services.booking.scheduler.matching import Assignment, LabState, Unmatched, match_exhaustive, match_one
+from services.booking.scheduler.state import LabRecord
 
 from .factories import METHOD, demand, lab, settings
 
@@ -50,14 +51,12 @@ def ask(start: datetime, days: int = 20, latest_end: datetime | None = None) -> 
                           start=start, end=start + timedelta(days=days), latest_end=latest_end)
 
 
-def stored_record() -> dict:
-    """The lab's record as the reservation agent stores it: both windows in capacity.items."""
-    record = labside.empty()
-    record["capacity"] = ev.CapacityAdvertised(lab_id="lab-a", heartbeat_at=NOW, items=(
+def stored_record() -> LabRecord:
+    """The lab's record as the lab side stores it: both windows in capacity.items."""
+    return labside.empty().but(capacity=ev.CapacityAdvertised(lab_id="lab-a", heartbeat_at=NOW, items=(
         {"method_code": METHOD, "slots": 1, "available_from": utc(2, 15), "available_to": utc(4, 1)},
         {"method_code": METHOD, "slots": 1, "available_from": utc(1, 1), "available_to": utc(2, 1)},
-    )).model_dump(mode="json")
-    return record
+    )))
 
 
 def test_the_reservation_agent_refuses_a_slot_straddling_the_break_and_grants_one_in_either_window():
@@ -70,10 +69,8 @@ def test_the_reservation_agent_refuses_a_slot_straddling_the_break_and_grants_on
     assert (january.event.start, january.event.end) == (utc(1, 5), utc(1, 25))
     record, march = labside.reserve(record, ask(utc(3, 10)))
     assert (march.event.start, march.event.end) == (utc(3, 10), utc(3, 30))
-    assert record["booked"][METHOD] == [[str(january.event.reservation_id), "2027-01-05T00:00:00+00:00",
-                                         "2027-01-25T00:00:00+00:00"],
-                                        [str(march.event.reservation_id), "2027-03-10T00:00:00+00:00",
-                                         "2027-03-30T00:00:00+00:00"]]
+    assert record.booked[METHOD] == ((str(january.event.reservation_id), utc(1, 5), utc(1, 25)),
+                                     (str(march.event.reservation_id), utc(3, 10), utc(3, 30)))
 
 
 def test_the_reservation_agent_places_a_bounded_ask_in_the_next_window_with_room():
@@ -148,10 +145,9 @@ def test_one_request_after_another_fills_the_first_window_then_the_second():
 
 
 def test_a_lab_state_keeps_every_window_advertised_for_a_method():
-    record = stored_record()
-    record["profile"] = ev.LabProfile(
+    record = stored_record().but(profile=ev.LabProfile(
         lab_id="lab-a", name="Lab", inn="6320000000", region_code="RU-SAM", city="Samara", lat=53.2, lon=50.1,
         accreditation={"certificate_no": "RA.RU.21AB12", "status": "active", "valid_until": "2027-12-31"},
         scope=({"method_code": METHOD, "max_samples": 5, "price_rub": "1000", "duration_hours": DAYS_20},),
-        updated_at=NOW).model_dump(mode="json")
+        updated_at=NOW))
     assert labside.lab_state(record).terms[METHOD].windows == (JAN, FEB_MAR)
