@@ -60,7 +60,7 @@ class CapacityAdvertised(Event):
     heartbeat_at: AwareDatetime
 
 
-# labbook.reservations.v1
+# labbook.reservations.v1 (key lab_id): the request side asks the lab side
 class ReserveSlot(Event):
     reservation_id: UUID
     request_id: UUID
@@ -80,7 +80,7 @@ class ReleaseSlot(Event):
     reason: str
 
 
-# labbook.reservations.v1, written by the scheduler to itself (key request_id)
+# labbook.matching.v1 (key request_id): the lab side's answers, and offers found expired
 class SlotGranted(Event):
     reservation_id: UUID
     request_id: UUID
@@ -103,13 +103,13 @@ class OfferExpired(Event):
     lab_id: str
 
 
-# labbook.reservations.v1, sent by a scheduler worker to one of its own partitions:
+# labbook.matching.v1, sent by a scheduler worker to one of its own partitions:
 # match the requests that arrived there since the last window together.
 class MatchWindowClosed(Event):
     partition: int = Field(ge=0)
 
 
-# labbook.reservations.v1, sent by the lab-partitioned agent to every partition so
+# labbook.lab-state.v1, sent by the lab side to every partition so
 # each request partition holds every lab's profile and capacity (key lab_id).
 class SupplyChanged(Event):
     lab_id: str
@@ -123,7 +123,7 @@ class BookedSlot(Frozen):
     end: AwareDatetime
 
 
-# labbook.reservations.v1, sent by the lab-partitioned agent to every partition after a
+# labbook.lab-state.v1, sent by the lab side to every partition after a
 # grant or release, so matching sees each lab's calendar (its load and free time). The
 # agent sends what changed (replace false): the reservations booked or moved, and those
 # released. A full list (replace true, what every such message was before) replaces the
