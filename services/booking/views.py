@@ -14,13 +14,15 @@ from schemas.values import Role
 from services.common import idempotency
 from services.common.auth import principal, require_role
 from services.common.bodies import json_body
-from services.common.http import PG_POOL, SETTINGS, ApiError
+from services.common.db import PG_POOL
+from services.common.errors import ApiError
 from services.common.outbox import OUTBOX_RELAY
-from services.common.sse import format_event, stream
+from services.common.settings import SETTINGS
 
 from . import db, errors, service, staff
-from .feed import REPLAY_LIMIT, STATUS_FEED
 from .domain import CancelBody, ListQuery, decode_cursor, validate_submission
+from .feed import REPLAY_LIMIT, STATUS_FEED
+from .sse import format_event, stream
 
 READERS = (Role.SUPPLIER, Role.STAFF, Role.ADMIN)
 STAFF = (Role.STAFF, Role.ADMIN)

@@ -14,8 +14,9 @@ from aiohttp import web
 from schemas.tokens import ExpiredToken, InvalidToken, OldFormatToken, Principal, verify
 from schemas.values import Role
 
-from .http import SETTINGS, ApiError
+from .errors import ApiError
 from .revocations import REVOCATIONS
+from .settings import SETTINGS
 
 SCHEME = "bearer"
 

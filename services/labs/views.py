@@ -19,7 +19,7 @@ from schemas.values import Role
 from services.common import idempotency
 from services.common.auth import principal, require_role
 from services.common.bodies import json_body, malformed_json
-from services.common.http import PG_POOL
+from services.common.db import PG_POOL
 from services.common.outbox import OUTBOX_RELAY
 
 from . import errors, offers, service

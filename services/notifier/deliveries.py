@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from schemas.tokens import Principal
-from services.common.http import ApiError
+from services.common.errors import ApiError
 
 from .dispatch_db import OPEN
 from .domain import encode_cursor

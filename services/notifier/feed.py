@@ -13,7 +13,7 @@ import asyncpg
 
 from schemas.notifications import Language
 from schemas.tokens import Principal
-from services.common.http import ApiError
+from services.common.errors import ApiError
 
 from .compose import context_of, loads
 from .domain import encode_cursor

@@ -13,8 +13,9 @@ from schemas.values import Role
 from services.common import idempotency
 from services.common.auth import principal, require_role
 from services.common.bodies import json_body
-from services.common.errors import bad_query, invalid
-from services.common.http import PG_POOL, SETTINGS, ApiError
+from services.common.db import PG_POOL
+from services.common.errors import ApiError, bad_query, invalid
+from services.common.settings import SETTINGS
 
 from . import deliveries, feed, subscriptions, targets
 from .dispatch import DISPATCHER
