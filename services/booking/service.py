@@ -15,7 +15,7 @@ from schemas.events import RequestCancelled, RequestSubmitted, StatusChanged
 from schemas.states import IllegalTransition, RequestStatus, check_transition
 from schemas.tokens import Principal
 from schemas.topics import REQUESTS, STATUS
-from schemas.values import Role
+from schemas.values import STAFF_ROLES
 from services.common import idempotency
 from services.common.outbox import outbox_row, write_event
 
@@ -24,7 +24,6 @@ from .domain import SubmitRequest, encode_cursor
 
 SCHEMA = "booking"
 PRODUCER = "booking-api"
-SEES_ALL = frozenset({Role.STAFF, Role.ADMIN})
 
 
 async def submit(pool: asyncpg.Pool, who: Principal, body: SubmitRequest, *,
@@ -78,7 +77,7 @@ async def cancel(pool: asyncpg.Pool, who: Principal, request_id: str, reason: st
 
 async def page(pool: asyncpg.Pool, who: Principal, *, status: str | None, method_code: str | None,
                after: tuple[datetime, UUID] | None, limit: int) -> dict:
-    org = None if who.role in SEES_ALL else who.org
+    org = None if who.role in STAFF_ROLES else who.org
     async with pool.acquire() as conn:
         rows = await db.list_requests(conn, org_id=org, status=status, method_code=method_code,
                                       after=after, limit=limit + 1)  # one extra tells if more follow
@@ -95,7 +94,7 @@ async def _visible(conn: asyncpg.Connection, who: Principal, request_id: str, *,
     except ValueError:
         raise errors.not_found() from None
     row = await db.fetch_request(conn, uid, for_update=for_update)
-    if row is None or (who.role not in SEES_ALL and row["org_id"] != who.org):
+    if row is None or (who.role not in STAFF_ROLES and row["org_id"] != who.org):
         raise errors.not_found()
     return row
 

@@ -19,12 +19,12 @@ from schemas.moments import parse_moment
 from schemas.states import IllegalTransition, RequestStatus, check_transition
 from schemas.tokens import Principal
 from schemas.topics import LAB_RESPONSES
-from schemas.values import Role
+from schemas.values import STAFF_ROLES, Role
 
 from . import db, errors
 from .domain import (AcceptBody, DeclineBody, JobEventBody, JobEventType, OfferStatus, accreditation_usable,
                      effective_status, encode_cursor, offer_uuid, JOB_TARGET)
-from .service import STAFF, emit, in_lab_zone, seen
+from .service import emit, in_lab_zone, seen
 
 CONSUMER = "labs-offers"
 PROGRESS = {
@@ -52,7 +52,7 @@ async def apply(pool: asyncpg.Pool, envelope: Envelope, event: Event) -> bool:
 async def page(pool: asyncpg.Pool, who: Principal, *, status: OfferStatus | None,
                after: tuple[datetime, str] | None, limit: int, job: str | None = None) -> dict:
     now = utcnow()
-    lab = None if who.role in STAFF else who.org
+    lab = None if who.role in STAFF_ROLES else who.org
     async with pool.acquire() as conn, conn.transaction():
         await seen(conn, who, now)
         rows = await db.list_offers(conn, lab_id=lab, status=status.value if status else None, now=now,

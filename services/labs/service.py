@@ -18,7 +18,7 @@ from schemas.events import CapacityAdvertised, CapacityItem, LabProfile
 from schemas.regions import zone_of
 from schemas.tokens import Principal
 from schemas.topics import CAPACITY, LABS, Topic
-from schemas.values import Accreditation, AccreditationStatus, Role, ScopeItem
+from schemas.values import STAFF_ROLES, Accreditation, AccreditationStatus, Role, ScopeItem
 from services.common import idempotency
 from services.common.outbox import write_event
 
@@ -28,7 +28,6 @@ from .domain import (CapacityBody, PatchLab, RegisterLab, capacity_items, encode
 
 SCHEMA = "labs"
 PRODUCER = "labs-api"
-STAFF = frozenset({Role.STAFF, Role.ADMIN})
 # A lab's calls other than heartbeat/capacity republish its heartbeat at most this often.
 REPUBLISH_AFTER = timedelta(seconds=60)
 # heartbeat_at of a lab never heard from: staff's edits must not make it look live.
@@ -158,7 +157,7 @@ async def seen(conn: asyncpg.Connection, who: Principal, now: datetime) -> None:
 
 
 async def visible_lab(conn: asyncpg.Connection, who: Principal, lab_id: str, *, for_update: bool = False) -> dict:
-    if who.role not in STAFF and not (who.role == Role.LAB and who.org == lab_id):
+    if who.role not in STAFF_ROLES and not (who.role == Role.LAB and who.org == lab_id):
         raise errors.not_found()
     row = await db.fetch_lab(conn, lab_id, for_update=for_update)
     if row is None:

@@ -1,7 +1,9 @@
-"""HTTP views: authorise first, then parse and validate, call one use case.
+"""HTTP views: parse and validate, call one use case.
 
-Authorisation comes before the body is read, so a caller who may not use a route
-gets 401/404 whatever it sent (DESIGN.md, "Public contract (v1)").
+Each route's roles (routes.py) are enforced before its view runs and before the
+body is read, so a caller who may not use a route gets 401/404 whatever it sent
+(DESIGN.md, "Public contract (v1)"); the view gets the verified caller as `who`.
+A lab's own routes also check, still before the body, that the `{id}` is the lab's.
 """
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ from schemas.catalogue import find_methods
 from schemas.tokens import Principal
 from schemas.values import Role
 from services.common import idempotency
-from services.common.auth import principal, require_role
 from services.common.bodies import json_body, malformed_json
 from services.common.db import PG_POOL
 from services.common.outbox import OUTBOX_RELAY
@@ -27,12 +28,8 @@ from .api_models import MethodsQuery
 from .domain import (LAB_ID_RE, AcceptBody, CapacityBody, DeclineBody, JobEventBody, ListQuery, OffersQuery,
                      PatchLab, RegisterLab, decode_cursor, offer_uuid, today_utc, validate)
 
-STAFF = (Role.STAFF, Role.ADMIN)
-ANY_LAB_CALLER = (Role.LAB, Role.STAFF, Role.ADMIN)
 
-
-async def register_lab(request: web.Request) -> web.Response:
-    who = require_role(principal(request), *STAFF)
+async def register_lab(request: web.Request, who: Principal) -> web.Response:
     key, pool = idempotency.key_of(request), request.app[PG_POOL]
     raw = await request.read()
     if key is not None and (stored := await idempotency.replay(pool, service.SCHEMA, who.org, key, raw)):
@@ -42,40 +39,35 @@ async def register_lab(request: web.Request) -> web.Response:
     return _published(request, answer, status=status)
 
 
-async def list_labs(request: web.Request) -> web.Response:
-    require_role(principal(request), *STAFF)
+async def list_labs(request: web.Request, who: Principal) -> web.Response:
     query = _query(request, ListQuery)
     answer = await service.page(request.app[PG_POOL], after=_cursor(query, _is_lab_id), limit=query.limit)
     return web.json_response(answer)
 
 
-async def get_lab(request: web.Request) -> web.Response:
-    who = require_role(principal(request), *ANY_LAB_CALLER)
+async def get_lab(request: web.Request, who: Principal) -> web.Response:
     return web.json_response(await service.get(request.app[PG_POOL], who, _lab_id(request)))
 
 
-async def patch_lab(request: web.Request) -> web.Response:
-    require_role(principal(request), *STAFF)
+async def patch_lab(request: web.Request, who: Principal) -> web.Response:
     body = await _body(request, PatchLab)
     answer = await service.patch(request.app[PG_POOL], _lab_id(request), body, today_utc())
     return _published(request, answer)
 
 
-async def put_capacity(request: web.Request) -> web.Response:
-    who = _lab_or_staff(request)
+async def put_capacity(request: web.Request, who: Principal) -> web.Response:
+    _own_lab_or_staff(request, who)
     body = await _body(request, CapacityBody)
     answer = await service.put_capacity(request.app[PG_POOL], who, _lab_id(request), body)
     return _published(request, answer)
 
 
-async def heartbeat(request: web.Request) -> web.Response:
-    who = require_role(principal(request), Role.LAB)
+async def heartbeat(request: web.Request, who: Principal) -> web.Response:
     answer = await service.heartbeat(request.app[PG_POOL], who, _lab_id(request))
     return _published(request, answer)
 
 
-async def list_offers(request: web.Request) -> web.Response:
-    who = require_role(principal(request), *ANY_LAB_CALLER)
+async def list_offers(request: web.Request, who: Principal) -> web.Response:
     query = _query(request, OffersQuery)
     answer = await offers.page(request.app[PG_POOL], who, status=query.status,
                                after=_cursor(query, lambda key: offer_uuid(key) is not None),
@@ -83,22 +75,19 @@ async def list_offers(request: web.Request) -> web.Response:
     return _published(request, answer)
 
 
-async def accept_offer(request: web.Request) -> web.Response:
-    who = require_role(principal(request), Role.LAB)
+async def accept_offer(request: web.Request, who: Principal) -> web.Response:
     body = await _body(request, AcceptBody, empty_ok=True)
     answer = await offers.accept(request.app[PG_POOL], who, request.match_info["id"], body)
     return _published(request, answer)
 
 
-async def decline_offer(request: web.Request) -> web.Response:
-    who = require_role(principal(request), Role.LAB)
+async def decline_offer(request: web.Request, who: Principal) -> web.Response:
     body = await _body(request, DeclineBody)
     answer = await offers.decline(request.app[PG_POOL], who, request.match_info["id"], body)
     return _published(request, answer)
 
 
-async def job_event(request: web.Request) -> web.Response:
-    who = require_role(principal(request), Role.LAB)
+async def job_event(request: web.Request, who: Principal) -> web.Response:
     body = await _body(request, JobEventBody)
     answer = await offers.job_event(request.app[PG_POOL], who, request.match_info["request_id"], body, today_utc())
     return _published(request, answer)
@@ -113,11 +102,10 @@ async def list_methods(request: web.Request) -> web.Response:
     return web.json_response({"items": items, "next_cursor": None})
 
 
-def _lab_or_staff(request: web.Request) -> Principal:
-    who = require_role(principal(request), *ANY_LAB_CALLER)
+def _own_lab_or_staff(request: web.Request, who: Principal) -> None:
+    """A lab may change its own capacity only: another lab's id is not found, before the body is read."""
     if who.role == Role.LAB and who.org != _lab_id(request):
         raise errors.not_found()
-    return who
 
 
 def _published(request: web.Request, answer: Any, status: int = 200) -> web.Response:
