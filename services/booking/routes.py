@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from schemas.booking_api import QueueView, RequestPage, RequestView, UnmetDemand
+from schemas.booking_api import CancelBody, ListQuery, QueueView, RequestPage, RequestView, SubmitRequest, UnmetDemand
 from schemas.values import REQUEST_READERS, STAFF_ROLES, Role
 from services.common import idempotency
 from services.common.openapi import ApiSpec, Operation, spec_routes
 
 from . import dashboard, views
-from .domain import CancelBody, ListQuery, SubmitRequest
 from .settings import BookingSettings
 
 

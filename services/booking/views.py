@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import ValidationError
 
+from schemas.booking_api import CancelBody, ListQuery, validate_submission
 from schemas.events import StatusChanged
 from schemas.tokens import Principal
 from schemas.values import STAFF_ROLES
@@ -16,11 +17,12 @@ from services.common import idempotency
 from services.common.bodies import json_body
 from services.common.db import PG_POOL
 from services.common.errors import ApiError
+from services.common.http import json_answer
 from services.common.outbox import OUTBOX_RELAY
 from services.common.settings import SETTINGS
 
 from . import db, errors, service, staff
-from .domain import CancelBody, ListQuery, decode_cursor, validate_submission
+from .domain import decode_cursor
 from .feed import REPLAY_LIMIT, STATUS_FEED
 from .sse import format_event, stream
 
@@ -38,7 +40,7 @@ async def submit_request(request: web.Request, who: Principal) -> web.Response:
 
 
 async def get_request(request: web.Request, who: Principal) -> web.Response:
-    return web.json_response(await service.get(request.app[PG_POOL], who, request.match_info["id"]))
+    return json_answer(await service.get(request.app[PG_POOL], who, request.match_info["id"]))
 
 
 async def list_requests(request: web.Request, who: Principal) -> web.Response:
@@ -49,7 +51,7 @@ async def list_requests(request: web.Request, who: Principal) -> web.Response:
         raise errors.bad_query("invalid cursor; pass back the next_cursor of a previous page") from None
     result = await service.page(request.app[PG_POOL], who, status=query.status, method_code=query.method_code,
                                 after=after, limit=query.limit)
-    return web.json_response(result)
+    return json_answer(result)
 
 
 async def cancel_request(request: web.Request, who: Principal) -> web.Response:
@@ -57,15 +59,15 @@ async def cancel_request(request: web.Request, who: Principal) -> web.Response:
     body = _validated(lambda: CancelBody.model_validate(json_body(raw, empty_ok=True)))
     answer = await service.cancel(request.app[PG_POOL], who, request.match_info["id"], body.reason)
     request.app[OUTBOX_RELAY].wake()
-    return web.json_response(answer)
+    return json_answer(answer)
 
 
 async def queue(request: web.Request, who: Principal) -> web.Response:
-    return web.json_response(await staff.queue(request.app[PG_POOL]))
+    return json_answer(await staff.queue(request.app[PG_POOL]))
 
 
 async def unmet_demand(request: web.Request, who: Principal) -> web.Response:
-    return web.json_response(await staff.unmet_demand(request.app[PG_POOL]))
+    return json_answer(await staff.unmet_demand(request.app[PG_POOL]))
 
 
 async def events(request: web.Request, who: Principal) -> web.StreamResponse:

@@ -12,6 +12,7 @@ import logging
 import time
 
 from aiohttp import web
+from pydantic import BaseModel
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from schemas.errors import error_body
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 METRICS = web.AppKey("metrics", CollectorRegistry)
 REQUESTS_TOTAL = web.AppKey("requests_total", Counter)
 LATENCY = web.AppKey("latency", Histogram)
+
+
+def json_answer(answer: BaseModel, status: int = 200) -> web.Response:
+    """An answer serialised through its model, the one its route documents."""
+    return web.json_response(answer.model_dump(mode="json"), status=status)
 
 
 def json_error(status: int, code: str, message: str, details: object = None) -> web.Response:

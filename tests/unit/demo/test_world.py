@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.booking.domain import SubmitRequest
+from schemas.booking_api import SubmitRequest
 from services.cli.demo import world as w
 from services.labs.domain import RegisterLab
 
