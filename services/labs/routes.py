@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from schemas.labs_api import (AcceptBody, CapacityBody, DeclineBody, HeartbeatView, JobEventBody, JobView, LabPage,
+                              LabView, ListQuery, MethodPage, MethodsQuery, OfferPage, OffersQuery, OfferView, PatchLab,
+                              RegisterLab)
 from schemas.values import LAB_READERS, STAFF_ROLES, Role
 from services.common import idempotency
 from services.common.openapi import ApiSpec, Operation, spec_routes
 
 from . import views
-from .api_models import HeartbeatView, JobView, LabPage, LabView, MethodPage, MethodsQuery, OfferPage, OfferView
-from .domain import AcceptBody, CapacityBody, DeclineBody, JobEventBody, ListQuery, OffersQuery, PatchLab, RegisterLab
 
 
 def setup_routes(app: web.Application) -> ApiSpec:

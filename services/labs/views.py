@@ -8,25 +8,26 @@ A lab's own routes also check, still before the body, that the `{id}` is the lab
 from __future__ import annotations
 
 import json
-import re
 from datetime import timezone
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from schemas.catalogue import find_methods
+from schemas.lab_rules import is_lab_id
+from schemas.labs_api import (AcceptBody, CapacityBody, DeclineBody, JobEventBody, ListQuery, MethodPage, MethodsQuery,
+                              OffersQuery, PatchLab, RegisterLab, validate)
+from schemas.moments import today_utc
 from schemas.tokens import Principal
 from schemas.values import Role
 from services.common import idempotency
 from services.common.bodies import json_body, malformed_json
 from services.common.db import PG_POOL
+from services.common.http import json_answer
 from services.common.outbox import OUTBOX_RELAY
 
 from . import errors, offers, service
-from .api_models import MethodsQuery
-from .domain import (LAB_ID_RE, AcceptBody, CapacityBody, DeclineBody, JobEventBody, ListQuery, OffersQuery,
-                     PatchLab, RegisterLab, decode_cursor, offer_uuid, today_utc, validate)
+from .domain import decode_cursor, offer_uuid
 
 
 async def register_lab(request: web.Request, who: Principal) -> web.Response:
@@ -41,12 +42,11 @@ async def register_lab(request: web.Request, who: Principal) -> web.Response:
 
 async def list_labs(request: web.Request, who: Principal) -> web.Response:
     query = _query(request, ListQuery)
-    answer = await service.page(request.app[PG_POOL], after=_cursor(query, _is_lab_id), limit=query.limit)
-    return web.json_response(answer)
+    return json_answer(await service.page(request.app[PG_POOL], after=_cursor(query, is_lab_id), limit=query.limit))
 
 
 async def get_lab(request: web.Request, who: Principal) -> web.Response:
-    return web.json_response(await service.get(request.app[PG_POOL], who, _lab_id(request)))
+    return json_answer(await service.get(request.app[PG_POOL], who, _lab_id(request)))
 
 
 async def patch_lab(request: web.Request, who: Principal) -> web.Response:
@@ -98,8 +98,7 @@ async def list_methods(request: web.Request) -> web.Response:
     query = _query(request, MethodsQuery)
     category = query.category or None
     text = query.standard or query.q or None
-    items = [m.model_dump(mode="json") for m in find_methods(category=category, text=text)]
-    return web.json_response({"items": items, "next_cursor": None})
+    return json_answer(MethodPage(items=find_methods(category=category, text=text)))
 
 
 def _own_lab_or_staff(request: web.Request, who: Principal) -> None:
@@ -108,8 +107,11 @@ def _own_lab_or_staff(request: web.Request, who: Principal) -> None:
         raise errors.not_found()
 
 
-def _published(request: web.Request, answer: Any, status: int = 200) -> web.Response:
-    request.app[OUTBOX_RELAY].wake()  # events were committed: send them now, not at the next poll
+def _published(request: web.Request, answer: BaseModel | dict, status: int = 200) -> web.Response:
+    """The answer (its model, or the JSON kept under an Idempotency-Key) once events were committed."""
+    request.app[OUTBOX_RELAY].wake()  # send them now, not at the next poll
+    if isinstance(answer, BaseModel):
+        return json_answer(answer, status)
     return web.json_response(answer, status=status)
 
 
@@ -144,13 +146,9 @@ def _cursor(query: ListQuery, key_ok):
 def _lab_id(request: web.Request) -> str:
     """The `{id}` of a lab route; an id no lab can have is simply not found (and never reaches SQL)."""
     lab_id = request.match_info["id"]
-    if not _is_lab_id(lab_id):
+    if not is_lab_id(lab_id):
         raise errors.not_found()
     return lab_id
-
-
-def _is_lab_id(text: str) -> bool:
-    return re.fullmatch(LAB_ID_RE, text) is not None
 
 
 def _in_range(at) -> bool:
