@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from . import planning
 from .catalogue import CATALOGUE, Method, get_method
@@ -23,6 +23,22 @@ from .values import Component, SampleCount, TestKind
 LabIds = list[Annotated[str, Field(min_length=1, max_length=100)]]
 
 
+def _known_method(value: str) -> str:
+    if get_method(value) is None:
+        raise ValueError(f"unknown method {value!r}; see GET /v1/methods for the catalogue")
+    return value
+
+
+def _known_region(value: str) -> str:
+    if get_region(value) is None:
+        raise ValueError(f"unknown region {value!r}; use an ISO 3166-2 code such as RU-SAM")
+    return value
+
+
+KnownMethod = Annotated[str, AfterValidator(_known_method)]
+KnownRegion = Annotated[str, AfterValidator(_known_region)]
+
+
 def earliest_deadline(method: Method, today: date) -> date:
     """The first deadline a lab could meet (shipping, the test, reporting; schemas/planning.py)."""
     return planning.earliest_deadline(method.duration_hours, today)
@@ -32,31 +48,17 @@ class SubmitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Field order matters: deadline's check reads the already-validated method_code.
-    method_code: str = Field(json_schema_extra={"enum": sorted(CATALOGUE)},
-                             description="a code from the catalogue (GET /v1/methods on the labs API)")
+    method_code: KnownMethod = Field(json_schema_extra={"enum": sorted(CATALOGUE)},
+                                     description="a code from the catalogue (GET /v1/methods on the labs API)")
     test_kind: TestKind
     component: Component
     samples: SampleCount
     deadline: date
-    ship_from_region: str = Field(json_schema_extra={"enum": sorted(REGIONS_BY_CODE)},
-                                  description="ISO 3166-2 code of the region the samples ship from")
+    ship_from_region: KnownRegion = Field(json_schema_extra={"enum": sorted(REGIONS_BY_CODE)},
+                                          description="ISO 3166-2 code of the region the samples ship from")
     preferred_lab_ids: LabIds = Field(default_factory=list, max_length=50)
     excluded_lab_ids: LabIds = Field(default_factory=list, max_length=200)
     notes: str | None = Field(default=None, max_length=2000)
-
-    @field_validator("method_code")
-    @classmethod
-    def _known_method(cls, value: str) -> str:
-        if get_method(value) is None:
-            raise ValueError(f"unknown method {value!r}; see GET /v1/methods for the catalogue")
-        return value
-
-    @field_validator("ship_from_region")
-    @classmethod
-    def _known_region(cls, value: str) -> str:
-        if get_region(value) is None:
-            raise ValueError(f"unknown region {value!r}; use an ISO 3166-2 code such as RU-SAM")
-        return value
 
     @field_validator("deadline")
     @classmethod
