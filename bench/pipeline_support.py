@@ -8,12 +8,12 @@ import math
 import uuid
 from datetime import date, timedelta
 
+from schemas.booking_api import SubmitRequest
 from schemas.envelope import Envelope, utcnow
 from schemas.events import RequestSubmitted, StatusChanged
 from schemas.states import RequestStatus
 from schemas.topics import REQUESTS, STATUS
 from services.booking import db
-from services.booking.domain import SubmitRequest
 from services.booking.service import PRODUCER, serialise
 from services.cli.demo import world as worlds
 from services.common import idempotency

@@ -13,6 +13,8 @@ from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+# Filled by Event subclasses as they are defined; schemas/__init__.py imports events.py,
+# so every event type is registered before anything in schemas is used.
 EVENT_TYPES: dict[str, type["Event"]] = {}
 
 
@@ -110,7 +112,3 @@ def decode(raw: bytes | None) -> tuple[Envelope, Event]:
     except ValidationError as exc:
         raise MessageRejected(f"invalid envelope: {_short(exc)}") from exc
     return envelope, envelope.event()
-
-
-# Every decoder must know every event type; events.py subclasses Event above.
-from . import events as _events  # noqa: E402,F401

@@ -24,6 +24,11 @@ DESCRIPTION = ("an ISO date such as 2026-12-01 (a day in the lab's own time zone
                "or a date-time with an offset such as 2026-12-01T09:00:00+03:00 or ...Z")
 
 
+def today_utc() -> date:
+    """Today's date in UTC: the default `today` of the API bodies' date rules."""
+    return datetime.now(timezone.utc).date()
+
+
 def described(meaning_of_a_date: str) -> str:
     """A field's description: what a date means there, then the two forms."""
     return (f"an ISO date ({meaning_of_a_date}) or a date-time with an offset, "

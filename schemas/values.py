@@ -32,6 +32,15 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# The named groups of roles: what the routes declare (services/*/routes.py; the
+# OpenAPI document prints them as x-roles and services/common/openapi.py enforces
+# them) and what the services' finer per-object checks test against.
+STAFF_ROLES: tuple[Role, ...] = (Role.STAFF, Role.ADMIN)  # see everything, change the registry
+REQUEST_READERS: tuple[Role, ...] = (Role.SUPPLIER, *STAFF_ROLES)  # a request: its organisation, or staff
+LAB_READERS: tuple[Role, ...] = (Role.LAB, *STAFF_ROLES)  # a lab's records: the lab itself, or staff
+ANY_ROLE: tuple[Role, ...] = tuple(Role)  # any valid token
+
+
 # National register record number (412-FZ art. 26), e.g. RA.RU.21AB12.
 CERTIFICATE_RE = re.compile(r"^RA\.RU\.[0-9A-ZА-Я]{2,10}$")
 REGION_RE = re.compile(r"^(RU|BY|UZ)-[A-Z]{2,3}$")

@@ -5,16 +5,18 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.common.http import base_app, kafka_ctx, postgres_ctx
+from services.common.db import postgres_ctx
+from services.common.http import base_app
+from services.common.kafka import kafka_ctx
 from services.common.outbox import outbox_ctx
 from services.common.revocations import revocations_ctx
-from services.common.sse import Broadcast
 
 from .consumer import status_consumer_ctx
 from .feed import STATUS_FEED, status_feed_ctx
 from .redrive import redrive_ctx
 from .routes import setup_routes
 from .settings import BookingSettings
+from .sse import Broadcast
 
 SERVICE = "booking-api"
 SCHEMA = "booking"

@@ -19,10 +19,12 @@ from aiokafka.errors import KafkaError
 from schemas.envelope import MessageRejected, decode
 from schemas.events import StatusChanged
 from schemas.topics import STATUS
+from services.common.db import PG_POOL
 from services.common.deadletter import dead_letter
-from services.common.http import HEALTH_CHECKS, PG_POOL, PRODUCER, SETTINGS
-from services.common.kafka import await_assignment
+from services.common.health import HEALTH_CHECKS
+from services.common.kafka import PRODUCER, await_assignment
 from services.common.retry import retrying
+from services.common.settings import SETTINGS
 from services.common.tasks import stop_task
 
 from . import read_model

@@ -7,9 +7,9 @@ from uuid import UUID
 
 import asyncpg
 
+from schemas.booking_api import SubmitRequest
 from schemas.events import StatusChanged
 
-from .domain import SubmitRequest
 
 COLUMNS = ("id, org_id, method_code, test_kind, component, samples, deadline, ship_from_region,"
            " preferred_lab_ids, excluded_lab_ids, notes, status, status_seq, lab_id,"

@@ -4,8 +4,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from services.common import errors as common
-from services.common.errors import bad_query, illegal_transition  # noqa: F401  (booking's errors too)
-from services.common.http import ApiError
+from services.common.errors import ApiError, bad_query, illegal_transition  # noqa: F401  (booking's errors too)
 
 
 def not_found() -> ApiError:

@@ -17,11 +17,12 @@ from collections.abc import AsyncIterator
 import asyncpg
 from aiohttp import web
 
-from services.common.http import PG_POOL, SETTINGS
-from services.common.sse import Broadcast
+from services.common.db import PG_POOL
+from services.common.settings import SETTINGS
 from services.common.tasks import stop_task
 
 from . import db
+from .sse import Broadcast
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,10 @@ from prometheus_client import Counter
 
 from schemas.states import RequestStatus
 from schemas.topics import REQUESTS
-from services.common.http import METRICS, PG_POOL, SETTINGS
+from services.common.db import PG_POOL
+from services.common.http import METRICS
 from services.common.outbox import OUTBOX_RELAY
+from services.common.settings import SETTINGS
 from services.common.tasks import stop_task
 
 log = logging.getLogger(__name__)

@@ -3,40 +3,37 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from schemas.booking_api import QueueView, RequestPage, RequestView, UnmetDemand
+from schemas.booking_api import CancelBody, ListQuery, QueueView, RequestPage, RequestView, SubmitRequest, UnmetDemand
+from schemas.values import REQUEST_READERS, STAFF_ROLES, Role
 from services.common import idempotency
 from services.common.openapi import ApiSpec, Operation, spec_routes
 
 from . import dashboard, views
-from .domain import CancelBody, ListQuery, SubmitRequest
 from .settings import BookingSettings
-
-READERS = ("supplier", "staff", "admin")
-STAFF = ("staff", "admin")
 
 
 def setup_routes(app: web.Application, settings: BookingSettings | None = None) -> ApiSpec:
     spec = ApiSpec("labbook booking API", "1", "Suppliers' test requests and the staff queue.")
     add = lambda handler, **op: spec.route(app, handler, Operation(**op))  # noqa: E731
     add(views.submit_request, method="POST", path="/v1/requests", summary="Submit a test request",
-        roles=("supplier",), request=SubmitRequest, response=RequestView, status=201, errors=(400, 404),
+        roles=(Role.SUPPLIER,), request=SubmitRequest, response=RequestView, status=201, errors=(400, 404),
         headers=idempotency.HEADER,
         tag="requests")
     add(views.list_requests, method="GET", path="/v1/requests", summary="List requests (suppliers: their own)",
-        roles=READERS, query=ListQuery, response=RequestPage, errors=(400, 404), tag="requests")
+        roles=REQUEST_READERS, query=ListQuery, response=RequestPage, errors=(400, 404), tag="requests")
     add(views.get_request, method="GET", path="/v1/requests/{id}", summary="One request with its history",
-        roles=READERS, response=RequestView, tag="requests")
+        roles=REQUEST_READERS, response=RequestView, tag="requests")
     add(views.cancel_request, method="POST", path="/v1/requests/{id}/cancel",
-        summary="Cancel a request (before testing starts)", roles=READERS, request=CancelBody,
+        summary="Cancel a request (before testing starts)", roles=REQUEST_READERS, request=CancelBody,
         response=RequestView, errors=(400, 404, 409), tag="requests",
         description="The body is optional.")
     add(views.queue, method="GET", path="/v1/queue", summary="Queue counts by status, method and region",
-        roles=STAFF, response=QueueView, tag="staff")
+        roles=STAFF_ROLES, response=QueueView, tag="staff")
     add(views.unmet_demand, method="GET", path="/v1/unmet-demand",
-        summary="UNMATCHED requests grouped by method, region and reason", roles=STAFF,
+        summary="UNMATCHED requests grouped by method, region and reason", roles=STAFF_ROLES,
         response=UnmetDemand, tag="staff")
     add(views.events, method="GET", path="/v1/events", summary="Live status changes (server-sent events)",
-        roles=READERS, media_type="text/event-stream", tag="staff", errors=(400,),
+        roles=REQUEST_READERS, media_type="text/event-stream", tag="staff", errors=(400,),
         description="Each event: `id: <feed id>`, `event: StatusChanged`, `data:` the StatusChanged JSON,"
                     " in the order booking stored them; every API replica streams every change. Suppliers"
                     " get their organisation's only. Reconnect with the `Last-Event-ID` header (or"

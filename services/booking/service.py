@@ -10,21 +10,21 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from schemas.booking_api import RequestPage, RequestView, SubmitRequest
 from schemas.envelope import Envelope, utcnow
 from schemas.events import RequestCancelled, RequestSubmitted, StatusChanged
 from schemas.states import IllegalTransition, RequestStatus, check_transition
 from schemas.tokens import Principal
 from schemas.topics import REQUESTS, STATUS
-from schemas.values import Role
+from schemas.values import STAFF_ROLES
 from services.common import idempotency
 from services.common.outbox import outbox_row, write_event
 
 from . import db, errors
-from .domain import SubmitRequest, encode_cursor
+from .domain import encode_cursor
 
 SCHEMA = "booking"
 PRODUCER = "booking-api"
-SEES_ALL = frozenset({Role.STAFF, Role.ADMIN})
 
 
 async def submit(pool: asyncpg.Pool, who: Principal, body: SubmitRequest, *,
@@ -53,14 +53,14 @@ async def submit(pool: asyncpg.Pool, who: Principal, body: SubmitRequest, *,
     return 201, answer
 
 
-async def get(pool: asyncpg.Pool, who: Principal, request_id: str) -> dict:
+async def get(pool: asyncpg.Pool, who: Principal, request_id: str) -> RequestView:
     async with pool.acquire() as conn:
         row = await _visible(conn, who, request_id)
         history = await db.fetch_history(conn, [row["id"]])
-    return serialise(row, history[row["id"]])
+    return view(row, history[row["id"]])
 
 
-async def cancel(pool: asyncpg.Pool, who: Principal, request_id: str, reason: str | None) -> dict:
+async def cancel(pool: asyncpg.Pool, who: Principal, request_id: str, reason: str | None) -> RequestView:
     async with pool.acquire() as conn, conn.transaction():
         row = await _visible(conn, who, request_id, for_update=True)
         try:
@@ -77,16 +77,16 @@ async def cancel(pool: asyncpg.Pool, who: Principal, request_id: str, reason: st
 
 
 async def page(pool: asyncpg.Pool, who: Principal, *, status: str | None, method_code: str | None,
-               after: tuple[datetime, UUID] | None, limit: int) -> dict:
-    org = None if who.role in SEES_ALL else who.org
+               after: tuple[datetime, UUID] | None, limit: int) -> RequestPage:
+    org = None if who.role in STAFF_ROLES else who.org
     async with pool.acquire() as conn:
         rows = await db.list_requests(conn, org_id=org, status=status, method_code=method_code,
                                       after=after, limit=limit + 1)  # one extra tells if more follow
         shown = rows[:limit]
         history = await db.fetch_history(conn, [r["id"] for r in shown])
-    items = [serialise(r, history[r["id"]]) for r in shown]
     last = shown[-1] if len(rows) > limit else None
-    return {"items": items, "next_cursor": encode_cursor(last["created_at"], str(last["id"])) if last else None}
+    return RequestPage(items=[view(r, history[r["id"]]) for r in shown],
+                       next_cursor=encode_cursor(last["created_at"], str(last["id"])) if last else None)
 
 
 async def _visible(conn: asyncpg.Connection, who: Principal, request_id: str, *, for_update: bool = False) -> dict:
@@ -95,7 +95,7 @@ async def _visible(conn: asyncpg.Connection, who: Principal, request_id: str, *,
     except ValueError:
         raise errors.not_found() from None
     row = await db.fetch_request(conn, uid, for_update=for_update)
-    if row is None or (who.role not in SEES_ALL and row["org_id"] != who.org):
+    if row is None or (who.role not in STAFF_ROLES and row["org_id"] != who.org):
         raise errors.not_found()
     return row
 
@@ -117,22 +117,17 @@ def _envelope(event, request_id: UUID) -> Envelope:
     return Envelope.wrap(event, producer=PRODUCER, correlation_id=str(request_id))
 
 
-async def _present(conn, request_id: UUID) -> dict:
+async def _present(conn, request_id: UUID) -> RequestView:
     row = await db.fetch_request(conn, request_id)
     history = await db.fetch_history(conn, [request_id])
-    return serialise(row, history[request_id])
+    return view(row, history[request_id])
+
+
+def view(row: dict, history: list[dict]) -> RequestView:
+    """A request as the API shows it (DESIGN.md, "Public contract (v1)"): its row and its history."""
+    return RequestView.model_validate({**row, "history": history})
 
 
 def serialise(row: dict, history: list[dict]) -> dict:
-    """The public JSON of a request (DESIGN.md, "Public contract (v1)")."""
-    data = {k: _json(v) for k, v in row.items() if k not in {"status_seq"}}
-    data["history"] = [{k: _json(v) for k, v in h.items()} for h in history]
-    return data
-
-
-def _json(value):
-    if isinstance(value, UUID):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+    """The public JSON of a request, as answered and as kept under an Idempotency-Key."""
+    return view(row, history).model_dump(mode="json")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from schemas.labs_api import JobEventType
 from services.labs.agent import DEFAULT_URL, Agent, ApiRefused, LabsClient, Unavailable, load_config, session
-from services.labs.domain import JobEventType
 
 
 def add_parser(sub) -> None:

@@ -1,7 +1,8 @@
 """Bearer-token authentication and role checks for every labbook API.
 
-Views call `principal(request)` first thing, before reading the body, so a caller
-who may not use a route is refused whatever it sent (DESIGN.md, "Security").
+A route's declared roles are checked with `principal` and `require_role` before its
+view runs (services/common/openapi.py, `ApiSpec.route`), so a caller who may not
+use a route is refused whatever it sent (DESIGN.md, "Security").
 
 Tokens are JWTs verified without a database (schemas/tokens.py). Revoked token ids
 come from the `labbook.revocations.v1` topic, which every API process follows
@@ -14,8 +15,9 @@ from aiohttp import web
 from schemas.tokens import ExpiredToken, InvalidToken, OldFormatToken, Principal, verify
 from schemas.values import Role
 
-from .http import SETTINGS, ApiError
+from .errors import ApiError
 from .revocations import REVOCATIONS
+from .settings import SETTINGS
 
 SCHEME = "bearer"
 

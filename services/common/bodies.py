@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .http import ApiError
+from .errors import ApiError
 
 
 def malformed_json(reason: str) -> ApiError:

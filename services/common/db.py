@@ -1,16 +1,28 @@
-"""PostgreSQL connection pool: checked at start, logged without the password."""
+"""PostgreSQL connection pool: checked at start, logged without the password.
+
+`postgres_ctx` opens a service's pool (its schema migrated) for the app's lifetime,
+under PG_POOL.
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
+from aiohttp import web
 
+from .health import HEALTH_CHECKS
+from .migrations import migrate
+from .settings import SETTINGS
 from .startup import StartupError, redact
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0
+
+PG_POOL = web.AppKey("pg_pool", asyncpg.Pool)
 
 
 async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
@@ -55,3 +67,18 @@ async def db_alive(pool: asyncpg.Pool, timeout: float = 2.0) -> bool:
             return await pool.fetchval("SELECT 1") == 1
     except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return False
+
+
+def postgres_ctx(schema: str, migrations_dir: Path):
+    """Pool for the service's own schema, migrated at start."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        pool = await open_pool(app[SETTINGS].database_url)
+        async with pool.acquire() as conn:
+            await migrate(conn, schema, migrations_dir)
+        app[PG_POOL] = pool
+        app[HEALTH_CHECKS]["postgres"] = lambda: db_alive(pool)
+        yield
+        await pool.close()
+
+    return ctx

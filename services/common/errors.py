@@ -1,4 +1,8 @@
-"""Errors every service answers with the same status, code and shape."""
+"""Errors every service answers with the same status, code and shape.
+
+`ApiError` carries its HTTP status; the middleware (http.py) renders it as
+schemas.errors.ErrorBody.
+"""
 from __future__ import annotations
 
 import json
@@ -7,7 +11,14 @@ from pydantic import ValidationError
 
 from schemas.states import IllegalTransition
 
-from .http import ApiError
+
+
+class ApiError(Exception):
+    """A domain error with its HTTP status; the middleware renders it."""
+
+    def __init__(self, status: int, code: str, message: str, details: object = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
 
 
 def invalid(exc: ValidationError, message: str | None = None) -> ApiError:

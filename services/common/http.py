@@ -1,48 +1,37 @@
 """The aiohttp side every service shares: one JSON error shape, /healthz, /metrics.
 
-Services build on `base_app()` and add their routes; resources (pool, producer)
-come in through `cleanup_ctx` generators behind typed AppKeys.
+Services build on `base_app()` and add their routes; resources come in through
+`cleanup_ctx` generators behind typed AppKeys, each beside its module: the pool in
+db.py (PG_POOL, postgres_ctx), the producer in kafka.py (PRODUCER, kafka_ctx), the
+name and settings in settings.py (SERVICE, SETTINGS), the checks in health.py.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
-import asyncpg
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
+from pydantic import BaseModel
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from schemas.errors import error_body
 
-from .db import RETRY_AFTER_S, db_alive, is_outage, open_pool
-from .kafka import kafka_alive, start_producer
-from .migrations import migrate
-from .settings import ServiceSettings
+from .db import RETRY_AFTER_S, is_outage
+from .errors import ApiError
+from .health import HEALTH_CHECKS, healthz
+from .settings import SERVICE, SETTINGS, ServiceSettings
 
 log = logging.getLogger(__name__)
 
-HealthCheck = Callable[[], Awaitable[bool]]
-
-SERVICE = web.AppKey("service", str)
-SETTINGS = web.AppKey("settings", ServiceSettings)
-PG_POOL = web.AppKey("pg_pool", asyncpg.Pool)
-PRODUCER = web.AppKey("producer", AIOKafkaProducer)
-HEALTH_CHECKS = web.AppKey("health_checks", dict[str, HealthCheck])
 METRICS = web.AppKey("metrics", CollectorRegistry)
 REQUESTS_TOTAL = web.AppKey("requests_total", Counter)
 LATENCY = web.AppKey("latency", Histogram)
 
 
-class ApiError(Exception):
-    """A domain error with its HTTP status; the middleware renders it."""
-
-    def __init__(self, status: int, code: str, message: str, details: object = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
+def json_answer(answer: BaseModel, status: int = 200) -> web.Response:
+    """An answer serialised through its model, the one its route documents."""
+    return web.json_response(answer.model_dump(mode="json"), status=status)
 
 
 def json_error(status: int, code: str, message: str, details: object = None) -> web.Response:
@@ -83,15 +72,6 @@ async def metrics_middleware(request: web.Request, handler) -> web.StreamRespons
     return response
 
 
-async def healthz(request: web.Request) -> web.Response:
-    checks = request.app[HEALTH_CHECKS]
-    results = dict(zip(checks, await asyncio.gather(*(check() for check in checks.values()))))
-    ok = all(results.values())
-    body = {"service": request.app[SERVICE], "status": "ok" if ok else "unavailable",
-            "checks": {name: "ok" if up else "down" for name, up in results.items()}}
-    return web.json_response(body, status=200 if ok else 503)
-
-
 async def metrics(request: web.Request) -> web.Response:
     body = generate_latest(request.app[METRICS])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -111,27 +91,3 @@ def base_app(service: str, settings: ServiceSettings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app
-
-
-def postgres_ctx(schema: str, migrations_dir: Path):
-    """Pool for the service's own schema, migrated at start."""
-
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        pool = await open_pool(app[SETTINGS].database_url)
-        async with pool.acquire() as conn:
-            await migrate(conn, schema, migrations_dir)
-        app[PG_POOL] = pool
-        app[HEALTH_CHECKS]["postgres"] = lambda: db_alive(pool)
-        yield
-        await pool.close()
-
-    return ctx
-
-
-async def kafka_ctx(app: web.Application) -> AsyncIterator[None]:
-    bootstrap = app[SETTINGS].kafka_bootstrap
-    producer = await start_producer(bootstrap, client_id=app[SERVICE])
-    app[PRODUCER] = producer
-    app[HEALTH_CHECKS]["kafka"] = lambda: kafka_alive(bootstrap)
-    yield
-    await producer.stop()

@@ -15,7 +15,7 @@ import json
 import asyncpg
 from aiohttp import web
 
-from .http import ApiError
+from .errors import ApiError
 
 MAX_KEY_LENGTH = 200
 HEADER = {"Idempotency-Key": "a retry with the same key and body answers the first result"}  # for OpenAPI

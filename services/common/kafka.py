@@ -1,8 +1,14 @@
-"""Kafka plumbing shared by every service: producer, readiness, topic creation."""
+"""Kafka plumbing shared by every service: producer, readiness, topic creation.
+
+`kafka_ctx` keeps an API's producer for the app's lifetime, under PRODUCER.
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
 
 from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -10,9 +16,13 @@ from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExists
 
 from schemas.topics import ALL, Topic
 
+from .health import HEALTH_CHECKS
+from .settings import SERVICE, SETTINGS
 from .startup import StartupError
 
 log = logging.getLogger(__name__)
+
+PRODUCER = web.AppKey("producer", AIOKafkaProducer)
 
 
 async def start_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
@@ -101,3 +111,12 @@ async def await_assignment(consumer: AIOKafkaConsumer, name: str, timeout: float
     unset = {tp: offset for tp, offset in positions.items() if await consumer.committed(tp) is None}
     if unset:
         await consumer.commit(unset)
+
+
+async def kafka_ctx(app: web.Application) -> AsyncIterator[None]:
+    bootstrap = app[SETTINGS].kafka_bootstrap
+    producer = await start_producer(bootstrap, client_id=app[SERVICE])
+    app[PRODUCER] = producer
+    app[HEALTH_CHECKS]["kafka"] = lambda: kafka_alive(bootstrap)
+    yield
+    await producer.stop()

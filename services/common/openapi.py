@@ -1,7 +1,11 @@
 """OpenAPI 3.1 for any labbook service, generated from its pydantic models.
 
 Each route is registered once, with its handler and its documentation
-(`ApiSpec.route`), so the URL map and the document cannot drift apart. Component
+(`ApiSpec.route`), so the URL map and the document cannot drift apart. The roles a
+route declares are the ones enforced: `ApiSpec.route` wraps the view so that the
+caller is authenticated (401) and any other role answered 404, not 403, before the
+view runs or the body is read; the view gets the verified caller as `who`
+(DESIGN.md, "Security"). The document prints the same tuple as `x-roles`. Component
 schemas come from pydantic (`models_json_schema` with an OpenAPI ref template);
 every error answer is `schemas.errors.ErrorBody`. `spec_routes` serves it with
 the Kafka contract, /asyncapi.json (asyncapi.py), and their viewers: /docs and
@@ -9,6 +13,7 @@ the Kafka contract, /asyncapi.json (asyncapi.py), and their viewers: /docs and
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,15 +23,19 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from schemas.errors import ErrorBody
+from schemas.tokens import Principal
+from schemas.values import Role
 
 from .asyncapi import asyncapi_route
+from .auth import principal, require_role
 from .docs_ui import docs_routes
 
 REF = "#/components/schemas/{model}"
 ERROR_TEXT = {400: "bad request", 401: "no, invalid, expired or revoked bearer token", 403: "forbidden",
               404: "not found (or not yours)", 409: "conflict with the current state",
               413: "body too large", 422: "the body or query is not valid"}
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]  # a public route's view
+CallerHandler = Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]  # (request, who)
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,7 @@ class Operation:
     method: str
     path: str
     summary: str
-    roles: tuple[str, ...] = ()  # empty: no token needed
+    roles: tuple[Role, ...] = ()  # empty: public, no token needed; else only these roles (enforced)
     request: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
@@ -44,6 +53,10 @@ class Operation:
     headers: dict[str, str] = field(default_factory=dict)  # request header name -> description
     description: str = ""
     tag: str | None = None
+
+    def __post_init__(self) -> None:
+        if not all(isinstance(role, Role) for role in self.roles):
+            raise TypeError(f"{self.method} {self.path}: roles must be schemas.values.Role, not {self.roles!r}")
 
     @property
     def operation_id(self) -> str:
@@ -57,9 +70,10 @@ class ApiSpec:
         self.operations: list[Operation] = []
         self._built: dict | None = None
 
-    def route(self, app: web.Application, handler: Handler, op: Operation) -> None:
-        """Add the route to the app and its documentation to the spec."""
-        app.router.add_route(op.method, op.path, handler)
+    def route(self, app: web.Application, handler: Handler | CallerHandler, op: Operation) -> None:
+        """Add the route to the app and its documentation to the spec. With `op.roles` the
+        handler is called as `handler(request, who)` once `who` holds one of them."""
+        app.router.add_route(op.method, op.path, _guarded(handler, op.roles) if op.roles else handler)
         self.operations.append(op)
         self._built = None
 
@@ -67,6 +81,17 @@ class ApiSpec:
         if self._built is None:
             self._built = _build(self)
         return self._built
+
+
+def _guarded(view: CallerHandler, roles: tuple[Role, ...]) -> Handler:
+    """The view behind its route's roles: 401 without a valid token, 404 for other roles."""
+
+    @functools.wraps(view)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        who = require_role(principal(request), *roles)
+        return await view(request, who)
+
+    return handler
 
 
 def _build(spec: ApiSpec) -> dict:
@@ -91,9 +116,10 @@ def _build(spec: ApiSpec) -> dict:
 
 
 def _operation(op: Operation, refs: dict, schemas: dict, error_ref: dict) -> dict:
-    roles = ", ".join(op.roles) if op.roles else "anyone"
+    roles = [role.value for role in op.roles]
     out: dict = {"operationId": op.operation_id, "summary": op.summary,
-                 "description": f"{op.description}\n\nRoles: {roles}.".strip(), "x-roles": list(op.roles),
+                 "description": f"{op.description}\n\nRoles: {', '.join(roles) or 'anyone'}.".strip(),
+                 "x-roles": roles,
                  "parameters": _parameters(op, refs, schemas), "responses": {}}
     if op.tag:
         out["tags"] = [op.tag]

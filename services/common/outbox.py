@@ -20,7 +20,8 @@ from aiokafka.errors import KafkaError
 from schemas.envelope import Envelope
 from schemas.topics import Topic
 
-from .http import PG_POOL, PRODUCER
+from .db import PG_POOL
+from .kafka import PRODUCER
 from .tasks import stop_task
 
 log = logging.getLogger(__name__)

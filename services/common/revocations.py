@@ -29,11 +29,11 @@ from aiokafka.errors import KafkaError
 from schemas.envelope import Envelope, MessageRejected, decode
 from schemas.events import TokenRevoked
 from schemas.tokens import LEEWAY_S
-from schemas.topics import REVOCATIONS as TOPIC
-from schemas.topics import Topic
+from schemas.topics import REVOCATIONS as TOPIC, Topic
 
-from .http import HEALTH_CHECKS, SERVICE, SETTINGS
+from .health import HEALTH_CHECKS
 from .kafka import assign_from_start, start_producer
+from .settings import SERVICE, SETTINGS
 from .tasks import stop_task
 
 log = logging.getLogger(__name__)

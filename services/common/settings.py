@@ -2,7 +2,8 @@
 
 Shared connection settings keep plain names (`DATABASE_URL`, `KAFKA_BOOTSTRAP`,
 `LABBOOK_TOKEN_SECRET`); each service adds its own fields under its own prefix
-(`BOOKING_PORT`, `LABS_PORT`, ...).
+(`BOOKING_PORT`, `LABS_PORT`, ...). A running app holds its name and settings
+under SERVICE and SETTINGS (http.base_app puts them there).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TypeVar
 
+from aiohttp import web
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -71,6 +73,10 @@ class ServiceSettings(BaseSettings):
         if self.token_secret is not None:
             return self.token_secret.get_secret_value()
         return local_secret(self.home)
+
+
+SERVICE = web.AppKey("service", str)
+SETTINGS = web.AppKey("settings", ServiceSettings)
 
 
 def local_secret(home: Path) -> str:

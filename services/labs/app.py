@@ -5,7 +5,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.common.http import base_app, kafka_ctx, postgres_ctx
+from services.common.db import postgres_ctx
+from services.common.http import base_app
+from services.common.kafka import kafka_ctx
 from services.common.outbox import outbox_ctx
 from services.common.revocations import revocations_ctx
 

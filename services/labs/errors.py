@@ -1,8 +1,7 @@
 """The labs service's domain errors, each with the HTTP status and code it answers with."""
 from __future__ import annotations
 
-from services.common.errors import bad_query, illegal_transition, invalid  # noqa: F401  (labs' errors too)
-from services.common.http import ApiError
+from services.common.errors import ApiError, bad_query, illegal_transition, invalid  # noqa: F401  (labs' errors too)
 
 
 def not_found(what: str = "lab") -> ApiError:

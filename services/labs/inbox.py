@@ -18,9 +18,10 @@ from aiokafka.errors import KafkaError
 from schemas.envelope import MessageRejected, decode
 from schemas.events import JobCancelled, OfferMade, OfferWithdrawn
 from schemas.topics import OFFERS
+from services.common.db import PG_POOL
 from services.common.deadletter import dead_letter as common_dead_letter
-from services.common.http import PG_POOL, PRODUCER, SETTINGS
-from services.common.kafka import await_assignment
+from services.common.kafka import PRODUCER, await_assignment
+from services.common.settings import SETTINGS
 from services.common.tasks import stop_task
 
 from . import offers

@@ -8,23 +8,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import partial
-from uuid import UUID
 
 import asyncpg
 
 from schemas.envelope import Envelope, Event, utcnow
 from schemas.events import (JobCancelled, OfferAccepted, OfferDeclined, OfferMade, OfferWithdrawn, ReportIssued,
                             SamplesReceived, TestingCompleted, TestingStarted)
+from schemas.lab_rules import accreditation_usable
+from schemas.labs_api import (AcceptBody, DeclineBody, JobEventBody, JobEventType, JobView, OfferPage, OfferStatus,
+                              OfferView)
 from schemas.moments import parse_moment
 from schemas.states import IllegalTransition, RequestStatus, check_transition
 from schemas.tokens import Principal
 from schemas.topics import LAB_RESPONSES
-from schemas.values import Role
+from schemas.values import STAFF_ROLES, Role
 
 from . import db, errors
-from .domain import (AcceptBody, DeclineBody, JobEventBody, JobEventType, OfferStatus, accreditation_usable,
-                     effective_status, encode_cursor, offer_uuid, JOB_TARGET)
-from .service import STAFF, emit, in_lab_zone, seen
+from .domain import JOB_TARGET, effective_status, encode_cursor, offer_uuid
+from .service import emit, in_lab_zone, seen
 
 CONSUMER = "labs-offers"
 PROGRESS = {
@@ -50,20 +51,20 @@ async def apply(pool: asyncpg.Pool, envelope: Envelope, event: Event) -> bool:
 
 
 async def page(pool: asyncpg.Pool, who: Principal, *, status: OfferStatus | None,
-               after: tuple[datetime, str] | None, limit: int, job: str | None = None) -> dict:
+               after: tuple[datetime, str] | None, limit: int, job: str | None = None) -> OfferPage:
     now = utcnow()
-    lab = None if who.role in STAFF else who.org
+    lab = None if who.role in STAFF_ROLES else who.org
     async with pool.acquire() as conn, conn.transaction():
         await seen(conn, who, now)
         rows = await db.list_offers(conn, lab_id=lab, status=status.value if status else None, now=now,
                                     after=after, limit=limit + 1, job=job)
     shown = rows[:limit]
     last = shown[-1] if len(rows) > limit else None
-    return {"items": [present(r, now) for r in shown],
-            "next_cursor": encode_cursor(last["received_at"], str(last["id"])) if last else None}
+    return OfferPage(items=[present(r, now) for r in shown],
+                     next_cursor=encode_cursor(last["received_at"], str(last["id"])) if last else None)
 
 
-async def accept(pool: asyncpg.Pool, who: Principal, offer_id: str, body: AcceptBody) -> dict:
+async def accept(pool: asyncpg.Pool, who: Principal, offer_id: str, body: AcceptBody) -> OfferView:
     now = utcnow()
     async with pool.acquire() as conn, conn.transaction():
         await seen(conn, who, now)  # locks the lab row first, in the same order as a PATCH does
@@ -76,7 +77,7 @@ async def accept(pool: asyncpg.Pool, who: Principal, offer_id: str, body: Accept
         return present(await db.fetch_offer(conn, offer["id"]), now)
 
 
-async def decline(pool: asyncpg.Pool, who: Principal, offer_id: str, body: DeclineBody) -> dict:
+async def decline(pool: asyncpg.Pool, who: Principal, offer_id: str, body: DeclineBody) -> OfferView:
     now = utcnow()
     async with pool.acquire() as conn, conn.transaction():
         await seen(conn, who, now)  # locks the lab row first, in the same order as a PATCH does
@@ -109,7 +110,7 @@ async def _pending(conn: asyncpg.Connection, who: Principal, offer_id: str, now:
     return offer
 
 
-async def job_event(pool: asyncpg.Pool, who: Principal, request_id: str, body: JobEventBody, today: date) -> dict:
+async def job_event(pool: asyncpg.Pool, who: Principal, request_id: str, body: JobEventBody, today: date) -> JobView:
     now = utcnow()
     uid = offer_uuid(request_id)
     async with pool.acquire() as conn, conn.transaction():
@@ -129,7 +130,7 @@ async def job_event(pool: asyncpg.Pool, who: Principal, request_id: str, body: J
         extra = {"report_url": body.report_url, "sha256": body.sha256} if body.type == JobEventType.REPORT_ISSUED else {}
         await _respond(conn, job, PROGRESS[body.type](request_id=uid, lab_id=who.org, at=body.at or now, **extra))
         updated = await db.fetch_job(conn, uid)
-    return {k: _json(v) for k, v in updated.items()}
+    return JobView.model_validate(updated)
 
 
 async def _respond(conn: asyncpg.Connection, row: dict, event: Event) -> None:
@@ -137,19 +138,10 @@ async def _respond(conn: asyncpg.Connection, row: dict, event: Event) -> None:
     await emit(conn, LAB_RESPONSES, request_id, event, correlation_id=request_id)
 
 
-def present(row: dict, now: datetime) -> dict:
-    """The public JSON of an offer (DESIGN.md, "Offers carry ...")."""
+def present(row: dict, now: datetime) -> OfferView:
+    """An offer as the API shows it (DESIGN.md, "Offers carry ..."): a pending one past
+    expires_at shows as expired."""
     status = row["status"]
     if status == OfferStatus.PENDING and now > row["expires_at"]:
-        status = OfferStatus.EXPIRED.value
-    data = {k: _json(row[k]) for k in ("id", "request_id", "lab_id", "method_code", "samples", "deadline",
-                                       "planned_start", "planned_end", "expires_at", "reason", "answered_at",
-                                       "received_at", "job_status")}
-    data["status"] = status
-    return data
-
-
-def _json(value):
-    if isinstance(value, UUID):
-        return str(value)
-    return value.isoformat() if hasattr(value, "isoformat") else value
+        status = OfferStatus.EXPIRED
+    return OfferView.model_validate({**row, "status": status})

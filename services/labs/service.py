@@ -15,20 +15,21 @@ from pydantic import ValidationError
 
 from schemas.envelope import Envelope, Event, utcnow
 from schemas.events import CapacityAdvertised, CapacityItem, LabProfile
+from schemas.lab_rules import merged_accreditation
+from schemas.labs_api import CapacityBody, HeartbeatView, LabPage, LabView, PatchLab, RegisterLab
 from schemas.regions import zone_of
 from schemas.tokens import Principal
 from schemas.topics import CAPACITY, LABS, Topic
-from schemas.values import Accreditation, AccreditationStatus, Role, ScopeItem
+from schemas.values import STAFF_ROLES, Accreditation, AccreditationStatus, Role, ScopeItem
 from services.common import idempotency
 from services.common.outbox import write_event
 
 from . import db, errors
-from .domain import (CapacityBody, PatchLab, RegisterLab, capacity_items, encode_cursor, merged_accreditation,
-                     outside_scope)
+from .capacity import capacity_items, outside_scope
+from .domain import encode_cursor
 
 SCHEMA = "labs"
 PRODUCER = "labs-api"
-STAFF = frozenset({Role.STAFF, Role.ADMIN})
 # A lab's calls other than heartbeat/capacity republish its heartbeat at most this often.
 REPUBLISH_AFTER = timedelta(seconds=60)
 # heartbeat_at of a lab never heard from: staff's edits must not make it look live.
@@ -57,7 +58,7 @@ async def register(pool: asyncpg.Pool, body: RegisterLab, *,
             row = await db.fetch_lab(conn, lab_id)
             await emit(conn, LABS, lab_id, profile(row))
             if kept is not None:
-                await idempotency.keep(conn, SCHEMA, *kept, 201, present(row))
+                await idempotency.keep(conn, SCHEMA, *kept, 201, present(row).model_dump(mode="json"))
     except asyncpg.UniqueViolationError as exc:
         # A concurrent call with the same key may have committed first (then its lab's
         # id or certificate, or the key itself, collided): answer what it answered.
@@ -66,24 +67,24 @@ async def register(pool: asyncpg.Pool, body: RegisterLab, *,
         if exc.constraint_name == "labs_certificate_no":
             raise errors.duplicate_certificate(body.accreditation.certificate_no) from None
         raise errors.duplicate_lab_id(lab_id) from None
-    return 201, present(row)
+    return 201, present(row).model_dump(mode="json")
 
 
-async def get(pool: asyncpg.Pool, who: Principal, lab_id: str) -> dict:
+async def get(pool: asyncpg.Pool, who: Principal, lab_id: str) -> LabView:
     async with pool.acquire() as conn:
         return present(await visible_lab(conn, who, lab_id))
 
 
-async def page(pool: asyncpg.Pool, *, after: tuple[datetime, str] | None, limit: int) -> dict:
+async def page(pool: asyncpg.Pool, *, after: tuple[datetime, str] | None, limit: int) -> LabPage:
     async with pool.acquire() as conn:
         rows = await db.list_labs(conn, after=after, limit=limit + 1)  # one extra tells if more follow
     shown = rows[:limit]
     last = shown[-1] if len(rows) > limit else None
-    return {"items": [present(r) for r in shown],
-            "next_cursor": encode_cursor(last["created_at"], last["id"]) if last else None}
+    return LabPage(items=[present(r) for r in shown],
+                   next_cursor=encode_cursor(last["created_at"], last["id"]) if last else None)
 
 
-async def patch(pool: asyncpg.Pool, lab_id: str, body: PatchLab, today) -> dict:
+async def patch(pool: asyncpg.Pool, lab_id: str, body: PatchLab, today) -> LabView:
     now = utcnow()
     try:
         async with pool.acquire() as conn, conn.transaction():
@@ -118,7 +119,7 @@ def _patched(row: dict, body: PatchLab, today) -> dict:
     return lab
 
 
-async def put_capacity(pool: asyncpg.Pool, who: Principal, lab_id: str, body: CapacityBody) -> dict:
+async def put_capacity(pool: asyncpg.Pool, who: Principal, lab_id: str, body: CapacityBody) -> LabView:
     now = utcnow()
     async with pool.acquire() as conn, conn.transaction():
         row = await visible_lab(conn, who, lab_id, for_update=True)
@@ -134,7 +135,7 @@ async def put_capacity(pool: asyncpg.Pool, who: Principal, lab_id: str, body: Ca
     return present(updated)
 
 
-async def heartbeat(pool: asyncpg.Pool, who: Principal, lab_id: str) -> dict:
+async def heartbeat(pool: asyncpg.Pool, who: Principal, lab_id: str) -> HeartbeatView:
     if who.role != Role.LAB or who.org != lab_id:
         raise errors.not_found()
     now = utcnow()
@@ -142,7 +143,7 @@ async def heartbeat(pool: asyncpg.Pool, who: Principal, lab_id: str) -> dict:
         row = await visible_lab(conn, who, lab_id, for_update=True)
         await db.touch(conn, lab_id, now)
         await emit(conn, CAPACITY, lab_id, capacity_event(row, now))
-    return {"lab_id": lab_id, "heartbeat_at": now.isoformat()}
+    return HeartbeatView(lab_id=lab_id, heartbeat_at=now)
 
 
 async def seen(conn: asyncpg.Connection, who: Principal, now: datetime) -> None:
@@ -158,7 +159,7 @@ async def seen(conn: asyncpg.Connection, who: Principal, now: datetime) -> None:
 
 
 async def visible_lab(conn: asyncpg.Connection, who: Principal, lab_id: str, *, for_update: bool = False) -> dict:
-    if who.role not in STAFF and not (who.role == Role.LAB and who.org == lab_id):
+    if who.role not in STAFF_ROLES and not (who.role == Role.LAB and who.org == lab_id):
         raise errors.not_found()
     row = await db.fetch_lab(conn, lab_id, for_update=for_update)
     if row is None:
@@ -192,20 +193,9 @@ def capacity_event(row: dict, heartbeat_at: datetime) -> CapacityAdvertised:
                               items=tuple(CapacityItem.model_validate(c) for c in row["capacity"]))
 
 
-def present(row: dict) -> dict:
-    """The public JSON of a lab."""
-    return {
-        "id": row["id"], "name": row["name"], "inn": row["inn"], "region_code": row["region_code"],
-        "city": row["city"], "lat": row["lat"], "lon": row["lon"],
-        "accreditation": accreditation(row).model_dump(mode="json"),
-        "scope": row["scope"], "capacity": row["capacity"],
-        "last_seen_at": _iso(row["last_seen_at"]), "created_at": _iso(row["created_at"]),
-        "updated_at": _iso(row["updated_at"]),
-    }
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+def present(row: dict) -> LabView:
+    """A lab as the API shows it: its row, the accreditation as one object."""
+    return LabView.model_validate({**row, "accreditation": accreditation(row)})
 
 
 def _reason(exc: Exception) -> str:

@@ -8,9 +8,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.common.http import HEALTH_CHECKS, METRICS, PG_POOL, SETTINGS, base_app, kafka_ctx, postgres_ctx
+from services.common.db import PG_POOL, postgres_ctx
+from services.common.health import HEALTH_CHECKS
+from services.common.http import METRICS, base_app
+from services.common.kafka import kafka_ctx
 from services.common.outbox import OUTBOX_RELAY, outbox_ctx
 from services.common.revocations import revocations_ctx
+from services.common.settings import SETTINGS
 from services.common.tasks import stop_task
 
 from . import ingest

@@ -12,11 +12,11 @@ from uuid import UUID
 import asyncpg
 
 from schemas.tokens import Principal
-from services.common.http import ApiError
+from schemas.values import STAFF_ROLES
+from services.common.errors import ApiError
 
 from .dispatch_db import OPEN
 from .domain import encode_cursor
-from .routing import STAFF_ROLES
 
 COLUMNS = ("d.id, d.seq, d.subscription_id, d.channel, d.target, d.kind, d.event_id, d.request_id, d.status,"
            " d.next_attempt_at, d.last_error, d.created_at, d.delivered_at, d.failed_at")

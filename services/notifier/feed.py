@@ -13,12 +13,12 @@ import asyncpg
 
 from schemas.notifications import Language
 from schemas.tokens import Principal
-from services.common.http import ApiError
+from schemas.values import STAFF_ROLES
+from services.common.errors import ApiError
 
 from .compose import context_of, loads
 from .domain import encode_cursor
 from .render import render_feed_item
-from .routing import STAFF_ROLES
 
 # The notification in the shape compose.context_of reads (that of a claimed delivery).
 SELECT = """

@@ -5,19 +5,17 @@ from aiohttp import web
 
 from schemas.notifier_api import (DeliveryPage, NotificationPage, NotificationView, Redelivered, SecretRotated,
                                   SubscriptionCreated, SubscriptionPage, SubscriptionView)
-from schemas.values import Role
+from schemas.values import ANY_ROLE
 from services.common import idempotency
 from services.common.openapi import ApiSpec, Operation, spec_routes
 
 from . import views
 from .domain import DeliveriesQuery, NotificationsQuery, PageQuery, RedeliverQuery, SubscriptionBody
 
-ANYONE = tuple(r.value for r in Role)
-
 
 def setup_routes(app: web.Application) -> ApiSpec:
     spec = ApiSpec("labbook notifier API", "1", "Subscriptions, email, webhooks and the in-app feed.")
-    add = lambda handler, **op: spec.route(app, handler, Operation(roles=ANYONE, **op))  # noqa: E731
+    add = lambda handler, **op: spec.route(app, handler, Operation(roles=ANY_ROLE, **op))  # noqa: E731
     add(views.create_subscription, method="POST", path="/v1/subscriptions", summary="Subscribe to notices",
         request=SubscriptionBody, response=SubscriptionCreated, status=201, errors=(400, 404),
         headers=idempotency.HEADER, tag="subscriptions",

@@ -21,7 +21,7 @@ from schemas import events as ev
 from schemas.envelope import Event
 from schemas.notifications import Kind, status_kind
 from schemas.states import RequestStatus
-from schemas.values import Role
+from schemas.values import STAFF_ROLES, Role
 
 OFFER_EXPIRED_REASON = "offer_expired"  # the scheduler's OfferWithdrawn reason on timeout
 
@@ -38,7 +38,6 @@ class Audience:
         return Role(role) == self.role and org == self.org
 
 
-STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
 STAFF = Audience(Role.STAFF, None)
 
 

@@ -14,7 +14,7 @@ from schemas.envelope import utcnow
 from schemas.notifications import Channel
 from schemas.tokens import Principal
 from services.common import idempotency
-from services.common.http import ApiError
+from services.common.errors import ApiError
 
 from . import signing
 from .dispatch_db import fail_open

@@ -11,7 +11,7 @@ from schemas.tokens import issue
 from schemas.topics import REQUESTS
 from services.booking.app import create_app
 from services.booking.settings import BookingSettings
-from services.common.http import PG_POOL
+from services.common.db import PG_POOL
 from services.common.kafka import ensure_topics, kafka_alive
 from tests.integration.booking.conftest import request_body
 from tests.support.brokers import kafka, read_topic, until

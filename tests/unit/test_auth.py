@@ -7,9 +7,9 @@ from aiohttp.test_utils import make_mocked_request
 
 from schemas.tokens import issue, verify
 from services.common.auth import principal
-from services.common.http import SETTINGS, ApiError
+from services.common.errors import ApiError
 from services.common.revocations import REVOCATIONS, RevocationList
-from services.common.settings import ServiceSettings
+from services.common.settings import SETTINGS, ServiceSettings
 
 SECRET = "auth-unit-secret-0123456789abcdef"
 

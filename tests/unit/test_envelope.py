@@ -91,3 +91,23 @@ def test_an_oversized_message_is_refused_before_it_is_parsed():
     data["payload"]["notes"] = "x" * 300_000  # valid JSON; the size alone refuses it
     with pytest.raises(MessageRejected, match=r"oversized: 30\d{4} bytes, events are at most 262144"):
         decode(json.dumps(data).encode())
+
+
+def test_envelope_does_not_import_events_yet_knows_every_event_type():
+    """No import circle: envelope.py names no events module; schemas/__init__ registers them."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import schemas.envelope as envelope_module
+
+    tree = ast.parse(Path(envelope_module.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for alias in node.names} | {node.module or "" for node in ast.walk(tree)
+                                            if isinstance(node, ast.ImportFrom)}
+    assert not {"events", "schemas.events"} & imported
+    code = "from schemas.envelope import EVENT_TYPES; print(sorted(EVENT_TYPES))"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=Path(envelope_module.__file__).parents[1]).stdout
+    assert "RequestSubmitted" in shown and "StatusChanged" in shown and "TokenRevoked" in shown

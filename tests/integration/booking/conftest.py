@@ -18,10 +18,10 @@ from schemas.envelope import Envelope, MessageRejected, decode
 from schemas.events import StatusChanged
 from schemas.tokens import issue
 from schemas.topics import STATUS, Topic
-from services.booking.consumer import STATUS_CONSUMER
 from services.booking.app import create_app
+from services.booking.consumer import STATUS_CONSUMER
 from services.booking.settings import BookingSettings
-from services.common.http import PG_POOL
+from services.common.db import PG_POOL
 from tests.support.brokers import assign_from_end
 
 SECRET = "booking-integration-secret-0123456789abcdef"

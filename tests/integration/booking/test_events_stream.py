@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from services.booking.app import create_app
 from services.booking.settings import BookingSettings
-from services.common.http import SETTINGS
+from services.common.settings import SETTINGS
 
 from .conftest import created, publish, status_event
 

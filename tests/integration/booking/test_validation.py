@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from schemas.catalogue import CATALOGUE
-from services.booking.domain import earliest_deadline
+from schemas.booking_api import earliest_deadline
 
 from .conftest import request_body
 

@@ -14,7 +14,7 @@ from schemas.envelope import Envelope
 from schemas.events import OfferMade
 from schemas.tokens import issue
 from schemas.topics import OFFERS
-from services.common.http import PG_POOL
+from services.common.db import PG_POOL
 from services.labs.app import create_app
 from services.labs.settings import LabsSettings
 from tests.integration.booking.conftest import collect, kafka_tail  # noqa: F401  (shared helpers)

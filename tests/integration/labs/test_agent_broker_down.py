@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaProducer
 from schemas.envelope import Envelope
 from schemas.events import CapacityAdvertised, OfferAccepted
 from schemas.topics import CAPACITY, LAB_RESPONSES, OFFERS
-from services.common.http import PG_POOL
+from services.common.db import PG_POOL
 from services.common.kafka import ensure_topics, kafka_alive
 from services.labs.app import create_app
 from services.labs.settings import LabsSettings

@@ -15,7 +15,7 @@ from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.tokens import issue
 from schemas.topics import LABS, OFFERS, REQUESTS, STATUS
-from services.common.http import PG_POOL
+from services.common.db import PG_POOL
 from services.notifier.app import create_app
 from services.notifier.consumer import EVENTS_CONSUMER
 from services.notifier.settings import NotifierSettings

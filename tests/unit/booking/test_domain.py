@@ -6,9 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.catalogue import CATALOGUE
-from services.booking.domain import (
-    ListQuery, decode_cursor, earliest_deadline, encode_cursor, validate_submission,
-)
+from schemas.booking_api import ListQuery, earliest_deadline, validate_submission
+from services.booking.domain import decode_cursor, encode_cursor
 
 TODAY = date(2026, 3, 2)
 METHOD = CATALOGUE["ISO9227-NSS-96"]  # 96 h of testing

@@ -1,7 +1,7 @@
-"""The in-process broadcast and the SSE frame format (services/common/sse.py)."""
+"""The in-process broadcast and the SSE frame format (services/booking/sse.py)."""
 import asyncio
 
-from services.common.sse import Broadcast, _items, format_event
+from services.booking.sse import Broadcast, _items, format_event
 
 
 def test_frame_format():

@@ -4,9 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.booking.domain import SubmitRequest
+from schemas.booking_api import SubmitRequest
+from schemas.labs_api import RegisterLab
 from services.cli.demo import world as w
-from services.labs.domain import RegisterLab
 
 TODAY = date(2026, 12, 1)
 

@@ -6,10 +6,11 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.states import RequestStatus
-from services.labs.domain import (AcceptBody, AccreditationPatch, CapacityBody, JobEventBody, RegisterLab,
-                                  accreditation_usable, capacity_items, decode_cursor, effective_status, encode_cursor,
-                                  inn_valid, merged_accreditation, validate)
+from schemas.lab_rules import accreditation_usable, inn_valid, merged_accreditation
+from schemas.labs_api import AcceptBody, AccreditationPatch, CapacityBody, JobEventBody, RegisterLab, validate
 from schemas.values import Accreditation
+from services.labs.capacity import capacity_items
+from services.labs.domain import decode_cursor, effective_status, encode_cursor
 
 TODAY = date(2026, 6, 1)
 SAMARA = ZoneInfo("Europe/Samara")  # +04:00
