@@ -8,7 +8,7 @@ the validation context so tests can fix it.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -151,6 +151,28 @@ class UnmetDemandItem(_Body):
     reason: str = Field(description="the reason of the request's last status change, e.g. no_accredited_lab")
     count: int
     oldest_age_hours: float = Field(description="hours since the oldest request of the group was submitted")
+
+
+class RegionFigures(_Body):
+    region: str = Field(description="ISO 3166-2 code of the region the requests ship from")
+    demand: int = Field(description="requests from the region, cancelled ones left out")
+    placed: int = Field(description="of them, with a lab holding a slot before the deadline (OFFERED and on)")
+    unmet: int = Field(description="of them, UNMATCHED")
+
+
+class RegionQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method_code: KnownMethod | None = Field(None, description="only this method's requests")
+
+
+class RegionMapQuery(RegionQuery):
+    region: KnownRegion | None = Field(None, description="the region to outline (the one whose table is open)")
+    lang: Literal["en", "ru"] = "en"
+
+
+class RegionMap(_Body):
+    method_code: str | None = Field(description="the method the figures are for; null: every method")
+    items: list[RegionFigures] = Field(description="regions with requests, most first")
 
 
 class UnmetDemand(_Body):

@@ -50,6 +50,10 @@ TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
 }
 
 TERMINAL: frozenset[RequestStatus] = frozenset(s for s, t in TRANSITIONS.items() if not t)
+# Placed: a lab holds a slot for it before the deadline (the scheduler offers nothing later).
+PLACED: frozenset[RequestStatus] = frozenset(
+    {S.OFFERED, S.ACCEPTED, S.SCHEDULED, S.SAMPLES_RECEIVED, S.IN_TESTING, S.COMPLETED, S.REPORT_ISSUED}
+)
 INITIAL = S.SUBMITTED
 
 

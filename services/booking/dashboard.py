@@ -1,10 +1,9 @@
 """GET /dashboard: the staff page (DESIGN.md, "staff dashboard page").
 
 One self-contained HTML page: inline CSS, vanilla JS and inline SVG charts; nothing
-is loaded from elsewhere. The page itself holds no request data, so it is served
-without a token; it asks for a staff bearer token (kept in sessionStorage, or taken
-from the `#token=...` URL fragment, which never reaches the server) and then reads
-GET /v1/queue, GET /v1/unmet-demand and the live stream GET /v1/events with it.
+is loaded from elsewhere. Without a staff session it is the sign-in form
+(session.py); signed in, its script reads GET /v1/queue, GET /v1/unmet-demand and
+the live stream GET /v1/events with the session cookie, never seeing the token.
 
 The labels it needs (method titles in English and Russian, region names, the
 statuses in order) are public catalogue data, embedded as JSON at render time.
@@ -23,6 +22,11 @@ from schemas.catalogue import CATALOGUE
 from schemas.reasons import REASON_LABELS
 from schemas.regions import REGIONS_BY_CODE
 from schemas.states import RequestStatus
+from schemas.values import STAFF_ROLES
+from services.common.auth import verified
+from services.common.errors import ApiError
+
+from . import session
 
 TEMPLATE = Path(__file__).parent / "templates" / "dashboard.html"
 # Readable names of the reasons the scheduler gives for UNMATCHED: code -> [en, ru].
@@ -49,20 +53,60 @@ def _template() -> str:
     return TEMPLATE.read_text(encoding="utf-8")
 
 
-def render(nonce: str) -> str:
-    return _template().replace("{{NONCE}}", nonce).replace("{{LABELS}}", labels_json())
+def render(nonce: str, signin: str = "", signout: str = "") -> str:
+    state = "signed-in" if signout else "signed-out"
+    return (_template().replace("{{NONCE}}", nonce).replace("{{LABELS}}", labels_json())
+            .replace("{{SESSION_CLASS}}", state).replace("{{SIGNIN}}", signin).replace("{{SIGNOUT}}", signout))
 
 
-async def dashboard(request: web.Request) -> web.Response:
-    nonce = secrets.token_urlsafe(16)
+def page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
+    """The dashboard if a staff member is signed in, else the sign-in form (with `error`)."""
+    nonce, csrf = secrets.token_urlsafe(16), session.csrf_token(request)
+    if session.staff_session(request) is not None and error is None:
+        text = render(nonce, signout=session.signout_form(csrf))
+    else:
+        text = render(nonce, signin=session.signin_form(csrf, error))
     csp = ("default-src 'none'; "
            f"script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-           "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+           "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
            "frame-ancestors 'none'")
-    return web.Response(text=render(nonce), content_type="text/html", charset="utf-8", headers={
+    response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8", headers={
         "Content-Security-Policy": csp,
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
     })
+    return session.with_csrf(response, request, csrf)
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    return page(request)
+
+
+async def login(request: web.Request) -> web.Response:
+    """POST /dashboard/login: a staff or admin token opens a session; anything else is
+    refused on the sign-in page, saying why."""
+    form = await session.checked_form(request)
+    token = form.get("token", "").strip()
+    token = token[7:].strip() if token.lower().startswith("bearer ") else token
+    if not token:
+        return page(request, error="Paste a staff token first.", status=400)
+    try:
+        who = verified(request.app, token)
+    except ApiError as exc:
+        return page(request, error=f"The token was refused: {exc.message}", status=exc.status)
+    if who.role not in STAFF_ROLES:
+        return page(request, error=f"A {who.role.value} token cannot open the staff dashboard; "
+                                   "sign in with a staff or admin token.", status=403)
+    response = web.Response(status=303, headers={"Location": "/dashboard"})
+    session.open_session(response, request, who, token)
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    """POST /dashboard/logout: the session cookie is cleared."""
+    await session.checked_form(request)
+    response = web.Response(status=303, headers={"Location": "/dashboard"})
+    session.close_session(response)
+    return response

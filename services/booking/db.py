@@ -163,6 +163,17 @@ async def queue_counts(conn: asyncpg.Connection, terminal: list[str]) -> dict:
             "oldest": dict(oldest) if oldest else None}
 
 
+async def region_figures(conn: asyncpg.Connection, placed: list[str], method_code: str | None) -> list[asyncpg.Record]:
+    """Per region the requests ship from: demand (not cancelled), placed, UNMATCHED."""
+    return await conn.fetch(
+        "SELECT ship_from_region AS region, count(*) FILTER (WHERE status <> 'CANCELLED') AS demand,"
+        " count(*) FILTER (WHERE status = ANY($1::text[])) AS placed,"
+        " count(*) FILTER (WHERE status = 'UNMATCHED') AS unmet"
+        " FROM booking.requests WHERE ($2::text IS NULL OR method_code = $2)"
+        " GROUP BY 1 HAVING count(*) FILTER (WHERE status <> 'CANCELLED') > 0 ORDER BY 2 DESC, 1",
+        placed, method_code)
+
+
 async def unmet_demand(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     """UNMATCHED requests grouped by method, region and the reason of their last history row."""
     return await conn.fetch(

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from schemas.booking_api import CancelBody, ListQuery, QueueView, RequestPage, RequestView, SubmitRequest, UnmetDemand
+from schemas.booking_api import (CancelBody, ListQuery, QueueView, RegionMap, RegionMapQuery, RegionQuery, RequestPage,
+                                 RequestView, SubmitRequest, UnmetDemand)
 from schemas.values import REQUEST_READERS, STAFF_ROLES, Role
 from services.common import idempotency
+from services.common.auth import SESSION_COOKIE
 from services.common.openapi import ApiSpec, Operation, spec_routes
 
-from . import dashboard, views
+from . import dashboard, session, views
 from .settings import BookingSettings
 
 
@@ -32,6 +34,14 @@ def setup_routes(app: web.Application, settings: BookingSettings | None = None) 
     add(views.unmet_demand, method="GET", path="/v1/unmet-demand",
         summary="UNMATCHED requests grouped by method, region and reason", roles=STAFF_ROLES,
         response=UnmetDemand, tag="staff")
+    add(views.regions, method="GET", path="/v1/insight/regions",
+        summary="Demand, placed and unmet requests per region they ship from", roles=STAFF_ROLES,
+        query=RegionQuery, response=RegionMap, tag="staff")
+    add(views.region_map, method="GET", path="/v1/insight/regions.svg",
+        summary="The same figures on a map of Russia, Belarus and Uzbekistan (SVG)", roles=STAFF_ROLES,
+        query=RegionMapQuery, media_type="image/svg+xml", tag="staff",
+        description="Every region a dot; a region with requests a circle whose area is its demand, the unmet "
+                    "part red inside it, linked to `?region=CODE`. Server-side SVG, no tiles: works offline.")
     add(views.events, method="GET", path="/v1/events", summary="Live status changes (server-sent events)",
         roles=REQUEST_READERS, media_type="text/event-stream", tag="staff", errors=(400,),
         description="Each event: `id: <feed id>`, `event: StatusChanged`, `data:` the StatusChanged JSON,"
@@ -42,6 +52,9 @@ def setup_routes(app: web.Application, settings: BookingSettings | None = None) 
     if settings is not None and settings.bench_hello:
         app.router.add_get("/bench/hello", views.hello)
     spec_routes(app, spec)
-    # The staff page: public like /docs (it holds no data; its script reads the API with a staff token).
+    # The staff page: the sign-in form, or signed in the dashboard (session.py: a cookie, never a URL).
     app.router.add_get("/dashboard", dashboard.dashboard)
+    app.router.add_post("/dashboard/login", dashboard.login)
+    app.router.add_post("/dashboard/logout", dashboard.logout)
+    app[SESSION_COOKIE] = session.COOKIE  # the API's GETs take the dashboard's session too
     return spec

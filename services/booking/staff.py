@@ -7,7 +7,8 @@ import asyncpg
 
 from schemas.booking_api import OldestWaiting, QueueView, UnmetDemand, UnmetDemandItem
 from schemas.envelope import utcnow
-from schemas.states import TERMINAL, RequestStatus
+from schemas.booking_api import RegionFigures, RegionMap
+from schemas.states import PLACED, TERMINAL, RequestStatus
 
 from . import db
 
@@ -32,6 +33,12 @@ async def unmet_demand(pool: asyncpg.Pool) -> UnmetDemand:
     items = [UnmetDemandItem(method_code=r["method_code"], region=r["region"], reason=r["reason"],
                              count=r["count"], oldest_age_hours=_hours(now, r["oldest"])) for r in rows]
     return UnmetDemand(items=items, total=sum(i.count for i in items))
+
+
+async def regions(pool: asyncpg.Pool, method_code: str | None) -> RegionMap:
+    async with pool.acquire() as conn:
+        rows = await db.region_figures(conn, sorted(PLACED), method_code)
+    return RegionMap(method_code=method_code, items=[RegionFigures(**dict(r)) for r in rows])
 
 
 def _hours(now: datetime, then: datetime) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import ValidationError
 
-from schemas.booking_api import CancelBody, ListQuery, validate_submission
+from schemas.booking_api import CancelBody, ListQuery, RegionMapQuery, RegionQuery, validate_submission
 from schemas.events import StatusChanged
 from schemas.tokens import Principal
 from schemas.values import STAFF_ROLES
@@ -22,6 +22,7 @@ from services.common.outbox import OUTBOX_RELAY
 from services.common.settings import SETTINGS
 
 from . import db, errors, service, staff
+from .insight import regionmap
 from .domain import decode_cursor
 from .feed import REPLAY_LIMIT, STATUS_FEED
 from .sse import format_event, stream
@@ -70,6 +71,19 @@ async def unmet_demand(request: web.Request, who: Principal) -> web.Response:
     return json_answer(await staff.unmet_demand(request.app[PG_POOL]))
 
 
+async def regions(request: web.Request, who: Principal) -> web.Response:
+    query = _query(RegionQuery, request)
+    return json_answer(await staff.regions(request.app[PG_POOL], query.method_code))
+
+
+async def region_map(request: web.Request, who: Principal) -> web.Response:
+    query = _query(RegionMapQuery, request)
+    found = await staff.regions(request.app[PG_POOL], query.method_code)
+    figures = {i.region: regionmap.RegionFigures(i.demand, i.placed, i.unmet) for i in found.items}
+    return web.Response(text=regionmap.region_map(figures, query.lang, query.region), content_type="image/svg+xml",
+                        charset="utf-8", headers={"Cache-Control": "no-store"})
+
+
 async def events(request: web.Request, who: Principal) -> web.StreamResponse:
     """Status changes as they are stored; with `Last-Event-ID` (or ?last_event_id=) the
     ones stored after that id come first."""
@@ -106,6 +120,16 @@ def _last_event_id(request: web.Request) -> int | None:
 async def hello(request: web.Request) -> web.Response:
     """bench/api.py's baseline: the same app and middlewares, no work."""
     return web.json_response({"hello": "world"})
+
+
+def _query(model, request: web.Request):
+    """The query string as the model, or 400 naming the first parameter at fault."""
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise errors.bad_query(f"the query is not valid: {where}: {first['msg']}") from None
 
 
 def _validated(build):

@@ -7,6 +7,11 @@ use a route is refused whatever it sent (DESIGN.md, "Security").
 Tokens are JWTs verified without a database (schemas/tokens.py). Revoked token ids
 come from the `labbook.revocations.v1` topic, which every API process follows
 (services/common/revocations.py: `revocations_ctx` must be in the app's cleanup_ctx).
+
+An app that sets SESSION_COOKIE (the booking API: the staff dashboard's sign-in,
+services/booking/session.py) also takes the token from that HttpOnly cookie, for
+GET and HEAD only: nothing a cookie alone can send changes anything, so a forged
+cross-site request has nothing to gain (the cookie is SameSite=Strict as well).
 """
 from __future__ import annotations
 
@@ -20,16 +25,31 @@ from .revocations import REVOCATIONS
 from .settings import SETTINGS
 
 SCHEME = "bearer"
+SESSION_COOKIE = web.AppKey("session_cookie", str)  # the cookie's name, where an app signs people in
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def principal(request: web.Request) -> Principal:
     """The verified caller, or a 401 in the standard error shape."""
+    return verified(request.app, _token_of(request))
+
+
+def _token_of(request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != SCHEME or not token.strip():
-        raise ApiError(401, "unauthorized", "missing bearer token (Authorization: Bearer <token>)")
+    if scheme.lower() == SCHEME and token.strip():
+        return token.strip()
+    cookie = request.app.get(SESSION_COOKIE)
+    if not header and cookie and request.method in SAFE_METHODS and request.cookies.get(cookie):
+        return request.cookies[cookie]
+    raise ApiError(401, "unauthorized", "missing bearer token (Authorization: Bearer <token>)")
+
+
+def verified(app: web.Application, token: str) -> Principal:
+    """The token's caller if it is valid, current and not revoked; else a 401 (503 while
+    the revocations are still loading)."""
     try:
-        who = verify(request.app[SETTINGS].secret(), token.strip())
+        who = verify(app[SETTINGS].secret(), token)
     except ExpiredToken as exc:
         when = exc.expired_at.isoformat()
         raise ApiError(401, "unauthorized", f"this bearer token expired at {when}; issue a new one with "
@@ -39,7 +59,7 @@ def principal(request: web.Request) -> Principal:
     except InvalidToken:
         # The reason (bad signature, malformed) would only help someone forging tokens.
         raise ApiError(401, "unauthorized", "invalid bearer token") from None
-    revoked = request.app[REVOCATIONS]
+    revoked = app[REVOCATIONS]
     if not revoked.loaded.is_set():  # fail closed: a revoked token must never slip through
         raise ApiError(503, "revocations_unavailable",
                        "the list of revoked tokens has not loaded yet; retry in a few seconds")

@@ -2,19 +2,23 @@
 
 The booking service runs as a subprocess on its own database and the shared Kafka
 broker (tests/e2e/conftest.py); requests go in through the API, one is moved to
-UNMATCHED by a StatusChanged on Kafka (as the scheduler would), and Chromium
-renders the page with `--dump-dom` / `--screenshot`. The token travels in the URL
-fragment, so it never reaches the server's logs. Only loopback URLs are opened.
+UNMATCHED by a StatusChanged on Kafka (as the scheduler would). Chromium, driven over
+the DevTools protocol, signs in through the form as a person would (the token goes
+only into the form; the session is an HttpOnly cookie) and the page is read as it
+renders. Only loopback URLs are opened.
 """
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
+import json
 import re
 import struct
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from contextlib import asynccontextmanager
 from uuid import UUID
 
 import aiohttp
@@ -26,12 +30,11 @@ from schemas.envelope import Envelope
 from schemas.events import StatusChanged
 from schemas.topics import STATUS
 from tests.e2e.conftest import booking_url, token  # noqa: F401  (the real booking-api process)
-from tests.support.chromium import CHROMIUM, FLAGS, devtools, require_chromium
+from tests.support.chromium import devtools
 
 pytestmark = pytest.mark.integration
 
 SAMARA_METHOD, KAZAN_METHOD = "ISO9227-NSS-96", "ISO9227-NSS-240"
-CHROMIUM_TIMEOUT_S = 90
 
 
 def body(method_code: str, region: str) -> dict:
@@ -45,26 +48,32 @@ def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
 
 
-async def chromium(url: str, profile: Path, *extra: str, budget_ms: int = 10000) -> str:
-    """Run headless Chromium on a loopback URL; its stdout (the DOM with --dump-dom)."""
-    assert url.startswith("http://127.0.0.1:"), url
-    require_chromium()
-    args = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}", *extra, url]
-    child = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE,
-                                                 stderr=asyncio.subprocess.PIPE, env={"HOME": str(profile)})
-    try:
-        out, err = await asyncio.wait_for(child.communicate(), CHROMIUM_TIMEOUT_S)
-    except TimeoutError:
-        child.kill()
-        await child.wait()
-        raise AssertionError(f"chromium did not finish within {CHROMIUM_TIMEOUT_S} s: {url.split('#')[0]}")
-    assert child.returncode == 0, err.decode(errors="replace")[-3000:]
-    return out.decode()
+async def sign_in(page, base: str, token_value: str) -> None:
+    """Open the dashboard, type the token into the sign-in form and submit it."""
+    await page.call("Page.navigate", url=f"{base}/dashboard")
+    assert await page.until("document.getElementById('signin') !== null")
+    await page.js(f"document.getElementById('token').value = {json.dumps(token_value)};"
+                  "document.getElementById('signin').requestSubmit()")
+    assert await page.until("document.readyState === 'complete' && document.body.dataset.session !== undefined "
+                            "&& (document.body.dataset.session === 'signed-in' || "
+                            "document.getElementById('signin-error') !== null)")
 
 
-def dashboard(base: str, token_value: str, **fragment: str) -> str:
-    extra = "".join(f"&{k}={v}" for k, v in fragment.items())
-    return f"{base}/dashboard#token={token_value}{extra}"
+@asynccontextmanager
+async def dashboard_as(base: str, profile: Path, token_value: str, fragment: str = ""):
+    """A Chromium page signed in with the token (then opened at #fragment, if any)."""
+    async with devtools(base, profile) as page:
+        await sign_in(page, base, token_value)
+        if fragment:  # a fragment alone does not load the page again: reload it
+            await page.js(f"window.before = true; location.hash = {json.dumps(fragment)}; location.reload()")
+            assert await page.until("window.before === undefined && document.readyState === 'complete'")
+        yield page
+
+
+async def rendered(page, status: str = "SUBMITTED") -> str:
+    """The page's DOM once its counts have come in."""
+    assert await page.until(f"document.getElementById('status-{status}')?.dataset.count")
+    return await page.js("document.documentElement.outerHTML")
 
 
 def count_of(dom: str, status: str) -> int | None:
@@ -115,28 +124,34 @@ async def queue_state(booking_url, settings):  # noqa: F811
     return {"requests": made, "unmatched": unmatched, "queue": queue}
 
 
-async def test_dashboard_page_is_public_and_self_contained(booking_url):  # noqa: F811
+async def test_the_sign_in_page_is_public_and_self_contained(booking_url):  # noqa: F811
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{booking_url}/dashboard") as response:
             assert response.status == 200 and response.content_type == "text/html"
             page = await response.text()
             csp = response.headers["Content-Security-Policy"]
-    assert "default-src 'none'" in csp and "connect-src 'self'" in csp
+    assert "default-src 'none'" in csp and "connect-src 'self'" in csp and "form-action 'self'" in csp
     # Nothing from elsewhere: no src/href to another origin, no @import or url() of fonts.
     assert not re.search(r'(src|href)="(https?:)?//', page) and "@import" not in page and "url(" not in page
     nonce = re.search(r"script-src 'nonce-([^']+)'", csp).group(1)
     assert f'<script nonce="{nonce}">' in page
     assert CATALOGUE[SAMARA_METHOD].title_ru in page  # labels embedded at render time
+    assert '<form id="signin" method="post" action="/dashboard/login"' in page
 
 
-async def test_dashboard_shows_the_queue_and_unmet_demand(booking_url, queue_state, tmp_path):  # noqa: F811
+async def test_signed_in_the_dashboard_shows_the_queue_and_unmet_demand(booking_url, queue_state,
+                                                                        tmp_path):  # noqa: F811
     staff = token("staff")
-    dom = await chromium(dashboard(booking_url, staff), tmp_path / "profile", "--dump-dom")
+    async with dashboard_as(booking_url, tmp_path / "profile", staff) as page:
+        assert await page.until("document.getElementById('live')?.className === 'pill live'")
+        dom = await rendered(page)
+        cookies = await page.js("document.cookie")
+        url = await page.js("location.href")
     assert count_of(dom, "SUBMITTED") == 3, dom[-3000:]
     assert count_of(dom, "UNMATCHED") == 1
     assert count_of(dom, "MATCHING") == 0 and count_of(dom, "REPORT_ISSUED") == 0
     assert '<span class="n" id="total">4 in all</span>' in dom
-    assert 'class="pill live"' in dom  # subscribed to /v1/events with the token
+    assert 'class="pill live"' in dom  # subscribed to /v1/events with the session
     assert 'id="error" role="alert"></div>' in dom  # no error shown
     # Waiting by region / method (top 10), with region names from the catalogue.
     assert re.search(r'<g data-key="RU-SAM" data-count="3">', dom) and re.search(r'<g data-key="RU-TA" data-count="1">', dom)
@@ -150,43 +165,89 @@ async def test_dashboard_shows_the_queue_and_unmet_demand(booking_url, queue_sta
     assert "1 request UNMATCHED" in dom
     # The oldest waiting request is the first one submitted.
     assert f'id="oldest-id">{queue_state["requests"][0]["id"]}</dd>' in dom
-    # The token left the address bar (history.replaceState) and sits in sessionStorage only.
-    assert staff not in dom
+    # The token is in no URL, in nothing the page's script can read, and not in the page.
+    assert staff not in dom and staff not in url and "labbook_session" not in cookies
 
 
 async def test_polling_mode_shows_the_same_counts(booking_url, queue_state, tmp_path):  # noqa: F811
-    dom = await chromium(dashboard(booking_url, token("admin"), mode="poll"), tmp_path / "profile", "--dump-dom")
+    async with dashboard_as(booking_url, tmp_path / "profile", token("admin"), "mode=poll") as page:
+        assert await page.until("document.getElementById('live')?.className === 'pill poll'")
+        dom = await rendered(page)
     assert count_of(dom, "SUBMITTED") == 3 and count_of(dom, "UNMATCHED") == 1
-    assert 'class="pill poll"' in dom
 
 
 async def test_screenshot_is_a_png(booking_url, queue_state, tmp_path):  # noqa: F811
-    shot = tmp_path / "dashboard.png"
-    await chromium(dashboard(booking_url, token("staff")), tmp_path / "profile", f"--screenshot={shot}",
-                   "--window-size=1400,1000", "--hide-scrollbars")
-    data = shot.read_bytes()
+    async with dashboard_as(booking_url, tmp_path / "profile", token("staff")) as page:
+        await page.call("Emulation.setDeviceMetricsOverride", width=1400, height=1000, deviceScaleFactor=1,
+                        mobile=False)
+        await rendered(page)
+        shot = await page.call("Page.captureScreenshot", format="png")
+    data = base64.b64decode(shot["data"])
+    (tmp_path / "dashboard.png").write_bytes(data)  # the test's artefact
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
     width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
     assert (width, height) == (1400, 1000)
 
 
 @pytest.mark.parametrize("who, text", [
-    ("garbage", "The token was refused (401 Unauthorized)"),
-    ("supplier", "This token is not a staff token (404 Not Found)"),
+    ("garbage", "The token was refused: invalid bearer token"),
+    ("supplier", "A supplier token cannot open the staff dashboard"),
+    ("lab", "A lab token cannot open the staff dashboard"),
 ])
-async def test_a_bad_token_shows_the_error(booking_url, tmp_path, who, text):  # noqa: F811
+async def test_a_bad_or_non_staff_token_is_refused_at_sign_in(booking_url, tmp_path, who, text):  # noqa: F811
     value = "not-a-token" if who == "garbage" else token(who)
-    dom = await chromium(dashboard(booking_url, value), tmp_path / "profile", "--dump-dom")
-    assert text in dom
-    assert 'class="pill error"' in dom and 'id="error" role="alert" class="shown"' in dom
-    assert count_of(dom, "SUBMITTED") is None  # no data shown
+    async with devtools(booking_url, tmp_path / "profile") as page:
+        await sign_in(page, booking_url, value)
+        dom = await page.js("document.documentElement.outerHTML")
+        cookies = await page.js("document.cookie")
+        # Nothing staff-only opens without a session: the queue answers 401 to this browser.
+        status = await page.js("fetch('/v1/queue').then(r => r.status)")
+    assert text in dom and 'data-session="signed-out"' in dom
+    assert count_of(dom, "SUBMITTED") is None and status == 401 and value not in cookies
+
+
+async def test_sign_out_ends_the_session(booking_url, tmp_path):  # noqa: F811
+    async with dashboard_as(booking_url, tmp_path / "profile", token("staff")) as page:
+        assert await page.until("fetch('/v1/queue').then(r => r.status === 200)")
+        await page.js("document.querySelector('#signout button').click()")
+        assert await page.until("document.getElementById('signin') !== null")
+        assert await page.js("fetch('/v1/queue').then(r => r.status)") == 401
+
+
+def region_link(code: str) -> str:
+    return f"document.querySelector(\"#map a.region[data-region='{code}']\")"
+
+
+async def test_the_map_shows_each_region_switches_by_method_and_opens_a_region(booking_url, queue_state,
+                                                                              tmp_path):  # noqa: F811
+    async with dashboard_as(booking_url, tmp_path / "profile", token("staff")) as page:
+        assert await page.until(f"{region_link('RU-SAM')} !== null")
+        assert await page.js(f"{region_link('RU-SAM')}.querySelector('title').textContent") == \
+            "Samara Oblast: 3 requested, 0 placed, 1 unmet"
+        assert await page.js(f"{region_link('RU-TA')}.querySelector('title').textContent") == \
+            "Republic of Tatarstan: 1 requested, 0 placed, 0 unmet"
+        await page.js("const s = document.getElementById('map-method');"
+                      f"s.value = '{KAZAN_METHOD}'; s.dispatchEvent(new Event('change'))")
+        assert await page.until(f"{region_link('RU-SAM')}?.querySelector('title').textContent.startsWith("
+                                "'Samara Oblast: 1 requested')")
+        await page.js(f"{region_link('RU-SAM')}.querySelector('circle')"
+                      ".dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}))")
+        assert await page.until("document.getElementById('region-figures')?.dataset.region === 'RU-SAM'")
+        rows = await page.js("[...document.querySelectorAll('#region-figures tr[data-figure]')]"
+                             ".map(r => r.dataset.figure + '=' + r.dataset.count).join(',')")
+        unmet = await page.js("[...document.querySelectorAll('#region-figures tr[data-reason]')]"
+                              ".map(r => r.dataset.method + ':' + r.dataset.reason).join(',')")
+        heading = await page.js("document.getElementById('region-name').textContent")
+        outlined = await page.js(f"{region_link('RU-SAM')}.querySelector('circle').getAttribute('stroke')")
+        url = await page.js("location.href")
+    assert rows == "requested=1,placed=0,unmet=1" and unmet == f"{KAZAN_METHOD}:no_accredited_lab"
+    assert heading == "Samara Oblast (RU-SAM)" and outlined == "#111" and url == f"{booking_url}/dashboard"
 
 
 async def test_live_feed_shows_changes_as_they_arrive(booking_url, queue_state, tmp_path):  # noqa: F811
     """A request submitted while the page is open shows in the feed and the counts, with no reload."""
-    async with devtools(booking_url, tmp_path / "profile") as page:
+    async with dashboard_as(booking_url, tmp_path / "profile", token("staff")) as page:
         async with aiohttp.ClientSession() as http:
-            await page.call("Page.navigate", url=dashboard(booking_url, token("staff")))
             assert await page.until("document.getElementById('live')?.className === 'pill live' && "
                                     "document.getElementById('status-SUBMITTED')?.dataset.count")
             before = int(await page.js("document.getElementById('status-SUBMITTED').dataset.count"))

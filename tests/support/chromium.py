@@ -46,7 +46,8 @@ class DevTools:
                 self.events.append(message)
 
     async def js(self, expression: str):
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        # awaitPromise: an expression that is a promise (a fetch) answers with what it resolves to.
+        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         return result["result"].get("value")
 
     async def until(self, expression: str, timeout: float = 20.0):

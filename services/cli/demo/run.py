@@ -120,6 +120,6 @@ async def _summary(apis: driver.Apis) -> summary.Summary:
     return summary.summarise(queue, unmet, deliveries)
 
 
-def _dashboard(apis: driver.Apis) -> str:
-    # The page reads a staff token from the URL fragment, which never reaches the server.
-    return f"{apis.urls['booking']}/dashboard#token={driver.staff(apis)}"
+def _dashboard(apis: driver.Apis) -> tuple[str, str]:
+    """The sign-in page and a staff token to paste into it (a token is never put in a URL)."""
+    return f"{apis.urls['booking']}/dashboard", driver.staff(apis)

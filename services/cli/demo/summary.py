@@ -11,12 +11,10 @@ from rich.table import Table
 from schemas.catalogue import CATALOGUE
 from schemas.reasons import REASON_LABELS, UnmatchedReason
 from schemas.regions import REGIONS_BY_CODE
-from schemas.states import RequestStatus as S
+from schemas.states import PLACED, RequestStatus as S
 from schemas.tokens import DEFAULT_TTL_S
 from schemas.values import Role
 
-# Placed: a lab holds a slot before the deadline (the scheduler offers nothing later).
-PLACED = (S.OFFERED, S.ACCEPTED, S.SCHEDULED, S.SAMPLES_RECEIVED, S.IN_TESTING, S.COMPLETED, S.REPORT_ISSUED)
 WAITING = (S.SUBMITTED, S.MATCHING)
 
 
@@ -51,7 +49,7 @@ def settled(queue: dict) -> bool:
     return sum(queue["by_status"].get(s, 0) for s in WAITING) == 0
 
 
-def render(console: Console, s: Summary, *, dashboard: str, mail_dir: str, seconds: float) -> None:
+def render(console: Console, s: Summary, *, dashboard: tuple[str, str], mail_dir: str, seconds: float) -> None:
     share = s.placed / s.total if s.total else 0.0
     console.rule(f"labbook demo: {s.total:,} requests after {seconds:.0f} s")
     console.print(f"[bold]Placed with a lab before the deadline:[/] {s.placed:,} ({share:.0%})")
@@ -78,7 +76,7 @@ def render(console: Console, s: Summary, *, dashboard: str, mail_dir: str, secon
         sent.add_row(channel, f"{delivered:,}", f"{failed:,}", f"{waiting:,}")
     console.print(sent)
     console.print(f"Mail caught locally: [bold]labbook mail list[/] (files in {mail_dir})")
-    console.print("Dashboard, signed in as cluster staff (the token is in the fragment, which never leaves the"
-                  f" browser; it expires in {DEFAULT_TTL_S[Role.STAFF] // 3600} h, and another `labbook demo` prints"
-                  " a fresh link):")
-    console.print(dashboard, soft_wrap=True, markup=False, highlight=False)
+    url, token = dashboard
+    console.print(f"Dashboard: [bold]{url}[/] — sign in with this cluster staff token (it expires in "
+                  f"{DEFAULT_TTL_S[Role.STAFF] // 3600} h; another `labbook demo` prints a fresh one):")
+    console.print(token, soft_wrap=True, markup=False, highlight=False)
