@@ -11,8 +11,8 @@ how many are placed (nothing else: scores do not enter, so proofs come fast). Mi
 are rounded so a job never uses more than it may, so every plan found is a real one;
 it is re-checked by booking it on a calendar.
 
-A method's count is the optimum only when CP-SAT proves it (`proven`); otherwise the
-best found, with the best bound beside it (CP-SAT's or the method's max flow,
+A method's count is the optimum only when it is proven (`proven`: CP-SAT says OPTIMAL,
+or a bound meets it); otherwise the best found, with the best bound beside it (CP-SAT's or the method's max flow,
 bench/bound.py, whichever is lower).
 """
 from __future__ import annotations
@@ -86,6 +86,7 @@ def optimum(labs, demands: list[Demand], arrivals: list[datetime], settings, lim
         placed = sum(a is not None for a in plan)
         flow, _ = upper_bound(labs, [demands[i] for i in mine], [arrivals[i] for i in mine], settings)
         best_bound = placed if proven else max(min(bound, flow), placed)
+        proven = best_bound == placed  # CP-SAT proved it, or a bound meets what was found
         out.methods.append(MethodOptimum(method, len(mine), placed, best_bound, proven, time.perf_counter() - started))
     _check(out.results, demands, arrivals, labs, settings)
     return out
