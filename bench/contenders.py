@@ -1,0 +1,122 @@
+"""The online contenders: labbook as the scheduler runs, and first-come-first-served.
+
+Each takes (labs, demands, release times in order) and returns one result per demand.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from datetime import datetime, timedelta
+
+from services.booking.scheduler.assignment import assign_batch, book
+from services.booking.scheduler.calendar import Calendar
+from services.booking.scheduler.matching import (Assignment, Unmatched, earliest_start, index_labs, match_one,
+                                                 screen)
+
+
+def run_labbook(labs, demands, arrivals, settings, workers: int = 1) -> list:
+    """As the scheduler runs: the requests arriving within one batching window
+    (settings.batch_window_s) assigned together when it closes.
+
+    With `workers` > 1 the methods are shared out among that many processes, each
+    running every window's requests of its methods. Methods never share capacity (a
+    calendar, an outlook and a joint solve are all per method), so every request gets
+    what one process gives it; only the wall time changes."""
+    labs = index_labs(labs)  # once, not per window: its shortlists are reused
+    windows = _windows(arrivals, timedelta(seconds=settings.batch_window_s))
+    if workers <= 1:
+        return _run_windows(labs, demands, windows, settings)
+    global _SHARED  # forked workers inherit it: nothing is pickled on the way in
+    _SHARED = (labs, demands, windows, settings)
+    mine, *theirs = _share_methods(demands, workers)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            parts = pool.map_async(_run_share, theirs)
+            by_id = {r.request_id: r for r in _run_windows(labs, demands, windows, settings, mine)}
+            for part in parts.get():
+                by_id.update((row[0], _result(row)) for row in part)
+    finally:
+        _SHARED = ()
+    return [by_id[d.request_id] for d in demands]
+
+
+def _windows(arrivals: list[datetime], window: timedelta) -> list[tuple[int, int, datetime]]:
+    """(first, past-last, closing time) of each batching window, in arrival order."""
+    out, i = [], 0
+    while i < len(arrivals):
+        close, j = arrivals[i] + window, i
+        while j < len(arrivals) and arrivals[j] <= close:
+            j += 1
+        out.append((i, j, close))
+        i = j
+    return out
+
+
+def _run_windows(labs, demands, windows, settings, methods=None) -> list:
+    calendar, results = Calendar(), []
+    for i, j, close in windows:
+        batch = demands[i:j] if methods is None else [d for d in demands[i:j] if d.method in methods]
+        if batch:
+            results += assign_batch(batch, labs, calendar, close, settings, commit=True)
+    return results
+
+
+_SHARED: tuple = ()
+
+
+def _share_methods(demands, workers: int) -> list[set[str]]:
+    """Methods split so each share holds about as many requests (largest first)."""
+    counts = Counter(d.method for d in demands)
+    shares = [(0, k, set()) for k in range(workers)]
+    for method, n in sorted(counts.items(), key=lambda mn: (-mn[1], mn[0])):
+        total, k, methods = min(shares)
+        methods.add(method)
+        shares[k] = (total + n, k, methods)
+    return [methods for _, _, methods in shares]
+
+
+def _run_share(methods: set[str]) -> list[tuple]:
+    labs, demands, windows, settings = _SHARED
+    return [_row(r) for r in _run_windows(labs, demands, windows, settings, methods)]
+
+
+def _row(r) -> tuple:
+    # Plain tuples cross the process boundary several times faster than dataclasses.
+    if isinstance(r, Assignment):
+        return r.request_id, r.lab_id, r.method, r.start, r.end, r.completion, r.score
+    return r.request_id, r.reason
+
+
+def _result(row: tuple):
+    return Assignment(*row) if len(row) == 7 else Unmatched(*row)
+
+
+def run_fcfs(labs, demands, arrivals, settings) -> list:
+    """match_one for each request at its arrival, reserving as it goes."""
+    labs = index_labs(labs)
+    calendar, by_id, results = Calendar(), labs.by_id, []
+    for demand, at in zip(demands, arrivals):
+        result = match_one(demand, labs, calendar, at, settings)
+        if isinstance(result, Assignment):
+            book(calendar, by_id, result)
+        results.append(result)
+    return results
+
+
+def run_earliest(labs, demands, arrivals, settings) -> list:
+    """Each request at its arrival to the lab where it can start first (ties: lower lab
+    id), reserving as it goes: no score, only the calendar."""
+    labs = index_labs(labs)
+    calendar, results = Calendar(), []
+    reporting = timedelta(days=settings.reporting_days)
+    for demand, at in zip(demands, arrivals):
+        options, _ = screen(demand, labs, at, settings)
+        starts = sorted((start, o.lab.lab_id, o) for o in options if o.lab.lab_id not in demand.excluded
+                        and (start := earliest_start(o, calendar)) is not None)
+        if not starts:
+            results.append(Unmatched(demand.request_id, "no_capacity_before_deadline"))
+            continue
+        start, _, option = starts[0]
+        results.append(option.assignment(demand.request_id, start, reporting, 0.0))
+        book(calendar, labs.by_id, results[-1])
+    return results
