@@ -1,15 +1,11 @@
 """The hindsight reference: the most requests any plan places, knowing every request
 with its release time in advance.
 
-One CP-SAT model per method (methods never share capacity): for each request and each
-lab the matcher's calendar-free constraints let take it (`screen`: every lab a
-candidate), an optional interval whose start lies in one of the lab's windows,
-after the samples arrive (release + shipping) and early enough to end by the latest
-end the deadline and the accreditation allow; at most one per request; per lab+method
-one cumulative over its widest window's lanes, narrower windows blocked down. Maximise
-how many are placed (nothing else: scores do not enter, so proofs come fast). Minutes
-are rounded so a job never uses more than it may, so every plan found is a real one;
-it is re-checked by booking it on a calendar.
+The scheduler's own count model (services/booking/scheduler/mostplaced.py, which the
+scheduler runs on every contested batch before scoring) per method, here over every
+request of the instance with its release time, on an empty calendar, for a wall-time
+limit: every lab a candidate, left-shifted starts, count cuts, the most placed and
+nothing else. Every plan found is re-checked by booking it on a calendar.
 
 A method's count is the optimum only when it is proven (`proven`: CP-SAT says OPTIMAL,
 or a bound meets it); otherwise the best found, with the best bound beside it (CP-SAT's or the method's max flow,
@@ -17,22 +13,16 @@ bench/bound.py, whichever is lower).
 """
 from __future__ import annotations
 
-import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ortools.sat.python import cp_model
-from ortools.util.python.sorted_interval_list import Domain
-
 from bench.bound import upper_bound
 from services.booking.scheduler.assignment import book
 from services.booking.scheduler.calendar import Calendar
-from services.booking.scheduler.matching import Assignment, Demand, Unmatched, earliest_start, index_labs, screen
-
-MINUTE = timedelta(minutes=1)
-
+from services.booking.scheduler.matching import Assignment, Demand, Unmatched, earliest_start, index_labs
+from services.booking.scheduler.mostplaced import most_placed, options_for
 
 @dataclass(frozen=True)
 class MethodOptimum:
@@ -93,94 +83,23 @@ def optimum(labs, demands: list[Demand], arrivals: list[datetime], settings, lim
 
 
 def _solve_method(demands, arrivals, hint, labs, settings, origin, limit_s) -> tuple[list, int, bool]:
-    """(one Assignment or None per demand, upper bound, proven optimal)."""
-    model = cp_model.CpModel()
-    chosen = _jobs(model, demands, arrivals, labs, settings, origin)
-    model.maximize(sum(p for row in chosen for _, p, _ in row))
-    hint = max(hint, _deadline_first(demands, arrivals, labs, settings), key=lambda plan: sum(
-        isinstance(a, Assignment) for a in plan))
-    floor = _hint(model, chosen, hint, origin)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = limit_s
-    status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return list(hint), len(demands), False
+    """(one Assignment or None per demand, upper bound, proven optimal): the scheduler's
+    own count model (services/booking/scheduler/mostplaced.py) on an empty calendar."""
+    hint = max(hint, _deadline_first(demands, arrivals, labs, settings), key=_placed)
+    found = most_placed(demands, arrivals, labs, Calendar(), settings, origin, limit_s, deterministic=False,
+                        hint=[(a.lab_id, a.start) if isinstance(a, Assignment) else None for a in hint])
     reporting = timedelta(days=settings.reporting_days)
-    plan = [next((o.assignment(d.request_id, origin + solver.value(s) * MINUTE, reporting, 0.0)
-                  for o, p, s in row if solver.boolean_value(p)), None) for d, row in zip(demands, chosen)]
-    found, bound = sum(a is not None for a in plan), math.floor(solver.best_objective_bound + 1e-6)
-    if found < floor:  # not proven, and the search lost the hint: the hint is a plan too
-        if status == cp_model.OPTIMAL:
-            raise AssertionError(f"proven optimum {found} below a real plan's {floor}")
+    plan = [None if p is None else p[0].assignment(d.request_id, p[1], reporting, 0.0)
+            for d, p in zip(demands, found.plan)]
+    if _placed(plan) < _placed(hint):  # not proven, and the search lost the hint: the hint is a plan too
+        if found.proven:
+            raise AssertionError(f"proven optimum {_placed(plan)} below a real plan's {_placed(hint)}")
         plan = list(hint)
-    return plan, bound, status == cp_model.OPTIMAL
+    return plan, found.bound, found.proven
 
 
-def _jobs(model, demands, arrivals, labs, settings, origin) -> list[list]:
-    """Per request, (option, present, start) for each lab that may take it, at most one present."""
-    stretched = [[(o, s) for o in _options(d, labs, at, settings) if (s := _stretches(o, origin))]
-                 for d, at in zip(demands, arrivals)]
-    per_lab = defaultdict(list)
-    for i, row in enumerate(stretched):
-        for o, stretches in row:
-            per_lab[(o.lab.lab_id, o.method)].append((i, o, stretches))
-    chosen: list[list] = [[] for _ in demands]
-    for (lab_id, method), jobs in sorted(per_lab.items()):
-        terms = labs.by_id[lab_id].terms[method]
-        starts, rows = _left_shifted(jobs, math.ceil(terms.duration / MINUTE)), []
-        for i, o, stretches in jobs:
-            domain = Domain.from_intervals(stretches).intersection_with(starts)
-            if domain.is_empty():
-                continue
-            present = model.new_bool_var(f"p{i}_{lab_id}")
-            start = model.new_int_var_from_domain(domain, f"s{i}_{lab_id}")
-            duration = math.ceil(terms.duration / MINUTE)
-            rows.append((model.new_optional_fixed_size_interval_var(start, duration, present, f"j{i}_{lab_id}"),
-                         present, domain.min(), domain.max() + duration))
-            chosen[i].append((o, present, start))
-        _capacity(model, terms.windows, [r[0] for r in rows], origin)
-        _counts(model, terms, rows, origin)
-    for row in chosen:
-        model.add_at_most_one(p for _, p, _ in row)
-    return chosen
-
-
-def _stretches(o, origin) -> list[list[int]]:
-    """The job's possible starts, minutes from origin, per window that holds it after the
-    samples arrive and before its latest end."""
-    duration = math.ceil(o.terms.duration / MINUTE)
-    return [[lo, hi] for w in o.windows() if (lo := math.ceil((max(o.release, w.start) - origin) / MINUTE))
-            <= (hi := math.floor((w.end - origin) / MINUTE) - duration)]
-
-
-def _left_shifted(jobs, duration: int) -> Domain:
-    """Starts some optimal plan keeps to: a plan's jobs can each be moved earlier until they
-    start where a stretch of theirs starts or where another job on the lab ends (all jobs
-    of a lab+method last as long), so at a stretch start plus whole durations."""
-    bases = sorted({lo for _, _, stretches in jobs for lo, _ in stretches})
-    last = max(hi for _, _, stretches in jobs for _, hi in stretches)
-    values = sorted({b + k * duration for b in bases for k in range((last - b) // duration + 1)})
-    return Domain.from_values(values)
-
-
-def _options(demand: Demand, labs, arrival: datetime, settings) -> list:
-    """Every lab the matcher's calendar-free constraints let take the request, less those
-    the supplier excluded or that declined."""
-    options, _ = screen(demand, labs, arrival, settings)
-    return [o for o in options if o.lab.lab_id not in demand.excluded | demand.declined]
-
-
-def _capacity(model, windows, intervals, origin) -> None:
-    """The lab+method's lanes: the widest window's count, less what a narrower one lacks."""
-    lanes = max(w.slots for w in windows)
-    blocks, heights = [], []
-    for w in windows:
-        lo, hi = max(0, math.floor((w.start - origin) / MINUTE)), math.ceil((w.end - origin) / MINUTE)
-        if w.slots < lanes and hi > lo:
-            blocks.append(model.new_fixed_size_interval_var(lo, hi - lo, "narrower"))
-            heights.append(lanes - w.slots)
-    model.add_cumulative(intervals + blocks, [1] * len(intervals) + heights, lanes)
+def _placed(plan) -> int:
+    return sum(isinstance(a, Assignment) for a in plan)
 
 
 def _deadline_first(demands, arrivals, labs, settings) -> list:
@@ -188,7 +107,7 @@ def _deadline_first(demands, arrivals, labs, settings) -> list:
     calendar, plan = Calendar(), [None] * len(demands)
     reporting = timedelta(days=settings.reporting_days)
     for i in sorted(range(len(demands)), key=lambda i: (demands[i].deadline, arrivals[i])):
-        options = _options(demands[i], labs, arrivals[i], settings)
+        options = options_for(demands[i], labs, arrivals[i], settings)
         fits = [(start + o.terms.duration, o.lab.lab_id, start, o) for o in options
                 if (start := earliest_start(o, calendar)) is not None]
         if fits:
@@ -198,41 +117,12 @@ def _deadline_first(demands, arrivals, labs, settings) -> list:
     return plan
 
 
-def _counts(model, terms, jobs, origin) -> None:
-    """Redundant, for the LP bound: the jobs that can only run within [a, t] number at
-    most what the lanes hold there, slots * floor(length / duration) per window."""
-    duration = math.ceil(terms.duration / MINUTE)
-    windows = [(w.slots, math.floor((w.start - origin) / MINUTE), math.ceil((w.end - origin) / MINUTE))
-               for w in terms.windows]
-    for a in sorted({lo for *_, lo, _ in jobs}):
-        inside = sorted(((end, p) for _, p, lo, end in jobs if lo >= a), key=lambda ep: ep[0])
-        for k, (t, _) in enumerate(inside):
-            if k + 1 < len(inside) and inside[k + 1][0] == t:
-                continue  # the last job ending by t closes the set
-            room = sum(s * max(0, (min(t, hi) - max(a, lo)) // duration) for s, lo, hi in windows)
-            if room < k + 1:
-                model.add(sum(p for _, p in inside[:k + 1]) <= room)
-
-
-def _hint(model, chosen, hint, origin) -> int:
-    """Start the search from `hint`'s placements; how many it places."""
-    placed = 0
-    for row, a in zip(chosen, hint):
-        for o, present, start in row:
-            hit = isinstance(a, Assignment) and a.lab_id == o.lab.lab_id
-            model.add_hint(present, hit)
-            if hit:
-                model.add_hint(start, math.ceil((a.start - origin) / MINUTE))
-        placed += isinstance(a, Assignment)
-    return placed
-
-
 def _check(results, demands, arrivals, labs, settings) -> None:
     """Every placement books on one calendar, starts after its samples arrive and ends in time."""
     calendar = Calendar()
     for a, d, at in zip(results, demands, arrivals):
         if not isinstance(a, Assignment):
             continue
-        [o] = [o for o in _options(d, labs, at, settings) if o.lab.lab_id == a.lab_id]
+        [o] = [o for o in options_for(d, labs, at, settings) if o.lab.lab_id == a.lab_id]
         if not (o.release <= a.start and a.end <= o.latest_end and book(calendar, labs.by_id, a)):
             raise AssertionError(f"the hindsight plan does not fit: {a}")

@@ -29,19 +29,7 @@ def setup_routes(app: web.Application, settings: BookingSettings | None = None) 
         summary="Cancel a request (before testing starts)", roles=REQUEST_READERS, request=CancelBody,
         response=RequestView, errors=(400, 404, 409), tag="requests",
         description="The body is optional.")
-    add(views.queue, method="GET", path="/v1/queue", summary="Queue counts by status, method and region",
-        roles=STAFF_ROLES, response=QueueView, tag="staff")
-    add(views.unmet_demand, method="GET", path="/v1/unmet-demand",
-        summary="UNMATCHED requests grouped by method, region and reason", roles=STAFF_ROLES,
-        response=UnmetDemand, tag="staff")
-    add(views.regions, method="GET", path="/v1/insight/regions",
-        summary="Demand, placed and unmet requests per region they ship from", roles=STAFF_ROLES,
-        query=RegionQuery, response=RegionMap, tag="staff")
-    add(views.region_map, method="GET", path="/v1/insight/regions.svg",
-        summary="The same figures on a map of Russia, Belarus and Uzbekistan (SVG)", roles=STAFF_ROLES,
-        query=RegionMapQuery, media_type="image/svg+xml", tag="staff",
-        description="Every region a dot; a region with requests a circle whose area is its demand, the unmet "
-                    "part red inside it, linked to `?region=CODE`. Server-side SVG, no tiles: works offline.")
+    _staff_routes(add)
     add(views.events, method="GET", path="/v1/events", summary="Live status changes (server-sent events)",
         roles=REQUEST_READERS, media_type="text/event-stream", tag="staff", errors=(400,),
         description="Each event: `id: <feed id>`, `event: StatusChanged`, `data:` the StatusChanged JSON,"
@@ -58,3 +46,19 @@ def setup_routes(app: web.Application, settings: BookingSettings | None = None) 
     app.router.add_post("/dashboard/logout", dashboard.logout)
     app[SESSION_COOKIE] = session.COOKIE  # the API's GETs take the dashboard's session too
     return spec
+
+
+def _staff_routes(add) -> None:
+    add(views.queue, method="GET", path="/v1/queue", summary="Queue counts by status, method and region",
+        roles=STAFF_ROLES, response=QueueView, tag="staff")
+    add(views.unmet_demand, method="GET", path="/v1/unmet-demand",
+        summary="UNMATCHED requests grouped by method, region and reason", roles=STAFF_ROLES,
+        response=UnmetDemand, tag="staff")
+    add(views.regions, method="GET", path="/v1/insight/regions",
+        summary="Demand, placed and unmet requests per region they ship from", roles=STAFF_ROLES,
+        query=RegionQuery, response=RegionMap, tag="staff")
+    add(views.region_map, method="GET", path="/v1/insight/regions.svg",
+        summary="The same figures on a map of Russia, Belarus and Uzbekistan (SVG)", roles=STAFF_ROLES,
+        query=RegionMapQuery, media_type="image/svg+xml", tag="staff",
+        description="Every region a dot; a region with requests a circle whose area is its demand, the unmet "
+                    "part red inside it, linked to `?region=CODE`. Server-side SVG, no tiles: works offline.")

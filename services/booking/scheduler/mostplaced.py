@@ -1,0 +1,174 @@
+"""The most requests of one method its labs can take: the first aim of a joint plan.
+
+One CP-SAT model per method (methods never share capacity): for each request and each
+lab the matcher's calendar-free constraints let take it (`screen`: every lab, not only
+the best few), an optional interval whose start lies in one of the lab's windows, after
+the samples arrive and early enough to end by the latest end the deadline and the
+accreditation allow; at most one per request; per lab+method one cumulative over its
+widest window's lanes, narrower windows blocked down, the jobs already booked on the
+calendar fixed in it. Maximise how many are placed, nothing else, so proofs come fast:
+
+- Starts are left-shifted: a plan's new jobs can each move earlier until they start
+  where a stretch of theirs starts or where another job ends (a lab+method's jobs all
+  last as long), so only a stretch start or a booked job's end plus whole durations
+  is tried. Moving earlier never costs: an earlier end only scores better.
+- Redundant count cuts give the LP its bound: the jobs that can only run within
+  [a, t] number at most what the lanes hold there.
+Minutes are rounded so a job never uses more than it may, so every plan found is a
+real one. The scheduler (assignment.py) then looks for the lowest score among plans
+placing that many; the benchmark's hindsight reference (bench/hindsight.py) uses this
+model on its own.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ortools.sat.python import cp_model
+from ortools.util.python.sorted_interval_list import Domain
+
+from .calendar import Calendar
+from .matching import Demand, screen
+
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class CountPlan:
+    plan: list  # per demand, the Option and start it gets, or None
+    bound: int  # no plan places more (CP-SAT's bound)
+    proven: bool  # CP-SAT proved the count optimal
+
+
+def options_for(demand: Demand, labs, arrival: datetime, settings) -> list:
+    """Every lab the matcher's calendar-free constraints let take the request, less those
+    the supplier excluded or that declined."""
+    options, _ = screen(demand, labs, arrival, settings)
+    return [o for o in options if o.lab.lab_id not in demand.excluded | demand.declined]
+
+
+def most_placed(demands: list[Demand], arrivals: list[datetime], labs, calendar: Calendar, settings,
+                origin: datetime, limit_s: float, *, deterministic: bool, hint: list | None = None) -> CountPlan:
+    """The most of these requests placed around what `calendar` holds. `hint` (per demand,
+    a (lab_id, start) or None) is where the search starts; `deterministic` spends
+    `limit_s` of CP-SAT's deterministic time (same input, same plan) instead of wall time."""
+    model = cp_model.CpModel()
+    chosen = _jobs(model, demands, arrivals, labs, calendar, settings, origin)
+    model.maximize(sum(p for row in chosen for _, p, _ in row))
+    for row, h in zip(chosen, hint or [None] * len(demands)):
+        for o, present, start in row:
+            hit = h is not None and h[0] == o.lab.lab_id
+            model.add_hint(present, hit)
+            if hit:
+                model.add_hint(start, math.ceil((h[1] - origin) / MINUTE))
+    solver = _solver(limit_s, deterministic)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return CountPlan([None] * len(demands), len(demands), False)
+    plan = [next(((o, origin + solver.value(s) * MINUTE) for o, p, s in row if solver.boolean_value(p)), None)
+            for row in chosen]
+    return CountPlan(plan, math.floor(solver.best_objective_bound + 1e-6), status == cp_model.OPTIMAL)
+
+
+def _solver(limit_s: float, deterministic: bool) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    if deterministic:
+        solver.parameters.max_deterministic_time = limit_s
+        solver.parameters.max_time_in_seconds = 4 * limit_s  # a backstop
+    else:
+        solver.parameters.max_time_in_seconds = limit_s
+    return solver
+
+
+def _jobs(model, demands, arrivals, labs, calendar: Calendar, settings, origin) -> list[list]:
+    """Per request, (option, present, start) for each lab that may take it, at most one present."""
+    stretched = [[(o, s) for o in options_for(d, labs, at, settings) if (s := _stretches(o, origin))]
+                 for d, at in zip(demands, arrivals)]
+    per_lab = defaultdict(list)
+    for i, row in enumerate(stretched):
+        for o, stretches in row:
+            per_lab[(o.lab.lab_id, o.method)].append((i, o, stretches))
+    chosen: list[list] = [[] for _ in demands]
+    for (lab_id, method), jobs in sorted(per_lab.items()):
+        terms = labs.by_id[lab_id].terms[method]
+        duration = math.ceil(terms.duration / MINUTE)
+        booked = _booked(calendar, lab_id, method, origin)
+        starts, rows = _left_shifted(jobs, duration, [end for _, end in booked]), []
+        for i, o, stretches in jobs:
+            domain = Domain.from_intervals(stretches).intersection_with(starts)
+            if domain.is_empty():
+                continue
+            present = model.new_bool_var(f"p{i}_{lab_id}")
+            start = model.new_int_var_from_domain(domain, f"s{i}_{lab_id}")
+            rows.append((model.new_optional_fixed_size_interval_var(start, duration, present, f"j{i}_{lab_id}"),
+                         present, domain.min(), domain.max() + duration))
+            chosen[i].append((o, present, start))
+        fixed = [model.new_fixed_size_interval_var(lo, hi - lo, "booked") for lo, hi in booked]
+        _capacity(model, terms.windows, [r[0] for r in rows] + fixed, origin)
+        _counts(model, terms, rows, origin)
+    for row in chosen:
+        model.add_at_most_one(p for _, p, _ in row)
+    return chosen
+
+
+def _booked(calendar: Calendar, lab_id: str, method: str, origin: datetime) -> list[tuple[int, int]]:
+    """What the lab+method already holds, in minutes from origin, widened to whole minutes."""
+    return [(math.floor((r.start - origin) / MINUTE), math.ceil((r.end - origin) / MINUTE))
+            for r in calendar.reservations(lab_id, method) if r.end > origin]
+
+
+def _stretches(o, origin) -> list[list[int]]:
+    """The job's possible starts, minutes from origin, per window that holds it after the
+    samples arrive and before its latest end."""
+    duration = math.ceil(o.terms.duration / MINUTE)
+    return [[lo, hi] for w in o.windows() if (lo := math.ceil((max(o.release, w.start) - origin) / MINUTE))
+            <= (hi := math.floor((w.end - origin) / MINUTE) - duration)]
+
+
+def _left_shifted(jobs, duration: int, booked_ends: list[int]) -> Domain:
+    """Starts some best plan keeps to: a stretch's start or a booked job's end, plus whole
+    durations (see the module's docstring)."""
+    last = max(hi for _, _, stretches in jobs for _, hi in stretches)
+    bases = sorted({lo for _, _, stretches in jobs for lo, _ in stretches} | {e for e in booked_ends if e <= last})
+    values = sorted({b + k * duration for b in bases for k in range((last - b) // duration + 1)})
+    return Domain.from_values(values)
+
+
+def _capacity(model, windows, intervals, origin) -> None:
+    """The lab+method's lanes: the widest window's count, less what a narrower one lacks."""
+    lanes = max(w.slots for w in windows)
+    blocks, heights = [], []
+    for w in windows:
+        lo, hi = max(0, math.floor((w.start - origin) / MINUTE)), math.ceil((w.end - origin) / MINUTE)
+        if w.slots < lanes and hi > lo:
+            blocks.append(model.new_fixed_size_interval_var(lo, hi - lo, "narrower"))
+            heights.append(lanes - w.slots)
+    model.add_cumulative(intervals + blocks, [1] * len(intervals) + heights, lanes)
+
+
+def _counts(model, terms, jobs, origin) -> None:
+    """Redundant, for the LP bound: the new jobs that can only run within [a, t] number at
+    most what the lanes hold there, slots * floor(length / duration) per window (booked
+    jobs only lower the truth, so the cut stays valid)."""
+    duration = math.ceil(terms.duration / MINUTE)
+    windows = [(w.slots, math.floor((w.start - origin) / MINUTE), math.ceil((w.end - origin) / MINUTE))
+               for w in terms.windows]
+    for a in sorted({lo for *_, lo, _ in jobs}):
+        inside = sorted(((end, p) for _, p, lo, end in jobs if lo >= a), key=lambda ep: ep[0])
+        for k, (t, _) in enumerate(inside):
+            if k + 1 < len(inside) and inside[k + 1][0] == t:
+                continue  # the last job ending by t closes the set
+            room = sum(s * max(0, (min(t, hi) - max(a, lo)) // duration) for s, lo, hi in windows)
+            if room < k + 1:
+                model.add(sum(p for _, p in inside[:k + 1]) <= room)
+
+
+def as_assignments(demands: list[Demand], plan: list, calendar: Calendar, now: datetime, settings) -> list:
+    """The plan's placements as Assignments scored as match_one scores them (None: not placed)."""
+    reporting = timedelta(days=settings.reporting_days)
+    return [None if p is None else p[0].assignment(d.request_id, p[1], reporting,
+                                                   p[0].score_at(p[1], calendar, now, settings))
+            for d, p in zip(demands, plan)]
