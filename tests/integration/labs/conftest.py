@@ -141,3 +141,16 @@ async def until_offer(api: Api, headers: dict, offer_id, *, status: str | None =
             cursor = f"&cursor={body['next_cursor']}"
         await asyncio.sleep(0.2)
     raise AssertionError(f"offer {offer_id} never showed with status {status}: {json.dumps(body)[:500]}")
+
+
+async def pending_offers(labs: Api, scheduler, count: int = 2) -> tuple[dict, dict, list[OfferMade]]:
+    """A new lab with `count` offers in its inbox (as the scheduler sends them): the lab,
+    its headers and the offers, the last one awaited."""
+    lab = await labs.register()
+    me = labs.auth("lab", lab["id"])
+    offers = [offer_made(lab["id"]) for _ in range(count)]
+    for offer in offers:
+        await scheduler(offer)
+    await until_offer(labs, me, offers[-1].offer_id)
+    return lab, me, offers
+

@@ -14,7 +14,8 @@ from services.labs.settings import LabsSettings
 from tests.support.processes import ROOT, free_port, spawn
 from tests.support.waits import until
 
-from .conftest import METHOD, OTHER_METHOD, collect, kafka_tail, offer_made, token, until_offer, window
+from .conftest import (METHOD, OTHER_METHOD, collect, kafka_tail, offer_made, pending_offers, token, until_offer,
+                       window)
 
 LABBOOK = [sys.executable, "-m", "services.cli.main"]
 
@@ -129,12 +130,7 @@ async def test_job_progress_is_reported_through_the_cli(labs, scheduler):
 
 
 async def test_offers_are_handled_by_hand_through_the_cli(labs, scheduler):
-    lab = await labs.register()
-    me = labs.auth("lab", lab["id"])
-    first, second = offer_made(lab["id"]), offer_made(lab["id"])
-    await scheduler(first)
-    await scheduler(second)
-    await until_offer(labs, me, second.offer_id)
+    lab, me, (first, second) = await pending_offers(labs, scheduler)
     common = ["--url", labs.url, "--token", token("lab", lab["id"])]
 
     rc, out, err = await labbook("agent", "offers", *common)

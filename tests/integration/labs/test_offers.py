@@ -6,7 +6,7 @@ from schemas.envelope import Envelope
 from schemas.events import OfferAccepted, OfferDeclined, OfferWithdrawn
 from schemas.topics import DLQ, LAB_RESPONSES
 
-from .conftest import collect, kafka_tail, offer_made, until_offer
+from .conftest import collect, kafka_tail, offer_made, pending_offers, until_offer
 
 
 async def test_a_lab_never_sees_or_answers_another_labs_offer(labs, scheduler):
@@ -40,12 +40,7 @@ async def test_offers_carry_the_contract_fields_and_redelivery_changes_nothing(l
 
 
 async def test_accept_and_decline_publish_responses_keyed_by_request(labs, scheduler, settings):
-    lab = await labs.register()
-    me = labs.auth("lab", lab["id"])
-    first, second = offer_made(lab["id"]), offer_made(lab["id"])
-    await scheduler(first)
-    await scheduler(second)
-    await until_offer(labs, me, second.offer_id)
+    lab, me, (first, second) = await pending_offers(labs, scheduler)
     start = (datetime.now(timezone.utc) + timedelta(days=8)).replace(microsecond=0)
     async with kafka_tail(settings.kafka_bootstrap, LAB_RESPONSES) as tail:
         status, body = await labs.call("POST", f"/v1/offers/{first.offer_id}/accept", me,
