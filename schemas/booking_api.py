@@ -170,6 +170,12 @@ class RegionMapQuery(RegionQuery):
     lang: Literal["en", "ru"] = "en"
 
 
+class ExportQuery(RegionQuery):
+    table: Literal["queue", "unmet-demand", "regions"] = Field(description="which staff table")
+    format: Literal["csv", "xlsx"] = "csv"
+    lang: Literal["en", "ru"] = Field("en", description="the language of the headers and names")
+
+
 class RegionMap(_Body):
     method_code: str | None = Field(description="the method the figures are for; null: every method")
     items: list[RegionFigures] = Field(description="regions with requests, most first")

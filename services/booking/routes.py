@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from schemas.booking_api import (CancelBody, ListQuery, QueueView, RegionMap, RegionMapQuery, RegionQuery, RequestPage,
+from schemas.booking_api import (CancelBody, ExportQuery, ListQuery, QueueView, RegionMap, RegionMapQuery, RegionQuery, RequestPage,
                                  RequestView, SubmitRequest, UnmetDemand)
 from schemas.values import REQUEST_READERS, STAFF_ROLES, Role
 from services.common import idempotency
@@ -57,6 +57,12 @@ def _staff_routes(add) -> None:
     add(views.regions, method="GET", path="/v1/insight/regions",
         summary="Demand, placed and unmet requests per region they ship from", roles=STAFF_ROLES,
         query=RegionQuery, response=RegionMap, tag="staff")
+    add(views.export, method="GET", path="/v1/insight/export", summary="A staff table as a CSV or XLSX file",
+        roles=STAFF_ROLES, query=ExportQuery, media_type="text/csv", tag="staff",
+        description="`table`: `queue` (requests by status), `unmet-demand` (UNMATCHED by method, region and "
+                    "reason) or `regions` (requested, placed, unmet per region, `method_code` to narrow); "
+                    "`format=xlsx` answers a spreadsheet (`application/vnd.openxmlformats-officedocument."
+                    "spreadsheetml.sheet`). CSV is UTF-8 with a byte-order mark; names in `lang`.")
     add(views.region_map, method="GET", path="/v1/insight/regions.svg",
         summary="The same figures on a map of Russia, Belarus and Uzbekistan (SVG)", roles=STAFF_ROLES,
         query=RegionMapQuery, media_type="image/svg+xml", tag="staff",

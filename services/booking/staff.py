@@ -5,9 +5,8 @@ from datetime import datetime
 
 import asyncpg
 
-from schemas.booking_api import OldestWaiting, QueueView, UnmetDemand, UnmetDemandItem
+from schemas.booking_api import OldestWaiting, QueueView, RegionFigures, RegionMap, UnmetDemand, UnmetDemandItem
 from schemas.envelope import utcnow
-from schemas.booking_api import RegionFigures, RegionMap
 from schemas.states import PLACED, TERMINAL, RequestStatus
 
 from . import db

@@ -9,7 +9,8 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import ValidationError
 
-from schemas.booking_api import CancelBody, ListQuery, RegionMapQuery, RegionQuery, validate_submission
+from schemas.booking_api import CancelBody, ExportQuery, ListQuery, RegionMapQuery, RegionQuery, validate_submission
+from schemas.moments import today_utc
 from schemas.events import StatusChanged
 from schemas.tokens import Principal
 from schemas.values import STAFF_ROLES
@@ -22,7 +23,7 @@ from services.common.outbox import OUTBOX_RELAY
 from services.common.settings import SETTINGS
 
 from . import db, errors, service, staff
-from .insight import regionmap
+from .insight import exports, regionmap
 from .domain import decode_cursor
 from .feed import REPLAY_LIMIT, STATUS_FEED
 from .sse import format_event, stream
@@ -82,6 +83,22 @@ async def region_map(request: web.Request, who: Principal) -> web.Response:
     figures = {i.region: regionmap.RegionFigures(i.demand, i.placed, i.unmet) for i in found.items}
     return web.Response(text=regionmap.region_map(figures, query.lang, query.region), content_type="image/svg+xml",
                         charset="utf-8", headers={"Cache-Control": "no-store"})
+
+
+async def export(request: web.Request, who: Principal) -> web.Response:
+    """A staff table as a CSV or XLSX file (insight/exports.py)."""
+    query = _query(ExportQuery, request)
+    pool, lang = request.app[PG_POOL], query.lang
+    if query.table == "queue":
+        table = exports.queue_table(await staff.queue(pool), lang)
+    elif query.table == "unmet-demand":
+        table = exports.unmet_table(await staff.unmet_demand(pool), lang)
+    else:
+        table = exports.regions_table(await staff.regions(pool, query.method_code), lang)
+    name = f"labbook-{query.table}-{today_utc().isoformat()}.{query.format}"
+    body = exports.to_csv(table) if query.format == "csv" else exports.to_xlsx(table, query.table)
+    return web.Response(body=body, content_type=exports.MEDIA_TYPES[query.format], headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 async def events(request: web.Request, who: Principal) -> web.StreamResponse:

@@ -244,6 +244,29 @@ async def test_the_map_shows_each_region_switches_by_method_and_opens_a_region(b
     assert heading == "Samara Oblast (RU-SAM)" and outlined == "#111" and url == f"{booking_url}/dashboard"
 
 
+async def test_the_exports_download_from_the_signed_in_page_and_parse(booking_url, queue_state,
+                                                                       tmp_path):  # noqa: F811
+    """The links fetch with the session cookie alone; the files are what the tables show."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    fetch = ("fetch(document.getElementById('{id}').href).then(async r => [r.status, r.headers.get('content-type'),"
+             " btoa(String.fromCharCode(...new Uint8Array(await r.arrayBuffer())))])")
+    async with dashboard_as(booking_url, tmp_path / "profile", token("staff")) as page:
+        await rendered(page)
+        status, kind, data = await page.js(fetch.format(id="export-unmet-csv"))
+        assert status == 200 and kind.startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(base64.b64decode(data).decode("utf-8-sig"))))
+        status, kind, data = await page.js(fetch.format(id="export-regions-xlsx"))
+        assert status == 200 and kind.startswith("application/vnd.openxmlformats")
+        sheet = load_workbook(io.BytesIO(base64.b64decode(data))).active
+    assert [(r[0], r[2], r[4], r[6]) for r in rows[1:]] == [(KAZAN_METHOD, "RU-SAM", "no_accredited_lab", "1")]
+    assert [[c.value for c in row][:5] for row in sheet.iter_rows(min_row=2)] == [
+        ["RU-SAM", "Samara Oblast", 3, 0, 1], ["RU-TA", "Republic of Tatarstan", 1, 0, 0]]
+
+
 async def test_live_feed_shows_changes_as_they_arrive(booking_url, queue_state, tmp_path):  # noqa: F811
     """A request submitted while the page is open shows in the feed and the counts, with no reload."""
     async with dashboard_as(booking_url, tmp_path / "profile", token("staff")) as page:

@@ -77,3 +77,35 @@ async def test_the_map_draws_the_same_figures(booking, figures):
     outlined = [a.get("data-region") for a in svg.iter(f"{ns}a")
                 if a.find(f"{ns}circle[@class='demand']").get("stroke")]
     assert outlined == ["RU-TA"]
+
+
+async def test_the_tables_download_as_csv_and_xlsx(booking, figures):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    staff = booking.auth("staff")
+    response = await booking.client.get("/v1/insight/export?table=unmet-demand&format=csv", headers=staff)
+    assert response.status == 200 and response.content_type == "text/csv"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="labbook-unmet-demand-')
+    rows = list(csv.reader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+    counts = {(r[0], r[2], r[4]): r[6] for r in rows[1:]}
+    assert counts == {("ISO9227-NSS-96", "RU-SAM", "no_accredited_lab"): "1",
+                      ("ISO9227-NSS-96", "RU-SAM", "no_capacity_before_deadline"): "1",
+                      ("ISO9227-NSS-96", "RU-TA", "no_accredited_lab"): "1"}
+    response = await booking.client.get("/v1/insight/export?table=regions&format=xlsx&lang=ru", headers=staff)
+    assert response.status == 200 and response.headers["Content-Disposition"].endswith('.xlsx"')
+    sheet = load_workbook(io.BytesIO(await response.read())).active
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["регион", "название региона", "запрошено", "размещено", "не размещено"],
+        ["RU-SAM", "Самарская область", 5, 1, 2], ["RU-TA", "Республика Татарстан", 1, 0, 1]]
+
+
+async def test_an_export_of_no_such_table_or_format_says_which_are(booking):
+    response = await booking.client.get("/v1/insight/export?table=labs", headers=booking.auth("staff"))
+    body = await response.json()
+    assert response.status == 400 and body["error"]["message"].startswith("the query is not valid: table: Input "
+                                                                           "should be 'queue', 'unmet-demand' or")
+    supplier = await booking.client.get("/v1/insight/export?table=queue", headers=booking.auth("supplier"))
+    assert supplier.status == 404

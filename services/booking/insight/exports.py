@@ -1,0 +1,89 @@
+"""The staff's tables as files to take away: CSV (UTF-8 with a byte-order mark, so
+Excel shows Cyrillic right) and XLSX (openpyxl: a bold, frozen header row, columns
+sized to their contents). Every code comes with its English or Russian name, as on
+the dashboard. Pure: the figures come from staff.py.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from schemas.booking_api import QueueView, RegionMap, UnmetDemand
+from schemas.catalogue import CATALOGUE
+from schemas.reasons import REASON_LABELS
+from schemas.regions import REGIONS_BY_CODE
+
+Table = tuple[list[str], list[list[object]]]  # header, rows
+MEDIA_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+HEADERS = {
+    "queue": {"en": ["status", "requests"], "ru": ["статус", "заявок"]},
+    "unmet-demand": {"en": ["method", "method title", "region", "region name", "reason", "reason text", "requests",
+                            "oldest, hours"],
+                     "ru": ["метод", "название метода", "регион", "название региона", "причина", "описание причины",
+                            "заявок", "старейшая, часов"]},
+    "regions": {"en": ["region", "region name", "requested", "placed", "unmet"],
+                "ru": ["регион", "название региона", "запрошено", "размещено", "не размещено"]},
+}
+
+
+def _method(code: str, lang: str) -> str:
+    method = CATALOGUE.get(code)
+    return (method.title_en if lang == "en" else method.title_ru) if method else ""
+
+
+def _region(code: str, lang: str) -> str:
+    region = REGIONS_BY_CODE.get(code)
+    return (region.name_en if lang == "en" else region.name_ru) if region else ""
+
+
+def _reason(code: str, lang: str) -> str:
+    labels = REASON_LABELS.get(code)
+    return labels[0 if lang == "en" else 1] if labels else code
+
+
+def queue_table(q: QueueView, lang: str) -> Table:
+    return HEADERS["queue"][lang], [[status, n] for status, n in q.by_status.items()]
+
+
+def unmet_table(u: UnmetDemand, lang: str) -> Table:
+    return HEADERS["unmet-demand"][lang], [
+        [i.method_code, _method(i.method_code, lang), i.region, _region(i.region, lang), i.reason,
+         _reason(i.reason, lang), i.count, i.oldest_age_hours] for i in u.items]
+
+
+def regions_table(m: RegionMap, lang: str) -> Table:
+    return HEADERS["regions"][lang], [[i.region, _region(i.region, lang), i.demand, i.placed, i.unmet]
+                                      for i in m.items]
+
+
+def to_csv(table: Table) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(table[0])
+    writer.writerows(table[1])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(table: Table, title: str) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]  # Excel's limit
+    sheet.append(table[0])
+    for row in table[1]:
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for column, width in enumerate(_widths(table), start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=column).column_letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _widths(table: Table) -> Sequence[int]:
+    return [min(60, max(len(str(v)) for v in column) + 2) for column in zip(table[0], *table[1])]
