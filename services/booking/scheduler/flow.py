@@ -105,6 +105,8 @@ def granted(state: State | None, event: ev.SlotGranted, ctx: Ctx, out: list[Send
             _release_orphan(event, out)  # nobody will ask for it
         return state
     if asked_before(state, rid):  # catch up with the run that asked for it
+        if state.status == S.UNMATCHED:  # the lab's supply is known after all: the grant says so
+            state = status(state, S.MATCHING, ctx, out, reason="supply_changed")
         state, _ = reservation_id(state)
         state = state.but(queued=False, pending=Hold(reservation_id=rid, lab_id=event.lab_id))
     if state.pending is None or state.pending.reservation_id != rid:

@@ -111,9 +111,11 @@ def derived(request_id: UUID, rid: UUID, first: int = 8) -> bool:
 def asked_before(state: State, rid: UUID) -> bool:
     """A grant of the reservation this state would ask for next, while it waits to ask:
     a run of the handlers this state does not remember (its table write was lost) asked
-    for it, and the successor has not come that far again yet."""
+    for it, and the successor has not come that far again yet. UNMATCHED counts too: the
+    successor may have matched before it read the lab's supply (another topic), found no
+    lab, and waits for that supply to ask again."""
     return (state.request is not None and not state.cancelled and state.pending is None
-            and state.status == S.MATCHING and rid == nth_reservation(state.request_id, state.asked))
+            and state.status in (S.MATCHING, S.UNMATCHED) and rid == nth_reservation(state.request_id, state.asked))
 
 
 def offer_id(request_id: UUID, reservation_id: UUID, lab_id: str) -> UUID:

@@ -95,3 +95,25 @@ def test_a_grant_read_before_the_request_asked_again_answers_that_ask():
     mine: list = []
     flow.granted(first_run, grant, c, mine)
     assert offered[0].offer_id == of(mine, ev.OfferMade)[0].offer_id
+
+
+def test_a_successor_that_matched_before_it_read_the_labs_supply_takes_the_first_runs_grant():
+    """Its supply comes on another topic than its own steps: it may find no lab, go
+    UNMATCHED, and only then read the first run's grant. That grant is the reservation it
+    would ask for next: taken (back to MATCHING, then OFFERED) with the first run's offer
+    id, not released (its next ask would be refused as released and ask again, under a
+    new id: a second offer for the request at the lab)."""
+    request = submitted()
+    first_run, out = ctx(), []
+    flow.submitted(None, request, first_run, out)
+    grant = grant_for(out)
+    flow.granted(flow.submitted(None, request, first_run, []), grant, first_run, out)
+    (first_offer,) = of(out, ev.OfferMade)
+    successor, sent = ctx(lab("lab-other", method="NO-SUCH-METHOD")), []  # the lab not read yet
+    state = flow.submitted(None, request, successor, sent)
+    assert state.status == "UNMATCHED"
+    state = flow.granted(state, grant, successor, sent)
+    assert state.status == "OFFERED" and of(sent, ev.ReleaseSlot) == []
+    assert [o.offer_id for o in of(sent, ev.OfferMade)] == [first_offer.offer_id]
+    assert [(s.status, s.reason) for s in of(sent, ev.StatusChanged)][-2:] == [("MATCHING", "supply_changed"),
+                                                                               ("OFFERED", None)]
