@@ -5,11 +5,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.common.db import postgres_ctx
-from services.common.http import base_app
-from services.common.kafka import kafka_ctx
-from services.common.outbox import outbox_ctx
-from services.common.revocations import revocations_ctx
+from services.common.apps import api_app
 
 from .consumer import status_consumer_ctx
 from .feed import STATUS_FEED, status_feed_ctx
@@ -24,15 +20,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: BookingSettings) -> web.Application:
-    app = base_app(SERVICE, settings)
+    # The read model (dead-letters with the producer), the live stream read back from its
+    # table, and the submissions nobody picked up, sent again.
+    app = api_app(SERVICE, SCHEMA, MIGRATIONS, settings, status_consumer_ctx, status_feed_ctx, redrive_ctx)
     app[STATUS_FEED] = Broadcast()
-    app.cleanup_ctx.append(postgres_ctx(SCHEMA, MIGRATIONS))
-    app.cleanup_ctx.append(kafka_ctx)
-    app.cleanup_ctx.append(revocations_ctx)  # principal() refuses revoked tokens from it
-    app.cleanup_ctx.append(outbox_ctx(SCHEMA))  # needs the pool and the producer above
-    app.cleanup_ctx.append(status_consumer_ctx)  # the read model; dead-letters with the producer
-    app.cleanup_ctx.append(status_feed_ctx)  # the live stream, read back from the table
-    app.cleanup_ctx.append(redrive_ctx)  # submissions nobody picked up, sent again
     app.on_shutdown.append(_end_streams)
     setup_routes(app, settings)
     return app

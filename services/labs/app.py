@@ -5,11 +5,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.common.db import postgres_ctx
-from services.common.http import base_app
-from services.common.kafka import kafka_ctx
-from services.common.outbox import outbox_ctx
-from services.common.revocations import revocations_ctx
+from services.common.apps import api_app
 
 from .inbox import inbox_ctx
 from .routes import setup_routes
@@ -21,11 +17,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: LabsSettings) -> web.Application:
-    app = base_app(SERVICE, settings)
-    app.cleanup_ctx.append(postgres_ctx(SCHEMA, MIGRATIONS))
-    app.cleanup_ctx.append(kafka_ctx)
-    app.cleanup_ctx.append(revocations_ctx)  # principal() refuses revoked tokens from it
-    app.cleanup_ctx.append(outbox_ctx(SCHEMA))  # needs the pool and the producer above
-    app.cleanup_ctx.append(inbox_ctx)  # the offers inbox stores with the pool, dead-letters with the producer
+    # The offers inbox stores with the pool and dead-letters with the producer.
+    app = api_app(SERVICE, SCHEMA, MIGRATIONS, settings, inbox_ctx)
     setup_routes(app)
     return app

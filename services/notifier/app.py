@@ -8,12 +8,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.common.db import PG_POOL, postgres_ctx
+from services.common.apps import api_app
+from services.common.db import PG_POOL
 from services.common.health import HEALTH_CHECKS
-from services.common.http import METRICS, base_app
-from services.common.kafka import kafka_ctx
-from services.common.outbox import OUTBOX_RELAY, outbox_ctx
-from services.common.revocations import revocations_ctx
+from services.common.http import METRICS
+from services.common.outbox import OUTBOX_RELAY
 from services.common.settings import SETTINGS
 from services.common.tasks import stop_task
 
@@ -34,13 +33,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: NotifierSettings) -> web.Application:
-    app = base_app(SERVICE, settings)
-    app.cleanup_ctx.append(postgres_ctx(SCHEMA, MIGRATIONS))
-    app.cleanup_ctx.append(kafka_ctx)
-    app.cleanup_ctx.append(revocations_ctx)  # principal() refuses revoked tokens from it
-    app.cleanup_ctx.append(outbox_ctx(SCHEMA))  # dead letters of failed deliveries
-    app.cleanup_ctx.append(dispatcher_ctx)
-    app.cleanup_ctx.append(events_consumer_ctx(on_delivery=lambda a: a[DISPATCHER].wake()))
+    # The outbox carries the dead letters of failed deliveries.
+    app = api_app(SERVICE, SCHEMA, MIGRATIONS, settings, dispatcher_ctx,
+                  events_consumer_ctx(on_delivery=lambda a: a[DISPATCHER].wake()))
     setup_routes(app)
     return app
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -21,21 +20,13 @@ from schemas.topics import STATUS, Topic
 from services.booking.app import create_app
 from services.booking.consumer import STATUS_CONSUMER
 from services.booking.settings import BookingSettings
-from services.common.db import PG_POOL
+from tests.support.apps import ServedApp
 from tests.support.brokers import assign_from_end
 
 SECRET = "booking-integration-secret-0123456789abcdef"
 
 
-@dataclass
-class Api:
-    client: TestClient
-    app: object
-
-    @property
-    def pool(self):
-        return self.app[PG_POOL]
-
+class Api(ServedApp):
     def auth(self, role: str = "supplier", org: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {issue(SECRET, org=org or new_org(), role=role)}"}
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -14,10 +13,10 @@ from schemas.envelope import Envelope
 from schemas.events import OfferMade
 from schemas.tokens import issue
 from schemas.topics import OFFERS
-from services.common.db import PG_POOL
 from services.labs.app import create_app
 from services.labs.settings import LabsSettings
 from tests.integration.booking.conftest import collect, kafka_tail  # noqa: F401  (shared helpers)
+from tests.support.apps import ServedApp
 
 SECRET = "labs-integration-secret-0123456789abcdef"
 METHOD = "ISO9227-NSS-96"
@@ -52,19 +51,7 @@ def window(days_from: int, days_to: int) -> tuple[str, str]:
     return (now + timedelta(days=days_from)).isoformat(), (now + timedelta(days=days_to)).isoformat()
 
 
-@dataclass
-class Api:
-    client: TestClient
-    app: object
-
-    @property
-    def pool(self):
-        return self.app[PG_POOL]
-
-    @property
-    def url(self) -> str:
-        return str(self.client.make_url("")).rstrip("/")
-
+class Api(ServedApp):
     def auth(self, role: str = "staff", org: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token(role, org)}"}
 

@@ -15,10 +15,10 @@ from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.tokens import issue
 from schemas.topics import LABS, OFFERS, REQUESTS, STATUS
-from services.common.db import PG_POOL
 from services.notifier.app import create_app
 from services.notifier.consumer import EVENTS_CONSUMER
 from services.notifier.settings import NotifierSettings
+from tests.support.apps import ServedApp
 from tests.support.smtp import smtp_server
 from tests.support.webhooks import WebhookReceiver
 
@@ -35,14 +35,8 @@ def org(prefix: str = "org") -> str:
 
 
 @dataclass
-class Notifier:
-    client: TestClient
-    app: object
+class Notifier(ServedApp):
     producer: AIOKafkaProducer
-
-    @property
-    def pool(self):
-        return self.app[PG_POOL]
 
     def auth(self, role: str = "supplier", org_id: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {issue(SECRET, org=org_id or org(), role=role)}"}
