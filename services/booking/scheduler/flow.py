@@ -137,7 +137,9 @@ def _offer(state: State, event: ev.SlotGranted, ctx: Ctx, out: list[Send]) -> St
         offer_id=offer, request_id=request.request_id, lab_id=event.lab_id, method_code=event.method_code,
         samples=request.samples, deadline=request.deadline, planned_start=event.start,
         planned_end=event.end, expires_at=expires)))
-    return status(state, S.OFFERED, ctx, out, lab_id=event.lab_id, planned_start=event.start, planned_end=event.end)
+    state = status(state, S.OFFERED, ctx, out, lab_id=event.lab_id, planned_start=event.start, planned_end=event.end)
+    early = next((a for a in state.accepted_early if a.offer_id == offer), None)
+    return accepted(state.but(accepted_early=()), early, ctx, out) if early else state
 
 
 def _schedule(state: State, lab_id: str, start: datetime, end: datetime, rid: UUID, ctx: Ctx,
@@ -166,6 +168,10 @@ def _open_offer(state: State | None, offer_id: UUID) -> bool:
 
 def accepted(state: State | None, event: ev.OfferAccepted, ctx: Ctx, out: list[Send]) -> State | None:
     if not _open_offer(state, event.offer_id):
+        if state is not None and not state.cancelled and state.status in (S.MATCHING, S.UNMATCHED):
+            # As with declines: after a restart the lab's yes may be read before the
+            # replayed grant that makes this offer again; kept, and applied when it is made.
+            return state.but(accepted_early=(*state.accepted_early, event)[-DECLINES_KEPT:])
         return state
     slot = state.slot
     state = status(state.but(offer=None), S.ACCEPTED, ctx, out, lab_id=slot.lab_id)

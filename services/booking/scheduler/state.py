@@ -69,6 +69,7 @@ class RequestState(Frozen):
     queued: bool = False  # waiting for its partition's match window
     asked: int = 0  # reservations asked for so far: the next one's derived id
     declined_offers: tuple[UUID, ...] = ()  # declined before this state made them (see flow.declined)
+    accepted_early: tuple[ev.OfferAccepted, ...] = ()  # accepted before this state made them (flow.accepted)
 
     @property
     def request_id(self) -> UUID | None:

@@ -117,3 +117,23 @@ def test_a_successor_that_matched_before_it_read_the_labs_supply_takes_the_first
     assert [o.offer_id for o in of(sent, ev.OfferMade)] == [first_offer.offer_id]
     assert [(s.status, s.reason) for s in of(sent, ev.StatusChanged)][-2:] == [("MATCHING", "supply_changed"),
                                                                                ("OFFERED", None)]
+
+
+def test_a_labs_yes_read_before_the_replayed_grant_is_applied_when_the_offer_is_made_again():
+    """The successor reads the lab's acceptance of the first run's offer before the grant
+    that makes that offer again: kept, and applied at once when the offer is made (not
+    dropped, which left the request OFFERED, waiting for an answer already given)."""
+    request = submitted()
+    first_run, out = ctx(), []
+    flow.submitted(None, request, first_run, out)
+    grant = grant_for(out)
+    flow.granted(flow.submitted(None, request, first_run, []), grant, first_run, out)
+    (offer,) = of(out, ev.OfferMade)
+    yes = ev.OfferAccepted(offer_id=offer.offer_id, request_id=offer.request_id, lab_id=offer.lab_id)
+    successor, sent = ctx(lab("lab-other", method="NO-SUCH-METHOD")), []
+    state = flow.submitted(None, request, successor, sent)
+    state = flow.accepted(state, yes, successor, sent)
+    assert state.status == "UNMATCHED" and state.accepted_early == (yes,)
+    state = flow.granted(state, grant, successor, sent)
+    assert state.status == "SCHEDULED" and state.accepted_early == ()
+    assert [s.status for s in of(sent, ev.StatusChanged)][-4:] == ["MATCHING", "OFFERED", "ACCEPTED", "SCHEDULED"]
