@@ -97,6 +97,16 @@ def test_a_grant_read_before_the_request_asked_again_answers_that_ask():
     assert offered[0].offer_id == of(mine, ev.OfferMade)[0].offer_id
 
 
+def first_run(request: ev.RequestSubmitted) -> tuple[ev.SlotGranted, ev.OfferMade]:
+    """What a first run got for the request before it died: its grant and its offer."""
+    c, out = ctx(), []
+    flow.submitted(None, request, c, out)
+    grant = grant_for(out)
+    flow.granted(flow.submitted(None, request, c, []), grant, c, out)
+    (offer,) = of(out, ev.OfferMade)
+    return grant, offer
+
+
 def test_a_successor_that_matched_before_it_read_the_labs_supply_takes_the_first_runs_grant():
     """Its supply comes on another topic than its own steps: it may find no lab, go
     UNMATCHED, and only then read the first run's grant. That grant is the reservation it
@@ -104,11 +114,7 @@ def test_a_successor_that_matched_before_it_read_the_labs_supply_takes_the_first
     id, not released (its next ask would be refused as released and ask again, under a
     new id: a second offer for the request at the lab)."""
     request = submitted()
-    first_run, out = ctx(), []
-    flow.submitted(None, request, first_run, out)
-    grant = grant_for(out)
-    flow.granted(flow.submitted(None, request, first_run, []), grant, first_run, out)
-    (first_offer,) = of(out, ev.OfferMade)
+    grant, first_offer = first_run(request)
     successor, sent = ctx(lab("lab-other", method="NO-SUCH-METHOD")), []  # the lab not read yet
     state = flow.submitted(None, request, successor, sent)
     assert state.status == "UNMATCHED"
@@ -124,11 +130,7 @@ def test_a_labs_yes_read_before_the_replayed_grant_is_applied_when_the_offer_is_
     that makes that offer again: kept, and applied at once when the offer is made (not
     dropped, which left the request OFFERED, waiting for an answer already given)."""
     request = submitted()
-    first_run, out = ctx(), []
-    flow.submitted(None, request, first_run, out)
-    grant = grant_for(out)
-    flow.granted(flow.submitted(None, request, first_run, []), grant, first_run, out)
-    (offer,) = of(out, ev.OfferMade)
+    grant, offer = first_run(request)
     yes = ev.OfferAccepted(offer_id=offer.offer_id, request_id=offer.request_id, lab_id=offer.lab_id)
     successor, sent = ctx(lab("lab-other", method="NO-SUCH-METHOD")), []
     state = flow.submitted(None, request, successor, sent)
