@@ -16,42 +16,34 @@ from ortools.sat.python import cp_model
 from ortools.util.python.sorted_interval_list import Domain
 
 from .calendar import Calendar
+from .lanes import MINUTE, Model, add_hint, add_lanes, booked, stretches
+from .lanes import solver as lanes_solver
 from .matching import Assignment, Demand, LabState, Option, index_labs, promising
 from .placing import Result, complete
 from .settings import SchedulerSettings
 
-MINUTE = timedelta(minutes=1)
 SMALL_BATCH = 16  # requests; joint models this small are solved without presolve
 SCALE = 14_400  # integer cost units per score unit: 10 per minute of completion at weight 1
-
-
-class _Model(cp_model.CpModel):
-    def _add_pre_pep8_methods(self) -> None:
-        """ortools binds a camelCase alias of every method on each new model (about 1.5 ms);
-        nothing here calls them, and a model is built per contested batch."""
-
-
-def _minutes(at: datetime, now: datetime, up: bool) -> int:
-    # Rounding always shrinks what a job may use, so the model never over-promises.
-    value = (at - now) / MINUTE
-    return math.ceil(value) if up else math.floor(value)
 
 
 def solve_joint(demands: list[Demand], labs: list[LabState], calendar: Calendar, now: datetime,
                 settings: SchedulerSettings, hint: list[Result], arrivals: list[datetime] | None = None,
                 time_limit_s: float | None = None) -> list[Result] | None:
     """CP-SAT; `arrivals` (each >= now) lets the benchmark ask for the offline optimum."""
-    model, labs = _Model(), index_labs(labs)
+    model, labs = Model(), index_labs(labs)
     arrivals = arrivals or [now] * len(demands)
     lanes: dict[tuple[str, str], list] = defaultdict(list)
     costs: list[tuple] = []  # (present, base, start, per_minute, lo, hi) per option
     chosen = [_options(model, i, d, labs, calendar, arrivals[i], now, settings, lanes, costs)
               for i, d in enumerate(demands)]
-    _add_capacity(model, lanes, labs, calendar, now)
+    for (lab_id, method), jobs in lanes.items():
+        add_lanes(model, labs.by_id[lab_id].terms[method].windows, jobs, booked(calendar, lab_id, method, now), now)
     big = 1 + sum(2 * (abs(base) + k * (hi - lo)) for _, base, _, k, lo, hi in costs)
     model.minimize(sum(p * (base - big) + k * (s - lo) for p, base, s, k, lo, _ in costs))
-    _hint(model, chosen, hint, now)
-    solver = _solver(time_limit_s or settings.batch_time_limit_s, presolve=len(demands) > SMALL_BATCH)
+    add_hint(model, chosen, [(r.lab_id, r.start) if isinstance(r, Assignment) else None for r in hint], now)
+    # A window's few requests: presolving took longer than solving (same optima measured).
+    solver = lanes_solver(time_limit_s or settings.batch_time_limit_s, deterministic=True,
+                          presolve=len(demands) > SMALL_BATCH)
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return _extract(demands, labs, calendar, now, settings, chosen, solver, repair=all(a == now for a in arrivals))
@@ -63,7 +55,7 @@ def _options(model, i: int, demand: Demand, labs, calendar: Calendar, arrival: d
     row = []
     for o in promising(demand, labs, calendar, arrival, settings, settings.batch_candidates):
         duration = math.ceil(o.terms.duration / MINUTE)
-        starts = _starts(o, duration, now)
+        starts = stretches(o, now)
         if not starts:
             continue
         lo, hi = starts[0][0], starts[-1][1]
@@ -78,57 +70,6 @@ def _options(model, i: int, demand: Demand, labs, calendar: Calendar, arrival: d
     if row:
         model.add_at_most_one(p for _, p, _ in row)
     return row
-
-
-def _solver(limit: float, presolve: bool) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    # A deterministic time budget keeps same input -> same output; the wall limit is a backstop.
-    solver.parameters.max_deterministic_time = limit
-    solver.parameters.max_time_in_seconds = 4 * limit
-    solver.parameters.num_workers = 1
-    # A window's few requests: presolving took longer than solving (same optima measured).
-    solver.parameters.cp_model_presolve = presolve
-    return solver
-
-
-def _starts(o: Option, duration: int, now: datetime) -> list[list[int]]:
-    """The job's possible starts, minutes from now, as [lo, hi] stretches in time order:
-    one per window that holds it after the samples arrive and before its latest end."""
-    out = []
-    for window in o.windows():
-        lo = _minutes(max(o.release, window.start), now, up=True)
-        hi = _minutes(window.end, now, up=False) - duration
-        if lo <= hi:
-            out.append([lo, hi])
-    return out
-
-
-def _add_capacity(model, lanes, labs, calendar, now) -> None:
-    by_id = index_labs(labs).by_id
-    for (lab_id, method), intervals in lanes.items():
-        fixed, demands = [], []
-        for r in calendar.reservations(lab_id, method):
-            lo, hi = _minutes(r.start, now, up=False), _minutes(r.end, now, up=True)
-            if hi > 0:  # bookings that ended before now cannot collide with new jobs
-                fixed.append(model.new_fixed_size_interval_var(max(lo, 0), hi - max(lo, 0), "booked"))
-                demands.append(1)
-        windows = by_id[lab_id].terms[method].windows
-        slots = max(w.slots for w in windows)
-        for w in windows:  # one capacity per lab+method: block the lanes a narrower window lacks
-            lo, hi = max(_minutes(w.start, now, up=False), 0), _minutes(w.end, now, up=True)
-            if w.slots < slots and hi > lo:
-                fixed.append(model.new_fixed_size_interval_var(lo, hi - lo, "narrower"))
-                demands.append(slots - w.slots)
-        model.add_cumulative(intervals + fixed, [1] * len(intervals) + demands, slots)
-
-
-def _hint(model, chosen, hint: list[Result], now: datetime) -> None:
-    for row, result in zip(chosen, hint):
-        for o, present, start in row:
-            hit = isinstance(result, Assignment) and result.lab_id == o.lab.lab_id
-            model.add_hint(present, hit)
-            if hit:
-                model.add_hint(start, _minutes(result.start, now, up=True))
 
 
 def _extract(demands, labs, calendar, now, settings, chosen, solver, repair) -> list[Result] | None:

@@ -30,9 +30,9 @@ from ortools.sat.python import cp_model
 from ortools.util.python.sorted_interval_list import Domain
 
 from .calendar import Calendar
+from .lanes import MINUTE, Model, add_hint, add_lanes, booked, stretches
+from .lanes import solver as lanes_solver
 from .matching import Demand, screen
-
-MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -54,16 +54,11 @@ def most_placed(demands: list[Demand], arrivals: list[datetime], labs, calendar:
     """The most of these requests placed around what `calendar` holds. `hint` (per demand,
     a (lab_id, start) or None) is where the search starts; `deterministic` spends
     `limit_s` of CP-SAT's deterministic time (same input, same plan) instead of wall time."""
-    model = cp_model.CpModel()
+    model = Model()
     chosen = _jobs(model, demands, arrivals, labs, calendar, settings, origin)
     model.maximize(sum(p for row in chosen for _, p, _ in row))
-    for row, h in zip(chosen, hint or [None] * len(demands)):
-        for o, present, start in row:
-            hit = h is not None and h[0] == o.lab.lab_id
-            model.add_hint(present, hit)
-            if hit:
-                model.add_hint(start, math.ceil((h[1] - origin) / MINUTE))
-    solver = _solver(limit_s, deterministic)
+    add_hint(model, chosen, hint or [None] * len(demands), origin)
+    solver = lanes_solver(limit_s, deterministic=deterministic)
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return CountPlan([None] * len(demands), len(demands), False)
@@ -72,33 +67,22 @@ def most_placed(demands: list[Demand], arrivals: list[datetime], labs, calendar:
     return CountPlan(plan, math.floor(solver.best_objective_bound + 1e-6), status == cp_model.OPTIMAL)
 
 
-def _solver(limit_s: float, deterministic: bool) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    if deterministic:
-        solver.parameters.max_deterministic_time = limit_s
-        solver.parameters.max_time_in_seconds = 4 * limit_s  # a backstop
-    else:
-        solver.parameters.max_time_in_seconds = limit_s
-    return solver
-
-
 def _jobs(model, demands, arrivals, labs, calendar: Calendar, settings, origin) -> list[list]:
     """Per request, (option, present, start) for each lab that may take it, at most one present."""
-    stretched = [[(o, s) for o in options_for(d, labs, at, settings) if (s := _stretches(o, origin))]
+    stretched = [[(o, s) for o in options_for(d, labs, at, settings) if (s := stretches(o, origin))]
                  for d, at in zip(demands, arrivals)]
     per_lab = defaultdict(list)
     for i, row in enumerate(stretched):
-        for o, stretches in row:
-            per_lab[(o.lab.lab_id, o.method)].append((i, o, stretches))
+        for o, spans in row:
+            per_lab[(o.lab.lab_id, o.method)].append((i, o, spans))
     chosen: list[list] = [[] for _ in demands]
     for (lab_id, method), jobs in sorted(per_lab.items()):
         terms = labs.by_id[lab_id].terms[method]
         duration = math.ceil(terms.duration / MINUTE)
-        booked = _booked(calendar, lab_id, method, origin)
-        starts, rows = _left_shifted(jobs, duration, [end for _, end in booked]), []
-        for i, o, stretches in jobs:
-            domain = Domain.from_intervals(stretches).intersection_with(starts)
+        held = booked(calendar, lab_id, method, origin)
+        starts, rows = _left_shifted(jobs, duration, [end for _, end in held]), []
+        for i, o, spans in jobs:
+            domain = Domain.from_intervals(spans).intersection_with(starts)
             if domain.is_empty():
                 continue
             present = model.new_bool_var(f"p{i}_{lab_id}")
@@ -106,47 +90,20 @@ def _jobs(model, demands, arrivals, labs, calendar: Calendar, settings, origin) 
             rows.append((model.new_optional_fixed_size_interval_var(start, duration, present, f"j{i}_{lab_id}"),
                          present, domain.min(), domain.max() + duration))
             chosen[i].append((o, present, start))
-        fixed = [model.new_fixed_size_interval_var(lo, hi - lo, "booked") for lo, hi in booked]
-        _capacity(model, terms.windows, [r[0] for r in rows] + fixed, origin)
+        add_lanes(model, terms.windows, [r[0] for r in rows], held, origin)
         _counts(model, terms, rows, origin)
     for row in chosen:
         model.add_at_most_one(p for _, p, _ in row)
     return chosen
 
 
-def _booked(calendar: Calendar, lab_id: str, method: str, origin: datetime) -> list[tuple[int, int]]:
-    """What the lab+method already holds, in minutes from origin, widened to whole minutes."""
-    return [(math.floor((r.start - origin) / MINUTE), math.ceil((r.end - origin) / MINUTE))
-            for r in calendar.reservations(lab_id, method) if r.end > origin]
-
-
-def _stretches(o, origin) -> list[list[int]]:
-    """The job's possible starts, minutes from origin, per window that holds it after the
-    samples arrive and before its latest end."""
-    duration = math.ceil(o.terms.duration / MINUTE)
-    return [[lo, hi] for w in o.windows() if (lo := math.ceil((max(o.release, w.start) - origin) / MINUTE))
-            <= (hi := math.floor((w.end - origin) / MINUTE) - duration)]
-
-
 def _left_shifted(jobs, duration: int, booked_ends: list[int]) -> Domain:
     """Starts some best plan keeps to: a stretch's start or a booked job's end, plus whole
     durations (see the module's docstring)."""
-    last = max(hi for _, _, stretches in jobs for _, hi in stretches)
-    bases = sorted({lo for _, _, stretches in jobs for lo, _ in stretches} | {e for e in booked_ends if e <= last})
+    last = max(hi for _, _, spans in jobs for _, hi in spans)
+    bases = sorted({lo for _, _, spans in jobs for lo, _ in spans} | {e for e in booked_ends if e <= last})
     values = sorted({b + k * duration for b in bases for k in range((last - b) // duration + 1)})
     return Domain.from_values(values)
-
-
-def _capacity(model, windows, intervals, origin) -> None:
-    """The lab+method's lanes: the widest window's count, less what a narrower one lacks."""
-    lanes = max(w.slots for w in windows)
-    blocks, heights = [], []
-    for w in windows:
-        lo, hi = max(0, math.floor((w.start - origin) / MINUTE)), math.ceil((w.end - origin) / MINUTE)
-        if w.slots < lanes and hi > lo:
-            blocks.append(model.new_fixed_size_interval_var(lo, hi - lo, "narrower"))
-            heights.append(lanes - w.slots)
-    model.add_cumulative(intervals + blocks, [1] * len(intervals) + heights, lanes)
 
 
 def _counts(model, terms, jobs, origin) -> None:
