@@ -80,8 +80,7 @@ async def regions(request: web.Request, who: Principal) -> web.Response:
 async def region_map(request: web.Request, who: Principal) -> web.Response:
     query = _query(RegionMapQuery, request)
     found = await staff.regions(request.app[PG_POOL], query.method_code)
-    figures = {i.region: regionmap.RegionFigures(i.demand, i.placed, i.unmet) for i in found.items}
-    return web.Response(text=regionmap.region_map(figures, query.lang, query.region), content_type="image/svg+xml",
+    return web.Response(text=regionmap.region_map(found.items, query.lang, query.region), content_type="image/svg+xml",
                         charset="utf-8", headers={"Cache-Control": "no-store"})
 
 

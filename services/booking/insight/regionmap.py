@@ -11,10 +11,10 @@ compare, and Chukotka (east of 180°) stays on the right of Kamchatka.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
+from schemas.booking_api import RegionFigures
 from schemas.regions import REGIONS_BY_CODE, Region
 
 PARALLELS, ORIGIN = (52.0, 64.0), (50.0, 100.0)  # degrees: standard parallels; origin lat, lon
@@ -22,13 +22,6 @@ WIDTH, HEIGHT, PAD = 960, 560, 24
 MAX_RADIUS = 34.0  # px, for the region with the most requests
 LABELLED = 8  # the regions with most requests get their name beside the circle
 WORDS = {"en": ("requested", "placed", "unmet"), "ru": ("запрошено", "размещено", "не размещено")}
-
-
-@dataclass(frozen=True)
-class RegionFigures:
-    demand: int  # requests shipped from the region (in the period shown)
-    placed: int  # of them, placed with a lab within deadline
-    unmet: int  # of them, UNMATCHED
 
 
 def albers(lat: float, lon: float) -> tuple[float, float]:
@@ -61,8 +54,10 @@ def radius(count: int, most: int) -> float:
     return MAX_RADIUS * math.sqrt(count / most) if most and count else 0.0
 
 
-def region_map(figures: Mapping[str, RegionFigures], lang: str = "en", selected: str | None = None) -> str:
-    """The SVG (an element, to embed in a page): every region, those with requests sized."""
+def region_map(items: Iterable[RegionFigures], lang: str = "en", selected: str | None = None) -> str:
+    """The SVG (an element, to embed in a page): every region, those with requests sized
+    (GET /v1/insight/regions' items)."""
+    figures = {f.region: f for f in items}
     at, most = positions(), max((f.demand for f in figures.values()), default=0)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="region-map" viewBox="0 0 {WIDTH} {HEIGHT}" '
              f'role="img" aria-label={quoteattr(_caption(lang))}>']

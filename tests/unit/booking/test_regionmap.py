@@ -5,9 +5,16 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from schemas.regions import REGIONS_BY_CODE
-from services.booking.insight.regionmap import HEIGHT, MAX_RADIUS, WIDTH, RegionFigures, positions, region_map
+from schemas.booking_api import RegionFigures
+from services.booking.insight.regionmap import HEIGHT, MAX_RADIUS, WIDTH, positions, region_map
 
 SVG = "{http://www.w3.org/2000/svg}"
+
+
+def figures(**by_region: tuple[int, int, int]) -> list[RegionFigures]:
+    """RU_SAM=(demand, placed, unmet), ...: the items GET /v1/insight/regions answers."""
+    return [RegionFigures(region=code.replace("_", "-"), demand=d, placed=p, unmet=u)
+            for code, (d, p, u) in by_region.items()]
 
 
 def parse(svg: str) -> ET.Element:
@@ -27,7 +34,7 @@ def test_the_regions_sit_where_an_atlas_puts_them():
 
 
 def test_every_region_is_a_dot_and_only_regions_with_requests_are_circles():
-    svg = parse(region_map({"RU-SAM": RegionFigures(100, 80, 20), "RU-TA": RegionFigures(25, 25, 0)}))
+    svg = parse(region_map(figures(RU_SAM=(100, 80, 20), RU_TA=(25, 25, 0))))
     dots = svg.findall(f"{SVG}circle[@class='region-dot']")
     assert len(dots) == len(REGIONS_BY_CODE)
     links = svg.findall(f"{SVG}a")
@@ -36,7 +43,7 @@ def test_every_region_is_a_dot_and_only_regions_with_requests_are_circles():
 
 
 def test_circle_area_follows_the_count():
-    svg = parse(region_map({"RU-SAM": RegionFigures(100, 64, 36), "RU-TA": RegionFigures(25, 25, 0)}))
+    svg = parse(region_map(figures(RU_SAM=(100, 64, 36), RU_TA=(25, 25, 0))))
     samara, tatarstan = svg.findall(f"{SVG}a")
     radius = {a.get("data-region"): {c.get("class"): float(c.get("r")) for c in a.findall(f"{SVG}circle")}
               for a in (samara, tatarstan)}
@@ -45,28 +52,28 @@ def test_circle_area_follows_the_count():
 
 
 def test_titles_say_the_figures_in_the_chosen_language():
-    figures = {"RU-SAM": RegionFigures(12, 9, 3)}
-    en = parse(region_map(figures, "en")).find(f"{SVG}a/{SVG}title").text
-    ru = parse(region_map(figures, "ru")).find(f"{SVG}a/{SVG}title").text
+    samara = figures(RU_SAM=(12, 9, 3))
+    en = parse(region_map(samara, "en")).find(f"{SVG}a/{SVG}title").text
+    ru = parse(region_map(samara, "ru")).find(f"{SVG}a/{SVG}title").text
     assert en == "Samara Oblast: 12 requested, 9 placed, 3 unmet"
     assert ru == "Самарская область: 12 запрошено, 9 размещено, 3 не размещено"
 
 
 def test_the_selected_region_is_outlined_and_an_unknown_code_is_left_out():
-    svg = parse(region_map({"RU-SAM": RegionFigures(5, 5, 0), "XX-NONE": RegionFigures(9, 0, 9)}, selected="RU-SAM"))
+    svg = parse(region_map(figures(RU_SAM=(5, 5, 0), XX_NONE=(9, 0, 9)), selected="RU-SAM"))
     (link,) = svg.findall(f"{SVG}a")
     assert link.find(f"{SVG}circle[@class='demand']").get("stroke") == "#111"
 
 
 def test_no_requests_at_all_draws_the_dots_alone():
-    svg = parse(region_map({}))
+    svg = parse(region_map([]))
     assert svg.findall(f"{SVG}a") == [] and len(svg.findall(f"{SVG}circle")) == len(REGIONS_BY_CODE)
 
 
 def test_the_largest_regions_are_named_and_the_legend_speaks_the_language():
-    figures = {code: RegionFigures(n, n, 0) for n, code in enumerate(sorted(REGIONS_BY_CODE)[:12], start=1)}
-    svg = parse(region_map(figures, "ru"))
+    counts = {code: n for n, code in enumerate(sorted(REGIONS_BY_CODE)[:12], start=1)}
+    svg = parse(region_map([RegionFigures(region=c, demand=n, placed=n, unmet=0) for c, n in counts.items()], "ru"))
     names = [t.text for t in svg.findall(f"{SVG}text[@class='region-label']")]
-    largest = sorted(figures, key=lambda c: -figures[c].demand)[:8]
+    largest = sorted(counts, key=lambda c: -counts[c])[:8]
     assert names == [REGIONS_BY_CODE[c].name_ru for c in largest]
     assert [t.text for t in svg.findall(f"{SVG}g[@class='legend']/{SVG}text")] == ["запрошено", "не размещено"]
