@@ -54,6 +54,9 @@ TERMINAL: frozenset[RequestStatus] = frozenset(s for s, t in TRANSITIONS.items()
 PLACED: frozenset[RequestStatus] = frozenset(
     {S.OFFERED, S.ACCEPTED, S.SCHEDULED, S.SAMPLES_RECEIVED, S.IN_TESTING, S.COMPLETED, S.REPORT_ISSUED}
 )
+# Waiting: no lab holds a slot for it yet. Holding: a lab holds one and the test is not over.
+WAITING: frozenset[RequestStatus] = frozenset({S.SUBMITTED, S.MATCHING, S.UNMATCHED})
+HOLDING: frozenset[RequestStatus] = frozenset({S.OFFERED, S.ACCEPTED, S.SCHEDULED, S.SAMPLES_RECEIVED, S.IN_TESTING})
 INITIAL = S.SUBMITTED
 
 

@@ -7,8 +7,12 @@ from aiohttp import web
 
 from services.common.apps import api_app
 
+from services.booking.scheduler.settings import SchedulerSettings
+
 from .consumer import status_consumer_ctx
 from .feed import STATUS_FEED, status_feed_ctx
+from .insight.capacity import GAPS, GapsKeeper
+from .insight.supply import supply_ctx
 from .redrive import redrive_ctx
 from .routes import setup_routes
 from .settings import BookingSettings
@@ -21,9 +25,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: BookingSettings) -> web.Application:
     # The read model (dead-letters with the producer), the live stream read back from its
-    # table, and the submissions nobody picked up, sent again.
-    app = api_app(SERVICE, SCHEMA, MIGRATIONS, settings, status_consumer_ctx, status_feed_ctx, redrive_ctx)
+    # table, the submissions nobody picked up, sent again, and the labs' supply the
+    # localisation case plans on (with the scheduler's own rules and settings).
+    app = api_app(SERVICE, SCHEMA, MIGRATIONS, settings, status_consumer_ctx, status_feed_ctx, redrive_ctx,
+                  supply_ctx)
     app[STATUS_FEED] = Broadcast()
+    app[GAPS] = GapsKeeper(SchedulerSettings())
     app.on_shutdown.append(_end_streams)
     setup_routes(app, settings)
     return app

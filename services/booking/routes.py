@@ -5,6 +5,7 @@ from aiohttp import web
 
 from schemas.booking_api import (CancelBody, ExportQuery, ListQuery, QueueView, RegionMap, RegionMapQuery, RegionQuery, RequestPage,
                                  RequestView, SubmitRequest, UnmetDemand)
+from schemas.insight_api import CapacityGaps
 from schemas.values import REQUEST_READERS, STAFF_ROLES, Role
 from services.common import idempotency
 from services.common.auth import SESSION_COOKIE
@@ -63,6 +64,14 @@ def _staff_routes(add) -> None:
                     "reason) or `regions` (requested, placed, unmet per region, `method_code` to narrow); "
                     "`format=xlsx` answers a spreadsheet (`application/vnd.openxmlformats-officedocument."
                     "spreadsheetml.sheet`). CSV is UTF-8 with a byte-order mark; names in `lang`.")
+    add(views.capacity_gaps, method="GET", path="/v1/insight/capacity-gaps",
+        summary="The localisation case: which added slots, where and from when, would place how many more",
+        roles=STAFF_ROLES, response=CapacityGaps, tag="staff",
+        description="For each method with waiting requests the scheduler's planner cannot place within deadline: "
+                    "the planner run on the current queue and the labs' supply with slots added in a region "
+                    "(where the unplaced requests ship from, where the method's labs are), the best addition "
+                    "and the same addition opened in each coming month. Kept until the queue or supply moves "
+                    "(or `BOOKING_CAPACITY_GAPS_MAX_AGE_S`); 503 `supply_loading` right after start.")
     add(views.region_map, method="GET", path="/v1/insight/regions.svg",
         summary="The same figures on a map of Russia, Belarus and Uzbekistan (SVG)", roles=STAFF_ROLES,
         query=RegionMapQuery, media_type="image/svg+xml", tag="staff",

@@ -22,5 +22,8 @@ class BookingSettings(ServiceSettings):
     # A request still SUBMITTED this long after its RequestSubmitted went out has it sent
     # again (redrive.py); 0 switches that off.
     resend_submitted_after_s: float = Field(300.0, ge=0)
+    # GET /v1/insight/capacity-gaps plans again once the queue or supply moved, or its
+    # answer is older than this.
+    capacity_gaps_max_age_s: float = Field(600.0, ge=0)
     # bench/api.py: serve GET /bench/hello through the same middlewares, as a baseline.
     bench_hello: bool = False

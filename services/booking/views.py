@@ -23,7 +23,7 @@ from services.common.outbox import OUTBOX_RELAY
 from services.common.settings import SETTINGS
 
 from . import db, errors, service, staff
-from .insight import exports, regionmap
+from .insight import capacity, exports, regionmap
 from .domain import decode_cursor
 from .feed import REPLAY_LIMIT, STATUS_FEED
 from .sse import format_event, stream
@@ -75,6 +75,11 @@ async def unmet_demand(request: web.Request, who: Principal) -> web.Response:
 async def regions(request: web.Request, who: Principal) -> web.Response:
     query = _query(RegionQuery, request)
     return json_answer(await staff.regions(request.app[PG_POOL], query.method_code))
+
+
+async def capacity_gaps(request: web.Request, who: Principal) -> web.Response:
+    """The localisation case: what added capacity would place (insight/capacity.py)."""
+    return json_answer(await capacity.capacity_gaps(request.app))
 
 
 async def region_map(request: web.Request, who: Principal) -> web.Response:

@@ -43,7 +43,10 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
     try:
         return await handler(request)
     except ApiError as exc:
-        return json_error(exc.status, exc.code, exc.message, exc.details)
+        response = json_error(exc.status, exc.code, exc.message, exc.details)
+        if exc.status == 503:  # unavailable for now: say when to come back
+            response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

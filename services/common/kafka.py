@@ -86,10 +86,10 @@ async def ensure_topics(bootstrap: str, topics: tuple[Topic, ...] = ALL) -> list
         await admin.close()
 
 
-async def assign_from_start(consumer: AIOKafkaConsumer, topic: Topic) -> dict[TopicPartition, int]:
-    """Give a group-less consumer every partition of the topic at its beginning; the
+async def assign_from_start(consumer: AIOKafkaConsumer, *topics: Topic) -> dict[TopicPartition, int]:
+    """Give a group-less consumer every partition of the topics at its beginning; the
     partitions' end offsets now, which say when it has read all there was."""
-    parts = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+    parts = [TopicPartition(topic.name, p) for topic in topics for p in range(topic.partitions)]
     consumer.assign(parts)
     await consumer.seek_to_beginning(*parts)
     return await consumer.end_offsets(parts)

@@ -23,23 +23,21 @@ import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaError
 
 from schemas.envelope import Envelope, MessageRejected, decode
 from schemas.events import TokenRevoked
 from schemas.tokens import LEEWAY_S
-from schemas.topics import REVOCATIONS as TOPIC, Topic
+from schemas.topics import REVOCATIONS as TOPIC
 
 from .health import HEALTH_CHECKS
-from .kafka import assign_from_start, start_producer
+from .follower import keep_following
+from .kafka import start_producer
 from .settings import SERVICE, SETTINGS
 from .tasks import stop_task
 
 log = logging.getLogger(__name__)
 
 LOAD_TIMEOUT_S = 15.0
-RETRY_S = 1.0
 
 
 class RevocationList:
@@ -71,43 +69,10 @@ class RevocationList:
 REVOCATIONS = web.AppKey("revocations", RevocationList)
 
 
-async def follow(revoked: RevocationList, bootstrap: str, *, client_id: str, topic: Topic = TOPIC) -> None:
-    """Read the topic from its start for ever; set `loaded` once caught up with its ends."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=client_id, group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        ends = await assign_from_start(consumer, topic)
-        while True:
-            for messages in (await consumer.getmany(timeout_ms=1000)).values():
-                for message in messages:
-                    try:
-                        revoked.apply(message.key, message.value)
-                    except MessageRejected as exc:  # skipped, never fatal: the others still count
-                        log.warning("skipping %s[%d]@%d: %s", message.topic, message.partition, message.offset, exc)
-            if not revoked.loaded.is_set() and all([await consumer.position(tp) >= end for tp, end in ends.items()]):
-                revoked.loaded.set()
-                log.info("revocation list loaded: %d revoked tokens", len(revoked.expiry))
-    finally:
-        await consumer.stop()
-
-
-async def keep_following(revoked: RevocationList, bootstrap: str, *, client_id: str) -> None:
-    """follow(), started again after any failure: this task must outlive broker trouble."""
-    while True:
-        try:
-            await follow(revoked, bootstrap, client_id=client_id)
-        except (KafkaError, OSError) as exc:
-            log.warning("reading %s failed (%s); again in %.0f s", TOPIC.name, exc or type(exc).__name__, RETRY_S)
-        except Exception:
-            log.exception("reading %s failed; again in %.0f s", TOPIC.name, RETRY_S)
-        await asyncio.sleep(RETRY_S)
-
-
 async def revocations_ctx(app: web.Application) -> AsyncIterator[None]:
     revoked = app[REVOCATIONS] = RevocationList()
     task = asyncio.create_task(
-        keep_following(revoked, app[SETTINGS].kafka_bootstrap, client_id=f"{app[SERVICE]}-revocations"),
+        keep_following(revoked, app[SETTINGS].kafka_bootstrap, TOPIC, client_id=f"{app[SERVICE]}-revocations"),
         name=f"{app[SERVICE]}-revocations")
 
     async def healthy() -> bool:

@@ -1,0 +1,68 @@
+"""Following compacted topics whole: a group-less consumer that reads every partition
+from the start, applies each record to an in-memory view, and says when the view has
+caught up with the ends the topics had when it started.
+
+Every API process keeps such views of its own (revoked tokens, the labs' supply), so
+each replica answers from the same facts without reading another service's tables.
+A record a view cannot use is skipped with a warning, never fatal: these views read
+the topics again from the start on every start, so a dead letter here would be written
+once per start; the topics' own consumers (the scheduler) dead-letter them once.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+
+from schemas.envelope import MessageRejected
+from schemas.topics import Topic
+
+from .kafka import assign_from_start
+
+log = logging.getLogger(__name__)
+
+RETRY_S = 1.0
+
+
+class View(Protocol):
+    loaded: asyncio.Event
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        """One record; raises MessageRejected for one the view does not take."""
+
+
+async def follow(view: View, bootstrap: str, *topics: Topic, client_id: str) -> None:
+    """Read the topics from their start for ever; set `loaded` once caught up with their ends."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=client_id, group_id=None,
+                                enable_auto_commit=False, auto_offset_reset="earliest")
+    try:  # stopped even when cancelled while starting (the app may stop before the view loads)
+        await consumer.start()
+        ends = await assign_from_start(consumer, *topics)
+        while True:
+            for messages in (await consumer.getmany(timeout_ms=1000)).values():
+                for message in messages:
+                    try:
+                        view.apply(message.key, message.value)
+                    except MessageRejected as exc:  # skipped: the others still count
+                        log.warning("skipping %s[%d]@%d: %s", message.topic, message.partition, message.offset, exc)
+            if not view.loaded.is_set() and all([await consumer.position(tp) >= end for tp, end in ends.items()]):
+                view.loaded.set()
+                log.info("%s loaded from %s", type(view).__name__, ", ".join(t.name for t in topics))
+    finally:
+        await consumer.stop()
+
+
+async def keep_following(view: View, bootstrap: str, *topics: Topic, client_id: str) -> None:
+    """follow(), started again after any failure: this task must outlive broker trouble."""
+    names = ", ".join(t.name for t in topics)
+    while True:
+        try:
+            await follow(view, bootstrap, *topics, client_id=client_id)
+        except (KafkaError, OSError) as exc:
+            log.warning("reading %s failed (%s); again in %.0f s", names, exc or type(exc).__name__, RETRY_S)
+        except Exception:
+            log.exception("reading %s failed; again in %.0f s", names, RETRY_S)
+        await asyncio.sleep(RETRY_S)
