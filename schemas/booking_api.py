@@ -171,7 +171,7 @@ class RegionMapQuery(RegionQuery):
 
 
 class ExportQuery(RegionQuery):
-    table: Literal["queue", "unmet-demand", "regions"] = Field(description="which staff table")
+    table: Literal["queue", "unmet-demand", "regions", "capacity-gaps"] = Field(description="which staff table")
     format: Literal["csv", "xlsx"] = "csv"
     lang: Literal["en", "ru"] = Field("en", description="the language of the headers and names")
 

@@ -26,7 +26,11 @@ from schemas.values import STAFF_ROLES
 from services.common.auth import verified
 from services.common.errors import ApiError
 
-from . import session
+from services.common.db import PG_POOL
+
+from . import session, staff
+from .insight import capacity, regionmap
+from .insight import localisation as localisation_page
 
 TEMPLATE = Path(__file__).parent / "templates" / "dashboard.html"
 # Readable names of the reasons the scheduler gives for UNMATCHED: code -> [en, ru].
@@ -66,22 +70,38 @@ def page(request: web.Request, *, error: str | None = None, status: int = 200) -
         text = render(nonce, signout=session.signout_form(csrf))
     else:
         text = render(nonce, signin=session.signin_form(csrf, error))
+    return session.with_csrf(html_page(text, nonce, status), request, csrf)
+
+
+def html_page(text: str, nonce: str, status: int = 200) -> web.Response:
+    """A staff page: only its own nonce'd script and style run, never framed or cached."""
     csp = ("default-src 'none'; "
            f"script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
            "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
            "frame-ancestors 'none'")
-    response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8", headers={
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8", headers={
         "Content-Security-Policy": csp,
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
     })
-    return session.with_csrf(response, request, csrf)
 
 
 async def dashboard(request: web.Request) -> web.Response:
     return page(request)
+
+
+async def localisation(request: web.Request) -> web.Response:
+    """GET /dashboard/localisation?lang=en|ru: the localisation case to print (staff
+    session; without one, the sign-in page)."""
+    if session.staff_session(request) is None:
+        return web.Response(status=303, headers={"Location": "/dashboard"})
+    lang = "ru" if request.query.get("lang", "").lower() == "ru" else "en"
+    gaps = await capacity.capacity_gaps(request.app)
+    found = await staff.regions(request.app[PG_POOL], None)
+    nonce = secrets.token_urlsafe(16)
+    return html_page(localisation_page.render(gaps, regionmap.region_map(found.items, lang), lang, nonce), nonce)
 
 
 async def login(request: web.Request) -> web.Response:

@@ -43,6 +43,7 @@ def setup_routes(app: web.Application, settings: BookingSettings | None = None) 
     spec_routes(app, spec)
     # The staff page: the sign-in form, or signed in the dashboard (session.py: a cookie, never a URL).
     app.router.add_get("/dashboard", dashboard.dashboard)
+    app.router.add_get("/dashboard/localisation", dashboard.localisation)
     app.router.add_post("/dashboard/login", dashboard.login)
     app.router.add_post("/dashboard/logout", dashboard.logout)
     app[SESSION_COOKIE] = session.COOKIE  # the API's GETs take the dashboard's session too
@@ -61,7 +62,8 @@ def _staff_routes(add) -> None:
     add(views.export, method="GET", path="/v1/insight/export", summary="A staff table as a CSV or XLSX file",
         roles=STAFF_ROLES, query=ExportQuery, media_type="text/csv", tag="staff",
         description="`table`: `queue` (requests by status), `unmet-demand` (UNMATCHED by method, region and "
-                    "reason) or `regions` (requested, placed, unmet per region, `method_code` to narrow); "
+                    "reason) or `regions` (requested, placed, unmet per region, `method_code` to narrow), "
+                    "`capacity-gaps` (each method's best addition opened in each coming month); "
                     "`format=xlsx` answers a spreadsheet (`application/vnd.openxmlformats-officedocument."
                     "spreadsheetml.sheet`). CSV is UTF-8 with a byte-order mark; names in `lang`.")
     add(views.capacity_gaps, method="GET", path="/v1/insight/capacity-gaps",

@@ -23,7 +23,8 @@ class BookingSettings(ServiceSettings):
     # again (redrive.py); 0 switches that off.
     resend_submitted_after_s: float = Field(300.0, ge=0)
     # GET /v1/insight/capacity-gaps plans again once the queue or supply moved, or its
-    # answer is older than this.
+    # answer is older than this, ...
     capacity_gaps_max_age_s: float = Field(600.0, ge=0)
+    capacity_gaps_min_age_s: float = Field(30.0, ge=0)  # ... and is answered again for this long whatever moved
     # bench/api.py: serve GET /bench/hello through the same middlewares, as a baseline.
     bench_hello: bool = False

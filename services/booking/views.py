@@ -97,6 +97,8 @@ async def export(request: web.Request, who: Principal) -> web.Response:
         table = exports.queue_table(await staff.queue(pool), lang)
     elif query.table == "unmet-demand":
         table = exports.unmet_table(await staff.unmet_demand(pool), lang)
+    elif query.table == "capacity-gaps":
+        table = exports.gaps_table(await capacity.capacity_gaps(request.app), lang)
     else:
         table = exports.regions_table(await staff.regions(pool, query.method_code), lang)
     name = f"labbook-{query.table}-{today_utc().isoformat()}.{query.format}"

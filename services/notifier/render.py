@@ -15,12 +15,10 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
-from babel.dates import format_date, format_time, get_timezone, get_timezone_name
+from babel.dates import format_time, get_timezone, get_timezone_name
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
 from schemas.catalogue import get_method
@@ -28,12 +26,13 @@ from schemas.notifications import Language
 from schemas.reasons import reason_label
 from schemas.regions import get_region
 
+from services.common.words import format_day, plural
+
 from .context import MessageContext
 from .ics import calendar_method
 
 DISPLAY_TZ = "Europe/Moscow"  # where the labs and most suppliers are; every time is shown in it
 TEMPLATES = Path(__file__).parent / "templates"
-DATE_FORMATS = {Language.RU: "long", Language.EN: "medium"}  # 10 декабря 2026 г. / Dec 10, 2026
 WRAP = 76  # plain-text line length, as mail clients expect
 _SPACES = re.compile(r"[ \t\r\n]+")
 
@@ -53,27 +52,9 @@ class Remaining:
     unit: str  # "days" | "hours"
 
 
-@cache
-def _locale(language: str) -> Locale:
-    return Locale.parse(language)
-
-
-def plural(n: int, language: str, **forms: str) -> str:
-    """`n` with the word form CLDR picks for it: ru 1 образец, 2 образца, 5 образцов, 21 образец."""
-    category = _locale(str(language)).plural_form(n)
-    word = forms.get(category, forms.get("other"))
-    if word is None:
-        raise ValueError(f"plural: no {category!r} (nor 'other') form for {n} in {language}")
-    return f"{n} {word}"
-
-
 def aware(value: datetime) -> datetime:
     """Naive datetimes in events are UTC (the scheduler writes UTC)."""
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-
-
-def format_day(value: date, language: str) -> str:
-    return format_date(value, DATE_FORMATS[Language(language)], locale=str(language))
 
 
 def format_moment(value: datetime, language: str) -> str:

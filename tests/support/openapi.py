@@ -7,6 +7,7 @@ import jsonschema_rs
 
 UNDOCUMENTED = {"/healthz", "/metrics", "/openapi.json", "/asyncapi.json", "/dashboard",  # pages, not API
                 "/dashboard/login", "/dashboard/logout",  # the dashboard's sign-in forms
+                "/dashboard/localisation",  # the localisation case to print
                 "/docs", "/docs/events", "/docs/assets"}
 METHODS = {"get", "put", "post", "delete", "patch"}
 LINK = re.compile(r'(?:src|href)="([^"]*)"')

@@ -2,10 +2,11 @@
 the live queue (the read model) and the labs' supply (supply.py).
 
 Planning a few hundred requests per method takes seconds, so answers are kept: one
-computed on the same queue and supply (nothing submitted, moved or advertised since)
-and younger than `capacity_gaps_max_age_s` is answered again; otherwise one
-computation runs (in a thread, off the event loop) and every caller waiting meanwhile
-gets its answer.
+younger than `capacity_gaps_min_age_s` is answered again whatever moved since (a busy
+queue would otherwise keep the planner running), and so is one computed on the same
+queue and supply (nothing submitted, moved or advertised since) younger than
+`capacity_gaps_max_age_s`; otherwise one computation runs (in a thread, off the event
+loop) and every caller waiting meanwhile gets its answer.
 """
 from __future__ import annotations
 
@@ -69,14 +70,16 @@ class GapsKeeper:
     def __init__(self, settings: SchedulerSettings) -> None:
         self.settings, self.kept, self.running = settings, None, None
 
-    async def gaps(self, pool: asyncpg.Pool, supply: SupplyView, max_age_s: float) -> CapacityGaps:
+    async def gaps(self, pool: asyncpg.Pool, supply: SupplyView, max_age_s: float,
+                   min_age_s: float = 0.0) -> CapacityGaps:
         if not supply.loaded.is_set():
             raise ApiError(503, "supply_loading", "the labs' supply is still being read from Kafka; "
                                                   "ask again in a few seconds")
         async with pool.acquire() as conn:
             key = (supply.version, *await queries.queue_mark(conn))
         kept = self.kept
-        if kept is not None and kept.key == key and (utcnow() - kept.gaps.computed_at).total_seconds() < max_age_s:
+        age = (utcnow() - kept.gaps.computed_at).total_seconds() if kept is not None else None
+        if age is not None and (age < min_age_s or (kept.key == key and age < max_age_s)):
             return kept.gaps
         if self.running is None or self.running[0] != key:
             self.running = (key, asyncio.ensure_future(self._compute(key, pool, supply)))
@@ -101,4 +104,6 @@ GAPS = web.AppKey("capacity_gaps", GapsKeeper)
 
 
 async def capacity_gaps(app: web.Application) -> CapacityGaps:
-    return await app[GAPS].gaps(app[PG_POOL], app[SUPPLY], app[SETTINGS].capacity_gaps_max_age_s)
+    settings = app[SETTINGS]
+    return await app[GAPS].gaps(app[PG_POOL], app[SUPPLY], settings.capacity_gaps_max_age_s,
+                                settings.capacity_gaps_min_age_s)

@@ -14,6 +14,7 @@ from openpyxl.styles import Font
 
 from schemas.booking_api import QueueView, RegionMap, UnmetDemand
 from schemas.catalogue import CATALOGUE
+from schemas.insight_api import CapacityGaps
 from schemas.reasons import REASON_LABELS
 from schemas.regions import REGIONS_BY_CODE
 
@@ -27,7 +28,12 @@ HEADERS = {
                             "заявок", "старейшая, часов"]},
     "regions": {"en": ["region", "region name", "requested", "placed", "unmet"],
                 "ru": ["регион", "название региона", "запрошено", "размещено", "не размещено"]},
+    "capacity-gaps": {"en": ["method", "method title", "waiting", "unplaced", "region", "region name", "slots added",
+                             "available from", "placed more", "suggested"],
+                      "ru": ["метод", "название метода", "ожидают", "не размещаются", "регион", "название региона",
+                             "добавлено мест", "доступны с", "размещено дополнительно", "рекомендуется"]},
 }
+YES = {"en": "yes", "ru": "да"}
 
 
 def _method(code: str, lang: str) -> str:
@@ -58,6 +64,20 @@ def unmet_table(u: UnmetDemand, lang: str) -> Table:
 def regions_table(m: RegionMap, lang: str) -> Table:
     return HEADERS["regions"][lang], [[i.region, _region(i.region, lang), i.demand, i.placed, i.unmet]
                                       for i in m.items]
+
+
+def gaps_table(g: CapacityGaps, lang: str) -> Table:
+    """One row per what-if month of each method's best addition; a method with no
+    addition that helps, one row without one."""
+    rows = []
+    for item in g.items:
+        head = [item.method_code, _method(item.method_code, lang), item.waiting, item.unplaced]
+        if item.suggestion is None:
+            rows.append(head + ["", "", "", "", 0, ""])
+        for o in item.by_month:
+            rows.append(head + [o.region, _region(o.region, lang), o.slots, o.available_from.isoformat(),
+                                o.placed_more, YES[lang] if o == item.suggestion else ""])
+    return HEADERS["capacity-gaps"][lang], rows
 
 
 def to_csv(table: Table) -> bytes:

@@ -12,52 +12,32 @@ supplier, so only this lab counts.
 """
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime, timedelta, timezone
+import html
+from datetime import date, timedelta
 
 import pytest
 
-from schemas.envelope import Envelope
-from schemas.events import CapacityAdvertised, CapacityItem, LabProfile
-from schemas.regions import REGIONS_BY_CODE
-from schemas.topics import CAPACITY, LABS
 from services.booking.insight.supply import SUPPLY
 
+from tests.support.supply import others_that_could, publish_lab, samara_lab
+
 from .conftest import created, until
+from .test_dashboard_signin import get, signed_in
 
 pytestmark = pytest.mark.integration
 METHOD, SAMPLES = "ISO9227-NSS-96", 999
 
 
 async def seed_lab(producer, booking) -> str:
-    lab_id, now, samara = f"lab-gap-{uuid.uuid4().hex[:8]}", datetime.now(timezone.utc), REGIONS_BY_CODE["RU-SAM"]
-    profile = LabProfile(lab_id=lab_id, name="Samara Corrosion Lab", inn="6316000000", region_code="RU-SAM",
-                         city="Samara", lat=samara.lat, lon=samara.lon, updated_at=now,
-                         accreditation={"certificate_no": "RA.RU.21SM01", "status": "active",
-                                        "valid_until": date.today() + timedelta(days=730)},
-                         scope=({"method_code": METHOD, "max_samples": 1000, "price_rub": "90000"},))
-    capacity = CapacityAdvertised(lab_id=lab_id, heartbeat_at=now, items=(
-        CapacityItem(method_code=METHOD, slots=1, available_from=now - timedelta(hours=1),
-                     available_to=now + timedelta(days=60)),))
-    for topic, event in ((LABS, profile), (CAPACITY, capacity)):
-        await producer.send_and_wait(topic.name, Envelope.wrap(event, producer="labs-api").to_bytes(),
-                                     key=lab_id.encode())
+    profile, capacity = samara_lab(METHOD)
+    await publish_lab(producer, profile, capacity)
     supply = booking.app[SUPPLY]
-    await until(lambda: _itself(supply), lambda s: lab_id in s.profiles and lab_id in s.adverts)
-    return lab_id
+    await until(lambda: _itself(supply), lambda s: profile.lab_id in s.profiles and profile.lab_id in s.adverts)
+    return profile.lab_id
 
 
 async def _itself(value):
     return value
-
-
-def others_that_could(booking, lab_id: str) -> list[str]:
-    """Labs other tests left on the broker that hold the method for this many samples."""
-    profiles = booking.app[SUPPLY].profiles.values()
-    found = [p.lab_id for p in profiles if p.lab_id != lab_id
-             and any(s.method_code == METHOD and s.max_samples >= SAMPLES for s in p.scope)]
-    assert len(found) <= 200, "more labs than a request may exclude: the broker holds too many"
-    return found
 
 
 async def gaps(booking, role: str = "staff"):
@@ -65,13 +45,26 @@ async def gaps(booking, role: str = "staff"):
     return response.status, await response.json()
 
 
-async def test_two_more_chambers_in_samara_place_the_four_left(booking, producer):
+@pytest.fixture
+def booking_env() -> dict[str, str]:
+    return {"BOOKING_CAPACITY_GAPS_MIN_AGE_S": "0"}  # planned again as soon as the queue moves
+
+
+@pytest.fixture
+async def six_in_samara(booking, producer) -> dict:
     lab_id = await seed_lab(producer, booking)
     deadline = (date.today() + timedelta(days=11)).isoformat()
     headers = booking.auth()
-    for _ in range(6):
+
+    async def submit() -> None:
         await created(booking, headers, samples=SAMPLES, deadline=deadline, ship_from_region="RU-SAM",
-                      excluded_lab_ids=others_that_could(booking, lab_id))
+                      excluded_lab_ids=others_that_could(booking.app[SUPPLY].profiles.values(), lab_id, METHOD, SAMPLES))
+    for _ in range(6):
+        await submit()
+    return {"submit": submit}
+
+
+async def test_two_more_chambers_in_samara_place_the_four_left(booking, six_in_samara):
     status, body = await gaps(booking)
     assert status == 200, body
     assert (body["unplaced"], body["placed_more"]) == (4, 4)
@@ -85,11 +78,25 @@ async def test_two_more_chambers_in_samara_place_the_four_left(booking, producer
     # Nothing moved: the same answer, not planned again; one more request: planned again.
     _, again = await gaps(booking)
     assert again["computed_at"] == body["computed_at"]
-    await created(booking, headers, samples=SAMPLES, deadline=deadline, ship_from_region="RU-SAM",
-                  excluded_lab_ids=others_that_could(booking, lab_id))
+    await six_in_samara["submit"]()
     _, moved = await gaps(booking)
     assert moved["computed_at"] > body["computed_at"]
     assert (moved["items"][0]["waiting"], moved["items"][0]["unplaced"]) == (7, 5)
+
+
+async def test_the_printable_page_says_it_in_either_language(booking, six_in_samara):
+    cookie, _ = await signed_in(booking)
+    for lang, said in (("en", ["2 more slots of ", " in Samara Oblast from ", " would place 4 more requests"]),
+                       ("ru", ["2 дополнительных места для «", "в регионе Самарская область с ",
+                               "ещё 4 заявки"])):
+        response = await get(booking, f"/dashboard/localisation?lang={lang}", {"labbook_session": cookie})
+        page = html.unescape(await response.text())
+        assert response.status == 200 and f'<html lang="{lang}">' in page
+        assert all(words in page for words in said), (lang, said)
+        assert 'data-method="ISO9227-NSS-96"' in page and "<svg" in page
+        assert "nonce-" in response.headers["Content-Security-Policy"]
+    response = await get(booking, "/dashboard/localisation")
+    assert response.status == 303 and response.headers["Location"] == "/dashboard"
 
 
 async def test_only_staff_see_the_localisation_case(booking):

@@ -37,3 +37,21 @@ def test_the_spreadsheet_has_a_bold_frozen_header_and_the_figures_as_numbers():
     sheet = load_workbook(io.BytesIO(to_xlsx(table, "regions"))).active
     assert sheet.title == "regions" and sheet.freeze_panes == "A2" and sheet["A1"].font.bold
     assert [c.value for c in sheet[2]] == ["RU-TA", "Republic of Tatarstan", 7, 4, 3]
+
+
+def test_capacity_gaps_give_a_row_per_month_tried_with_the_suggestion_marked():
+    from datetime import date, datetime, timezone
+    from schemas.insight_api import CapacityGap, CapacityGaps, CapacityOption
+    from services.booking.insight.exports import gaps_table
+    dec, jan = (CapacityOption(region="RU-SAM", slots=2, available_from=date(2026, 12, 1), placed_more=4),
+                CapacityOption(region="RU-SAM", slots=2, available_from=date(2027, 1, 1), placed_more=1))
+    gaps = CapacityGaps(computed_at=datetime(2026, 12, 1, tzinfo=timezone.utc), unplaced=5, placed_more=4, items=[
+        CapacityGap(method_code="ISO9227-NSS-96", waiting=6, unplaced=4, suggestion=dec, by_month=[dec, jan]),
+        CapacityGap(method_code="ISO9227-NSS-240", waiting=1, unplaced=1, suggestion=None, by_month=[])])
+    header, rows = gaps_table(gaps, "ru")
+    assert header[4:] == ["регион", "название региона", "добавлено мест", "доступны с", "размещено дополнительно",
+                          "рекомендуется"]
+    assert [r[2:4] + r[4:] for r in rows] == [
+        [6, 4, "RU-SAM", "Самарская область", 2, "2026-12-01", 4, "да"],
+        [6, 4, "RU-SAM", "Самарская область", 2, "2027-01-01", 1, ""],
+        [1, 1, "", "", "", "", 0, ""]]
