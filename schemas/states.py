@@ -54,6 +54,10 @@ TERMINAL: frozenset[RequestStatus] = frozenset(s for s, t in TRANSITIONS.items()
 PLACED: frozenset[RequestStatus] = frozenset(
     {S.OFFERED, S.ACCEPTED, S.SCHEDULED, S.SAMPLES_RECEIVED, S.IN_TESTING, S.COMPLETED, S.REPORT_ISSUED}
 )
+# The backlog: open requests no lab has committed to yet. OFFERED counts (a lab holds a
+# slot, but the job waits on its answer and may still go back to MATCHING); from
+# ACCEPTED on the job is pinned, so the rest of PLACED is not backlog.
+BACKLOG: frozenset[RequestStatus] = frozenset(RequestStatus) - TERMINAL - (PLACED - {S.OFFERED})
 INITIAL = S.SUBMITTED
 
 

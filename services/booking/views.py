@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from schemas.booking_api import CancelBody, ExportQuery, ListQuery, RegionMapQuery, RegionQuery, validate_submission
+from schemas.insight_api import FlowQuery
 from schemas.moments import today_utc
 from schemas.events import StatusChanged
 from schemas.tokens import Principal
@@ -75,6 +76,11 @@ async def unmet_demand(request: web.Request, who: Principal) -> web.Response:
 async def regions(request: web.Request, who: Principal) -> web.Response:
     query = _query(RegionQuery, request)
     return json_answer(await staff.regions(request.app[PG_POOL], query.method_code))
+
+
+async def flow(request: web.Request, who: Principal) -> web.Response:
+    query = _query(FlowQuery, request)
+    return json_answer(await staff.flow(request.app[PG_POOL], query.days))
 
 
 async def region_map(request: web.Request, who: Principal) -> web.Response:
