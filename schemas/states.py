@@ -57,6 +57,10 @@ PLACED: frozenset[RequestStatus] = frozenset(
 # Waiting: no lab holds a slot for it yet. Holding: a lab holds one and the test is not over.
 WAITING: frozenset[RequestStatus] = frozenset({S.SUBMITTED, S.MATCHING, S.UNMATCHED})
 HOLDING: frozenset[RequestStatus] = frozenset({S.OFFERED, S.ACCEPTED, S.SCHEDULED, S.SAMPLES_RECEIVED, S.IN_TESTING})
+# The backlog: open requests no lab has committed to yet. OFFERED counts (a lab holds a
+# slot, but the job waits on its answer and may still go back to MATCHING); from
+# ACCEPTED on the job is pinned, so the rest of PLACED is not backlog.
+BACKLOG: frozenset[RequestStatus] = WAITING | {S.OFFERED}
 INITIAL = S.SUBMITTED
 
 

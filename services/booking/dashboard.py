@@ -2,8 +2,9 @@
 
 One self-contained HTML page: inline CSS, vanilla JS and inline SVG charts; nothing
 is loaded from elsewhere. Without a staff session it is the sign-in form
-(session.py); signed in, its script reads GET /v1/queue, GET /v1/unmet-demand and
-the live stream GET /v1/events with the session cookie, never seeing the token.
+(session.py); signed in, its script reads GET /v1/queue, GET /v1/unmet-demand, the
+/v1/insight/* figures and the live stream GET /v1/events with the session cookie, never
+seeing the token; each StatusChanged on the stream reads them again (debounced).
 
 The labels it needs (method titles in English and Russian, region names, the
 statuses in order) are public catalogue data, embedded as JSON at render time.

@@ -185,3 +185,54 @@ async def unmet_demand(conn: asyncpg.Connection) -> list[asyncpg.Record]:
         " WHERE r.status = 'UNMATCHED'"
         " GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1, 2, 3"
     )
+
+
+# The live queue's flow (staff.flow). Ages and the window's end come in as `now`, so
+# every figure of one answer is taken at the same moment.
+
+async def backlog_ages(conn: asyncpg.Connection, now: datetime, statuses: list[str],
+                       bounds_h: list[int]) -> list[asyncpg.Record]:
+    """Backlog counts by age bucket (0 below bounds_h[0], i from bounds_h[i-1]) and status."""
+    return await conn.fetch(
+        "SELECT width_bucket(extract(epoch FROM $1 - created_at)::float8 / 3600, $3::float8[]) AS bucket,"
+        " status, count(*) AS n FROM booking.requests WHERE status = ANY($2::text[]) GROUP BY 1, 2",
+        now, statuses, bounds_h)
+
+
+async def daily_flow(conn: asyncpg.Connection, since: datetime, now: datetime,
+                     reached: list[str]) -> list[asyncpg.Record]:
+    """Per UTC day: requests submitted (tagged SUBMITTED), and those first reaching each
+    status of `reached`."""
+    return await conn.fetch(
+        "WITH moments AS (SELECT 'SUBMITTED' AS what, created_at AS at FROM booking.requests"
+        "  UNION ALL SELECT status, min(at) FROM booking.status_history WHERE status = ANY($3::text[])"
+        "  GROUP BY request_id, status)"
+        " SELECT (at AT TIME ZONE 'UTC')::date AS day, what, count(*) AS n FROM moments"
+        " WHERE at >= $1 AND at <= $2 GROUP BY 1, 2", since, now, reached)
+
+
+async def lead_times(conn: asyncpg.Connection, since: datetime, now: datetime,
+                     offered: str, accepted: str) -> list[asyncpg.Record]:
+    """Per method, over requests submitted in [since, now]: hours to the first `offered`
+    and the first `accepted` status, counted and at p50 / p90 (NULLs are left out)."""
+    first = ("(SELECT extract(epoch FROM min(h.at) - r.created_at)::float8 / 3600"
+             " FROM booking.status_history h WHERE h.request_id = r.id AND h.status = {})")
+    return await conn.fetch(
+        "SELECT method_code, count(*) AS submitted, count(o) AS offers, count(a) AS accepts,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY o) AS offer_p50,"
+        " percentile_cont(0.9) WITHIN GROUP (ORDER BY o) AS offer_p90,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY a) AS accept_p50,"
+        " percentile_cont(0.9) WITHIN GROUP (ORDER BY a) AS accept_p90"
+        f" FROM (SELECT r.method_code, {first.format('$3')} AS o, {first.format('$4')} AS a"
+        "  FROM booking.requests r WHERE r.created_at >= $1 AND r.created_at <= $2) t"
+        " GROUP BY method_code ORDER BY method_code", since, now, offered, accepted)
+
+
+async def offers_waiting(conn: asyncpg.Connection, now: datetime, offered: str) -> list[asyncpg.Record]:
+    """Requests now `offered`, per lab, from each one's last history row: the offer it
+    waits on (an earlier offer, declined, named another lab and an older moment)."""
+    return await conn.fetch(
+        "SELECT coalesce(h.lab_id, r.lab_id, 'unknown') AS lab_id, count(*) AS count,"
+        " extract(epoch FROM $1 - min(h.at))::float8 / 3600 AS oldest_age_hours"
+        " FROM booking.requests r JOIN booking.status_history h ON h.request_id = r.id AND h.seq = r.status_seq"
+        " WHERE r.status = $2 GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1", now, offered)

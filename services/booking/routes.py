@@ -5,7 +5,7 @@ from aiohttp import web
 
 from schemas.booking_api import (CancelBody, ExportQuery, ListQuery, QueueView, RegionMap, RegionMapQuery, RegionQuery, RequestPage,
                                  RequestView, SubmitRequest, UnmetDemand)
-from schemas.insight_api import CapacityGaps
+from schemas.insight_api import CapacityGaps, FlowQuery, QueueFlow
 from schemas.values import REQUEST_READERS, STAFF_ROLES, Role
 from services.common import idempotency
 from services.common.auth import SESSION_COOKIE
@@ -59,6 +59,14 @@ def _staff_routes(add) -> None:
     add(views.regions, method="GET", path="/v1/insight/regions",
         summary="Demand, placed and unmet requests per region they ship from", roles=STAFF_ROLES,
         query=RegionQuery, response=RegionMap, tag="staff")
+    add(views.flow, method="GET", path="/v1/insight/flow",
+        summary="The live queue's flow: backlog ages, throughput per day, lead times, offers waiting",
+        roles=STAFF_ROLES, query=FlowQuery, response=QueueFlow, errors=(400, 404), tag="staff",
+        description="Backlog: requests open with no lab committed (SUBMITTED, MATCHING, UNMATCHED, OFFERED) "
+                    "by age since submission. Throughput: per UTC day of the last `days`, requests submitted, "
+                    "first ACCEPTED, REPORT_ISSUED and CANCELLED. Lead times: per method, over requests "
+                    "submitted in those days, hours to the first OFFERED and the first ACCEPTED (p50, p90). "
+                    "Offers waiting: requests OFFERED now, per lab, with the oldest offer's age.")
     add(views.export, method="GET", path="/v1/insight/export", summary="A staff table as a CSV or XLSX file",
         roles=STAFF_ROLES, query=ExportQuery, media_type="text/csv", tag="staff",
         description="`table`: `queue` (requests by status), `unmet-demand` (UNMATCHED by method, region and "

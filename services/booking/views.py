@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from schemas.booking_api import CancelBody, ExportQuery, ListQuery, RegionMapQuery, RegionQuery, validate_submission
+from schemas.insight_api import FlowQuery
 from schemas.moments import today_utc
 from schemas.events import StatusChanged
 from schemas.tokens import Principal
@@ -80,6 +81,11 @@ async def regions(request: web.Request, who: Principal) -> web.Response:
 async def capacity_gaps(request: web.Request, who: Principal) -> web.Response:
     """The localisation case: what added capacity would place (insight/capacity.py)."""
     return json_answer(await capacity.capacity_gaps(request.app))
+
+
+async def flow(request: web.Request, who: Principal) -> web.Response:
+    query = _query(FlowQuery, request)
+    return json_answer(await staff.flow(request.app[PG_POOL], query.days))
 
 
 async def region_map(request: web.Request, who: Principal) -> web.Response:

@@ -285,3 +285,46 @@ async def test_live_feed_shows_changes_as_they_arrive(booking_url, queue_state, 
                 f"document.getElementById('status-SUBMITTED').dataset.count === '{before + 1}'")
             assert (await page.js("document.getElementById('feed-count').textContent")).endswith(" received")
             assert await page.js("document.getElementById('error').textContent") == ""
+
+
+async def test_live_queue_shows_a_new_offer_without_reload(booking_url, queue_state, settings,
+                                                          tmp_path):  # noqa: F811
+    """A request submitted and moved to OFFERED by StatusChanged events on Kafka (as the scheduler
+    would) shows in the offers-waiting table, the backlog's OFFERED part, today's throughput and
+    the lead times, while the page stays open (refreshed from the SSE feed, not a reload)."""
+    lab = f"lab-{uuid.uuid4().hex[:8]}"
+    today = datetime.now(timezone.utc).date().isoformat()
+    figures = {"offered": "document.querySelector(\"#age-0-1d rect[data-part='OFFERED']\")?.dataset.count || '0'",
+               "submitted": f"document.querySelector(\"#throughput-chart g[data-day='{today}']\").dataset.submitted",
+               "leads": f"document.querySelector(\"#lead-table tr[data-lead='{SAMARA_METHOD}']\")?.dataset.offerCount"
+                        " || '0'"}
+    async with dashboard_as(booking_url, tmp_path / "profile", token("staff")) as page:
+        assert await page.until("document.getElementById('live')?.className === 'pill live' && "
+                                "document.getElementById('age-0-1d')?.dataset.count")
+        assert await page.js("document.getElementById('offers-none')?.textContent") == "No offers waiting on labs."
+        before = {k: int(await page.js(v)) for k, v in figures.items()}
+        await page.js("window.stayed = true")  # a reload would drop it
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{booking_url}/v1/requests", json=body(SAMARA_METHOD, "RU-SAM"),
+                                 headers=bearer(token("supplier"))) as response:
+                assert response.status == 201
+                made = await response.json()
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+        await producer.start()
+        try:
+            for seq, status, previous, lab_id in [(2, "MATCHING", "SUBMITTED", None), (3, "OFFERED", "MATCHING", lab)]:
+                event = StatusChanged(request_id=UUID(made["id"]), org_id=made["org_id"], seq=seq, status=status,
+                                      previous=previous, at=datetime.now(timezone.utc), lab_id=lab_id)
+                await producer.send_and_wait(STATUS.name, Envelope.wrap(
+                    event, producer="scheduler", correlation_id=made["id"]).to_bytes(), key=made["id"].encode())
+        finally:
+            await producer.stop()
+        row = f"document.querySelector(\"#offers-waiting tr[data-lab='{lab}']\")"
+        assert await page.until(f"{row}?.dataset.count") == "1"
+        cells = await page.js(f"[...{row}.cells].map(c => c.textContent)")
+        after = {k: int(await page.js(v)) for k, v in figures.items()}
+        stayed = await page.js("window.stayed")
+    assert cells[:2] == [lab, "1"] and re.fullmatch(r"\d+ (s|min \d+ s)", cells[2]), cells
+    assert after == {"offered": before["offered"] + 1, "submitted": before["submitted"] + 1,
+                     "leads": before["leads"] + 1}
+    assert stayed is True

@@ -6,6 +6,7 @@ from itertools import product
 import pytest
 
 from schemas.states import (
+    BACKLOG,
     CANCELLABLE,
     TERMINAL,
     TRANSITIONS,
@@ -84,6 +85,11 @@ def test_every_status_is_reachable_from_submitted():
 
 def test_terminal_states_are_final():
     assert TERMINAL == {S.REPORT_ISSUED, S.CANCELLED}
+
+
+def test_the_backlog_is_open_requests_no_lab_has_committed_to():
+    # The live queue's backlog (GET /v1/insight/flow): OFFERED still waits on the lab's answer.
+    assert {str(s) for s in BACKLOG} == {"SUBMITTED", "MATCHING", "UNMATCHED", "OFFERED"}
 
 
 def test_the_error_names_what_is_allowed_next():
