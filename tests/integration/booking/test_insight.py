@@ -106,6 +106,6 @@ async def test_an_export_of_no_such_table_or_format_says_which_are(booking):
     response = await booking.client.get("/v1/insight/export?table=labs", headers=booking.auth("staff"))
     body = await response.json()
     assert response.status == 400 and body["error"]["message"].startswith("the query is not valid: table: Input "
-                                                                           "should be 'queue', 'unmet-demand' or")
+                                                                           "should be 'queue', 'unmet-demand', 'regions' or 'capacity-gaps'")
     supplier = await booking.client.get("/v1/insight/export?table=queue", headers=booking.auth("supplier"))
     assert supplier.status == 404
