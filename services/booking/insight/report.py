@@ -27,7 +27,7 @@ from .regionmap import HEIGHT as MAP_HEIGHT, WIDTH as MAP_WIDTH
 FIGURES_Y = 28.0  # mm from the top; the heading's two lines end above it
 MAP_W = 170.0  # mm; the map's height follows its aspect (about 99 mm)
 UNMET_ROWS, GAP_ROWS = 10, 6
-UNMET_WIDTHS = (16.0, 30.0, 62.0, 36.0, 42.0)  # count, code, title, region, reasons
+UNMET_WIDTHS = (14.0, 28.0, 54.0, 38.0, 52.0)  # count, code, title, region, reasons
 CODE_W, LINE = 30.0, 3.6  # a suggestion's code column; its sentence's line height
 WAITING = (RequestStatus.MATCHING, RequestStatus.UNMATCHED)  # as CapacityGap.waiting counts them
 Row = tuple[str, str, int, list[tuple[str, int]]]  # method, region, requests, (reason, requests) most first

@@ -78,8 +78,9 @@ PLACES_MORE = {"en": {"one": "would place {n} more request", "other": "would pla
                       "few": "в срок будут размещены ещё {n} заявки",
                       "many": "в срок будут размещены ещё {n} заявок",
                       "other": "в срок будут размещены ещё {n} заявки"}}
-# "from March 2027" / "с марта 2027 г.": Babel's MMMM is the month as it stands in a date.
-MONTH_PATTERNS = {"en": "MMMM y", "ru": "MMMM y 'г.'"}
+# "from March 2027" / "с марта 2027 г.": Babel's MMMM is the month as it stands in a date;
+# the narrow no-break space before "г." is CLDR's, as in its long dates.
+MONTH_PATTERNS = {"en": "MMMM y", "ru": "MMMM y\u202f'г'."}
 
 
 @cache
