@@ -28,6 +28,7 @@ from services.common.settings import SETTINGS
 
 from . import db, errors, service, staff
 from .insight import capacity, exports, regionmap, report
+from .insight.pdfpage import FontMissing
 from .domain import decode_cursor
 from .feed import REPLAY_LIMIT, STATUS_FEED
 from .sse import format_event, stream
@@ -124,7 +125,10 @@ async def report_pdf(request: web.Request, who: Principal) -> web.Response:
     inputs = (await staff.queue(pool), await staff.unmet_demand(pool), found, await _capacity_gaps(request),
               regionmap.region_map(found.items, lang), lang, today)
     # Drawing the page takes the CPU for a few tenths of a second (fonts, the map): off the event loop.
-    body = await asyncio.get_running_loop().run_in_executor(None, report.localisation_report, *inputs)
+    try:
+        body = await asyncio.get_running_loop().run_in_executor(None, report.localisation_report, *inputs)
+    except FontMissing as exc:  # the server's set-up, not the caller's doing: say what to install
+        raise ApiError(503, "report_font_missing", str(exc)) from None
     name = f"labbook-localisation-{today.isoformat()}-{lang}.pdf"
     return web.Response(body=body, content_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
