@@ -19,7 +19,7 @@ from fpdf.enums import MethodReturnValue
 
 from schemas.booking_api import QueueView, RegionMap, UnmetDemand
 from schemas.insight_api import CapacityGap, CapacityGaps
-from schemas.states import PLACED, RequestStatus
+from schemas.states import PLACED, WAITING, RequestStatus
 
 from . import reportwords as w
 from .pdfpage import BOTTOM, MARGIN, WIDTH, a4, fit, note, printable_svg, row, shrink, style
@@ -30,7 +30,6 @@ MAP_W = 170.0  # mm; the map's height follows its aspect (about 99 mm)
 UNMET_ROWS, GAP_ROWS = 10, 6
 UNMET_WIDTHS = (14.0, 28.0, 54.0, 38.0, 52.0)  # count, code, title, region, reasons
 CODE_W, LINE = 30.0, 3.6  # a suggestion's code column; its sentence's line height
-WAITING = (RequestStatus.MATCHING, RequestStatus.UNMATCHED)  # as CapacityGap.waiting counts them
 Row = tuple[str, str, int, list[tuple[str, int]]]  # method, region, requests, (reason, requests) most first
 
 

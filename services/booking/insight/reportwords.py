@@ -25,7 +25,7 @@ WORDS: dict[str, dict[str, str]] = {
         "title": "The localisation case: where Russia must add testing capacity",
         "lede": "Test requests that accredited Russian labs cannot take in time, by method and region, and what "
                 "added capacity would place, as the scheduler's own planner computes it.",
-        "waiting": "waiting for a lab (MATCHING or UNMATCHED)",
+        "waiting": "waiting for a lab: no lab holds a slot yet",
         "unmatched": "no lab can take them in time (UNMATCHED)",
         "placed": "placed with a lab before the deadline",
         "unplaced": "the planner cannot place within deadline",
@@ -48,7 +48,7 @@ WORDS: dict[str, dict[str, str]] = {
         "title": "Обоснование локализации: где в России нужны испытательные мощности",
         "lede": "Заявки на испытания, которые аккредитованные российские лаборатории не успевают принять, по методам "
                 "и регионам, и что дадут новые мощности — по расчёту планировщика самой системы.",
-        "waiting": "ждут лабораторию (MATCHING или UNMATCHED)",
+        "waiting": "ждут лабораторию: слот ещё не закреплён",
         "unmatched": "ни одна лаборатория не успевает (UNMATCHED)",
         "placed": "размещены в лабораториях до срока",
         "unplaced": "планировщик не может разместить в срок",

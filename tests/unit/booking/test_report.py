@@ -1,7 +1,7 @@
 """The localisation report (services/booking/insight/report.py): one A4 page, read back
 with pypdf, with the figures, names and Russian word forms a reader checks by eye.
 
-The queue used: 60 MATCHING + 2 UNMATCHED waiting (62), 1,321 placed (1 OFFERED, 1,300
+The queue used: 60 MATCHING + 2 UNMATCHED waiting (62, none SUBMITTED), 1,321 placed (1 OFFERED, 1,300
 SCHEDULED, 20 REPORT_ISSUED); 2 unmatched, one per method; the planner cannot place 40
 and its suggestions would place 38: 37 by 2 more NSS-96 slots in Samara Oblast from
 March 2027, 1 by 1 more UNECE R10 slot in Tatarstan from 5 April 2027.
