@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install infra browser demo up down status test unit faults bench clean
+.PHONY: install infra browser fonts demo up down status test unit faults bench clean
 
 install: $(STAMP)
 
@@ -20,10 +20,10 @@ infra: install
 	$(BIN)/labbook up --only infra
 
 # The stack, then the survey's situation played on it; RESET=1 wipes the local data first.
-demo: install
+demo: install fonts
 	$(BIN)/labbook demo $(if $(RESET),--reset) $(DEMO_ARGS)
 
-up: install
+up: install fonts
 	$(BIN)/labbook up
 
 down: install
@@ -36,7 +36,12 @@ status: install
 browser:
 	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: infra browser
+# The PDF report's font (services/booking/insight/pdfpage.py): DejaVu Sans, Debian
+# package `fonts-dejavu-core`; the booking API and the report's tests need it.
+fonts:
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; }
+
+test: infra browser fonts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The long fault campaign (the short one is in `make test`): about 3,000 requests while
@@ -45,7 +50,7 @@ test: infra browser
 faults: infra
 	$(BIN)/python -m tests.faults.campaign $(FAULTS_ARGS)
 
-unit: install
+unit: install fonts
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 clean: down

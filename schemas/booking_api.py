@@ -176,6 +176,11 @@ class ExportQuery(RegionQuery):
     lang: Literal["en", "ru"] = Field("en", description="the language of the headers and names")
 
 
+class ReportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lang: Literal["en", "ru"] = Field("en", description="the report's language, its numbers and dates")
+
+
 class RegionMap(_Body):
     method_code: str | None = Field(description="the method the figures are for; null: every method")
     items: list[RegionFigures] = Field(description="regions with requests, most first")

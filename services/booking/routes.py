@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from schemas.booking_api import (CancelBody, ExportQuery, ListQuery, QueueView, RegionMap, RegionMapQuery, RegionQuery, RequestPage,
-                                 RequestView, SubmitRequest, UnmetDemand)
+                                 ReportQuery, RequestView, SubmitRequest, UnmetDemand)
 from schemas.insight_api import CapacityGaps, FlowQuery, QueueFlow
 from schemas.values import REQUEST_READERS, STAFF_ROLES, Role
 from services.common import idempotency
@@ -87,3 +87,10 @@ def _staff_routes(add) -> None:
         query=RegionMapQuery, media_type="image/svg+xml", tag="staff",
         description="Every region a dot; a region with requests a circle whose area is its demand, the unmet "
                     "part red inside it, linked to `?region=CODE`. Server-side SVG, no tiles: works offline.")
+    add(views.report_pdf, method="GET", path="/v1/insight/report.pdf",
+        summary="The localisation case on one A4 page (PDF)", roles=STAFF_ROLES, query=ReportQuery,
+        media_type="application/pdf", tag="staff",
+        description="Headline figures (waiting, unmatched, placed, unplaced by the planner, placed more by its "
+                    "suggestions), the region map, the methods and regions with most unmet demand and the "
+                    "capacity what-if, in `lang`. Answered as an attachment, "
+                    "`labbook-localisation-YYYY-MM-DD-<lang>.pdf`.")

@@ -6,13 +6,16 @@ body is read, so a caller who may not use a route gets 401/404 whatever it sent
 """
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 from pydantic import ValidationError
 
-from schemas.booking_api import CancelBody, ExportQuery, ListQuery, RegionMapQuery, RegionQuery, validate_submission
-from schemas.insight_api import FlowQuery
+from schemas.booking_api import (CancelBody, ExportQuery, ListQuery, RegionMapQuery, RegionQuery, ReportQuery,
+                                 validate_submission)
 from schemas.moments import today_utc
 from schemas.events import StatusChanged
+from schemas.insight_api import CapacityGaps, FlowQuery
 from schemas.tokens import Principal
 from schemas.values import STAFF_ROLES
 from services.common import idempotency
@@ -24,7 +27,8 @@ from services.common.outbox import OUTBOX_RELAY
 from services.common.settings import SETTINGS
 
 from . import db, errors, service, staff
-from .insight import capacity, exports, regionmap
+from .insight import capacity, exports, regionmap, report
+from .insight.pdfpage import FontMissing
 from .domain import decode_cursor
 from .feed import REPLAY_LIMIT, STATUS_FEED
 from .sse import format_event, stream
@@ -111,6 +115,29 @@ async def export(request: web.Request, who: Principal) -> web.Response:
     body = exports.to_csv(table) if query.format == "csv" else exports.to_xlsx(table, query.table)
     return web.Response(body=body, content_type=exports.MEDIA_TYPES[query.format], headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+async def report_pdf(request: web.Request, who: Principal) -> web.Response:
+    """The localisation case on one A4 page (insight/report.py), as a file to take away."""
+    query = _query(ReportQuery, request)
+    pool, lang, today = request.app[PG_POOL], query.lang, today_utc()
+    found = await staff.regions(pool, None)
+    inputs = (await staff.queue(pool), await staff.unmet_demand(pool), found, await _capacity_gaps(request),
+              regionmap.region_map(found.items, lang), lang, today)
+    # Drawing the page takes the CPU for a few tenths of a second (fonts, the map): off the event loop.
+    try:
+        body = await asyncio.get_running_loop().run_in_executor(None, report.localisation_report, *inputs)
+    except FontMissing as exc:  # the server's set-up, not the caller's doing: say what to install
+        raise ApiError(503, "report_font_missing", str(exc)) from None
+    name = f"labbook-localisation-{today.isoformat()}-{lang}.pdf"
+    return web.Response(body=body, content_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+async def _capacity_gaps(request: web.Request) -> CapacityGaps | None:
+    """The planner's capacity what-if for the report; None (the report says "not computed
+    yet") until insight/capacity.py computes it."""
+    return None
 
 
 async def events(request: web.Request, who: Principal) -> web.StreamResponse:

@@ -109,3 +109,51 @@ async def test_an_export_of_no_such_table_or_format_says_which_are(booking):
                                                                            "should be 'queue', 'unmet-demand', 'regions' or 'capacity-gaps'")
     supplier = await booking.client.get("/v1/insight/export?table=queue", headers=booking.auth("supplier"))
     assert supplier.status == 404
+
+
+async def test_the_localisation_report_is_one_pdf_page_of_the_figures(booking, figures):
+    import io
+
+    from pypdf import PdfReader
+
+    from schemas.moments import today_utc
+
+    before = today_utc()
+    response = await booking.client.get("/v1/insight/report.pdf?lang=ru", headers=booking.auth("staff"))
+    assert response.status == 200 and response.content_type == "application/pdf"
+    assert response.headers["Content-Disposition"] in {f'attachment; filename="labbook-localisation-{day}-ru.pdf"'
+                                                       for day in (before, today_utc())}
+    reader = PdfReader(io.BytesIO(await response.read()))
+    assert len(reader.pages) == 1
+    text = " ".join(reader.pages[0].extract_text().split())
+    # Waiting: 3 UNMATCHED and 2 SUBMITTED; unmatched 3; placed: 1 OFFERED.
+    assert "5 заявок" in text and "3 заявки" in text and "1 заявка" in text
+    assert "Самарская область — 2 из 5; Республика Татарстан — 1 из 1" in text
+    # By method and region, most first; the reasons most first too, cut to their column.
+    assert "2 ISO9227-NSS-96 Коррозионные испытания в искусств… Самарская область Нет аккредитованной" in text
+    assert "1 ISO9227-NSS-96 Коррозионные испытания в искусств… Республика Татарстан Нет аккредитованной" in text
+    assert "расчёт мощностей ещё не выполнен" in text
+
+
+@pytest.mark.parametrize("role", ["supplier", "lab"])
+async def test_only_staff_get_the_report(booking, role):
+    response = await booking.client.get("/v1/insight/report.pdf", headers=booking.auth(role))
+    assert response.status == 404 and response.content_type == "application/json"
+    response = await booking.client.get("/v1/insight/report.pdf?lang=de", headers=booking.auth("staff"))
+    body = await response.json()
+    assert response.status == 400 and body["error"]["message"].startswith("the query is not valid: lang: Input "
+                                                                           "should be 'en' or 'ru'")
+
+
+async def test_without_its_font_the_report_says_which_package_to_install(booking, monkeypatch, tmp_path):
+    from services.booking.insight import pdfpage
+
+    monkeypatch.setattr(pdfpage, "FONT_DIR", tmp_path)  # a machine without fonts-dejavu-core
+    pdfpage.font_files.cache_clear()
+    try:
+        response = await booking.client.get("/v1/insight/report.pdf", headers=booking.auth("staff"))
+        body = await response.json()
+    finally:
+        pdfpage.font_files.cache_clear()
+    assert response.status == 503 and body["error"]["code"] == "report_font_missing"
+    assert "apt-get install fonts-dejavu-core" in body["error"]["message"]
