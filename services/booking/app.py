@@ -30,7 +30,7 @@ def create_app(settings: BookingSettings) -> web.Application:
     app = api_app(SERVICE, SCHEMA, MIGRATIONS, settings, status_consumer_ctx, status_feed_ctx, redrive_ctx,
                   supply_ctx)
     app[STATUS_FEED] = Broadcast()
-    app[GAPS] = GapsKeeper(SchedulerSettings())
+    app[GAPS] = GapsKeeper(SchedulerSettings().model_copy(update={"batch_time_limit_s": settings.capacity_gaps_solve_s}))
     app.on_shutdown.append(_end_streams)
     setup_routes(app, settings)
     return app

@@ -26,5 +26,8 @@ class BookingSettings(ServiceSettings):
     # answer is older than this, ...
     capacity_gaps_max_age_s: float = Field(600.0, ge=0)
     capacity_gaps_min_age_s: float = Field(30.0, ge=0)  # ... and is answered again for this long whatever moved
+    # The planner's CP-SAT time per run in those what-ifs (the scheduler's own is
+    # SCHEDULER_BATCH_TIME_LIMIT_S): a hundred runs on a survey-sized queue.
+    capacity_gaps_solve_s: float = Field(0.3, gt=0)
     # bench/api.py: serve GET /bench/hello through the same middlewares, as a baseline.
     bench_hello: bool = False

@@ -136,8 +136,13 @@ async def report_pdf(request: web.Request, who: Principal) -> web.Response:
 
 async def _capacity_gaps(request: web.Request) -> CapacityGaps | None:
     """The planner's capacity what-if for the report; None (the report says "not computed
-    yet") until insight/capacity.py computes it."""
-    return None
+    yet") while the labs' supply is still being read, right after start."""
+    try:
+        return await capacity.capacity_gaps(request.app)
+    except ApiError as exc:
+        if exc.code != "supply_loading":
+            raise
+        return None
 
 
 async def events(request: web.Request, who: Principal) -> web.StreamResponse:

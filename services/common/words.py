@@ -14,13 +14,13 @@ DATE_FORMATS = {"ru": "long", "en": "medium"}  # 10 декабря 2026 г. / De
 
 
 @cache
-def _locale(language: str) -> Locale:
+def locale(language: str) -> Locale:
     return Locale.parse(language)
 
 
 def plural(n: int, language: str, **forms: str) -> str:
     """`n` with the word form CLDR picks for it: ru 1 образец, 2 образца, 5 образцов, 21 образец."""
-    category = _locale(str(language)).plural_form(n)
+    category = locale(str(language)).plural_form(n)
     word = forms.get(category, forms.get("other"))
     if word is None:
         raise ValueError(f"plural: no {category!r} (nor 'other') form for {n} in {language}")

@@ -77,6 +77,6 @@ async def test_the_printable_report_opens_from_the_card_in_russian(booking_url, 
         assert await page.until("document.documentElement.lang === 'ru' && document.readyState === 'complete'")
         text = await page.js(f"document.querySelector('section[data-method=\"{METHOD}\"] .suggestion').textContent")
         shot = await page.call("Page.captureScreenshot", format="png")
-    assert text.startswith("2 дополнительных места для «") and "в регионе Самарская область с " in text
-    assert text.endswith("в срок будут выполнены ещё 4 заявки.")
+    assert text.startswith("Ещё 2 слота для «") and "» в регионе «Самарская область» с " in text
+    assert text.endswith(": в срок будут размещены ещё 4 заявки.")
     (tmp_path / "localisation.png").write_bytes(base64.b64decode(shot["data"]))  # the test's artefact

@@ -13,10 +13,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from schemas.booking_api import QueueView, RegionMap, UnmetDemand
-from schemas.catalogue import CATALOGUE
 from schemas.insight_api import CapacityGaps
-from schemas.reasons import REASON_LABELS
-from schemas.regions import REGIONS_BY_CODE
+
+from .reportwords import method_title, reason_text, region_name
 
 Table = tuple[list[str], list[list[object]]]  # header, rows
 MEDIA_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -36,33 +35,18 @@ HEADERS = {
 YES = {"en": "yes", "ru": "да"}
 
 
-def _method(code: str, lang: str) -> str:
-    method = CATALOGUE.get(code)
-    return (method.title_en if lang == "en" else method.title_ru) if method else ""
-
-
-def _region(code: str, lang: str) -> str:
-    region = REGIONS_BY_CODE.get(code)
-    return (region.name_en if lang == "en" else region.name_ru) if region else ""
-
-
-def _reason(code: str, lang: str) -> str:
-    labels = REASON_LABELS.get(code)
-    return labels[0 if lang == "en" else 1] if labels else code
-
-
 def queue_table(q: QueueView, lang: str) -> Table:
     return HEADERS["queue"][lang], [[status, n] for status, n in q.by_status.items()]
 
 
 def unmet_table(u: UnmetDemand, lang: str) -> Table:
     return HEADERS["unmet-demand"][lang], [
-        [i.method_code, _method(i.method_code, lang), i.region, _region(i.region, lang), i.reason,
-         _reason(i.reason, lang), i.count, i.oldest_age_hours] for i in u.items]
+        [i.method_code, method_title(i.method_code, lang), i.region, region_name(i.region, lang), i.reason,
+         reason_text(i.reason, lang), i.count, i.oldest_age_hours] for i in u.items]
 
 
 def regions_table(m: RegionMap, lang: str) -> Table:
-    return HEADERS["regions"][lang], [[i.region, _region(i.region, lang), i.demand, i.placed, i.unmet]
+    return HEADERS["regions"][lang], [[i.region, region_name(i.region, lang), i.demand, i.placed, i.unmet]
                                       for i in m.items]
 
 
@@ -71,11 +55,11 @@ def gaps_table(g: CapacityGaps, lang: str) -> Table:
     addition that helps, one row without one."""
     rows = []
     for item in g.items:
-        head = [item.method_code, _method(item.method_code, lang), item.waiting, item.unplaced]
+        head = [item.method_code, method_title(item.method_code, lang), item.waiting, item.unplaced]
         if item.suggestion is None:
             rows.append(head + ["", "", "", "", 0, ""])
         for o in item.by_month:
-            rows.append(head + [o.region, _region(o.region, lang), o.slots, o.available_from.isoformat(),
+            rows.append(head + [o.region, region_name(o.region, lang), o.slots, o.available_from.isoformat(),
                                 o.placed_more, YES[lang] if o == item.suggestion else ""])
     return HEADERS["capacity-gaps"][lang], rows
 

@@ -9,16 +9,13 @@ for the locale ("1 320" with a no-break space, "2 декабря 2026 г.").
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from functools import cache
-
-from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
 
 from schemas.catalogue import CATALOGUE
 from schemas.insight_api import CapacityOption
 from schemas.reasons import REASON_LABELS
 from schemas.regions import REGIONS_BY_CODE
+from services.common.words import locale, number
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -83,19 +80,10 @@ PLACES_MORE = {"en": {"one": "would place {n} more request", "other": "would pla
 MONTH_PATTERNS = {"en": "MMMM y", "ru": "MMMM y\u202f'г'."}
 
 
-@cache
-def _locale(lang: str) -> Locale:
-    return Locale.parse(lang)
-
-
-def number(n: int, lang: str) -> str:
-    return format_decimal(n, locale=lang)
-
-
 def counted(forms: dict[str, dict[str, str]], n: int, lang: str) -> str:
     """`n` in the phrase CLDR's plural rules pick for it in `lang`."""
     by_category = forms[lang]
-    phrase = by_category.get(_locale(lang).plural_form(n), by_category["other"])
+    phrase = by_category.get(locale(lang).plural_form(n), by_category["other"])
     return phrase.format(n=number(n, lang))
 
 

@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from schemas.catalogue import get_method
 from schemas.insight_api import CapacityGap, CapacityOption
 from schemas.regions import get_region
-from services.booking.scheduler.assignment import Result, assign_batch
+from services.booking.scheduler.assignment import Result, assign_batch, assign_greedy
 from services.booking.scheduler.calendar import Calendar, Reservation
 from services.booking.scheduler.domain import Assignment, Demand, LabState, Terms
 from services.booking.scheduler.settings import SchedulerSettings
@@ -58,15 +58,17 @@ class Planner:
     settings: SchedulerSettings
     lab_regions: Mapping[str, str]  # lab id -> its region code
 
-    def plan(self, extra: LabState | None = None) -> list[Result]:
+    def plan(self, extra: LabState | None = None, quick: bool = False) -> list[Result]:
+        """The planner's answer; `quick`: first come, first served only (its first step)."""
         calendar = Calendar()
         for b in self.bookings:
             calendar.load(b.lab_id, b.method, Reservation(b.request_id, b.start, b.end))
         labs = self.labs + ((extra,) if extra is not None else ())
-        return assign_batch(self.demands, labs, calendar, self.now, self.settings)
+        planning = assign_greedy if quick else assign_batch
+        return planning(self.demands, labs, calendar, self.now, self.settings)
 
-    def placed(self, extra: LabState | None = None) -> int:
-        return sum(isinstance(r, Assignment) for r in self.plan(extra))
+    def placed(self, extra: LabState | None = None, quick: bool = False) -> int:
+        return sum(isinstance(r, Assignment) for r in self.plan(extra, quick))
 
 
 def month_starts(now: datetime, months: int = MONTHS) -> list[datetime]:
@@ -112,46 +114,55 @@ def candidate_regions(method: str, unplaced_from: Counter, planner: Planner) -> 
 
 
 def gap(method: str, planner: Planner) -> CapacityGap:
-    """What the best addition for one method would place, and when it would have to open."""
+    """What the best addition for one method would place, and when it would have to open.
+
+    Where and how many slots are chosen on the planner's first step alone (first come,
+    first served: milliseconds, where the whole planner takes seconds a run); every
+    figure answered is the whole planner's."""
     today = planner.plan()
     unplaced_from = Counter(d.origin for d, r in zip(planner.demands, today) if not isinstance(r, Assignment))
     unplaced = sum(unplaced_from.values())
+    nothing = CapacityGap(method_code=method, waiting=len(planner.demands), unplaced=unplaced,
+                          suggestion=None, by_month=[])
+    chosen = _chosen(method, planner, unplaced, unplaced_from)
+    if chosen is None:
+        return nothing
     baseline = len(planner.demands) - unplaced
-    options = _tried(method, planner, baseline, unplaced, unplaced_from)
-    best = max(options, key=lambda o: (o.placed_more, -o.slots), default=None)
-    if best is None or best.placed_more <= 0:
-        return CapacityGap(method_code=method, waiting=len(planner.demands), unplaced=unplaced,
-                           suggestion=None, by_month=[])
-    by_month = [_option(method, planner, baseline, best.region, best.slots, start)
-                for start in month_starts(planner.now)]
-    by_month = [o for o in by_month if o is not None]
-    latest = max((o for o in by_month if o.placed_more >= best.placed_more),
-                 key=lambda o: o.available_from, default=best)
-    return CapacityGap(method_code=method, waiting=len(planner.demands), unplaced=unplaced,
-                       suggestion=latest, by_month=by_month)
+    by_month = [o for o in (_option(method, planner, baseline, chosen[0], chosen[1], start)
+                            for start in month_starts(planner.now)) if o is not None]
+    most = max((o.placed_more for o in by_month), default=0)
+    if most <= 0:
+        return nothing
+    latest = max((o for o in by_month if o.placed_more == most), key=lambda o: o.available_from)
+    return nothing.model_copy(update={"suggestion": latest, "by_month": by_month})
 
 
-def _tried(method: str, planner: Planner, baseline: int, unplaced: int, unplaced_from: Counter) -> list[CapacityOption]:
+def _chosen(method: str, planner: Planner, unplaced: int, unplaced_from: Counter) -> tuple[str, int] | None:
+    """(region, slots) placing most, then with fewest slots, on the quick planner."""
     if unplaced <= 0:
-        return []
-    regions = candidate_regions(method, unplaced_from, planner)
-    first = [o for o in (_option(method, planner, baseline, r, 1, planner.now) for r in regions) if o is not None]
-    options = list(first)
-    for one in sorted(first, key=lambda o: -o.placed_more)[:REGIONS_GROWN]:
-        last = one
+        return None
+    base = planner.placed(quick=True)
+    gain = lambda region, slots: _quick_gain(method, planner, base, region, slots)  # noqa: E731
+    tried = {(r, 1): gain(r, 1) for r in candidate_regions(method, unplaced_from, planner)}
+    for region, _ in sorted(tried, key=lambda k: -tried[k])[:REGIONS_GROWN]:
         for slots in range(2, MAX_SLOTS + 1):
-            if last.placed_more >= unplaced:
+            if tried[(region, slots - 1)] >= unplaced:
                 break
-            more = _option(method, planner, baseline, one.region, slots, planner.now)
-            if more is None or more.placed_more <= last.placed_more:
+            tried[(region, slots)] = gain(region, slots)
+            if tried[(region, slots)] <= tried[(region, slots - 1)]:
                 break
-            options.append(more)
-            last = more
-    return options
+    best = max(tried, key=lambda k: (tried[k], -k[1]), default=None)
+    return best if best is not None and tried[best] > 0 else None
+
+
+def _quick_gain(method: str, planner: Planner, base: int, region: str, slots: int) -> int:
+    lab = added_lab(method, region, slots, planner.now, planner)
+    return -1 if lab is None else planner.placed(lab, quick=True) - base
 
 
 def _option(method: str, planner: Planner, baseline: int, region: str, slots: int,
             start: datetime) -> CapacityOption | None:
+    """The whole planner's answer with the addition open from `start`."""
     if start >= horizon(planner):  # opens after every deadline: places nothing
         return CapacityOption(region=region, slots=slots, available_from=_day(start), placed_more=0)
     lab = added_lab(method, region, slots, start, planner)

@@ -86,9 +86,9 @@ async def test_two_more_chambers_in_samara_place_the_four_left(booking, six_in_s
 
 async def test_the_printable_page_says_it_in_either_language(booking, six_in_samara):
     cookie, _ = await signed_in(booking)
-    for lang, said in (("en", ["2 more slots of ", " in Samara Oblast from ", " would place 4 more requests"]),
-                       ("ru", ["2 дополнительных места для «", "в регионе Самарская область с ",
-                               "ещё 4 заявки"])):
+    for lang, said in (("en", ["2 more slots of ", " in Samara Oblast from ", " would place 4 more requests."]),
+                       ("ru", ["Ещё 2 слота для «", "» в регионе «Самарская область» с ",
+                               ": в срок будут размещены ещё 4 заявки."])):
         response = await get(booking, f"/dashboard/localisation?lang={lang}", {"labbook_session": cookie})
         page = html.unescape(await response.text())
         assert response.status == 200 and f'<html lang="{lang}">' in page
@@ -97,6 +97,17 @@ async def test_the_printable_page_says_it_in_either_language(booking, six_in_sam
         assert "nonce-" in response.headers["Content-Security-Policy"]
     response = await get(booking, "/dashboard/localisation")
     assert response.status == 303 and response.headers["Location"] == "/dashboard"
+
+
+async def test_the_pdf_report_gives_the_same_suggestion(booking, six_in_samara):
+    import io
+
+    from pypdf import PdfReader
+
+    response = await booking.client.get("/v1/insight/report.pdf?lang=ru", headers=booking.auth("staff"))
+    assert response.status == 200
+    text = " ".join(PdfReader(io.BytesIO(await response.read())).pages[0].extract_text().split())
+    assert "Ещё 2 слота для «" in text and "в срок будут размещены ещё 4 заявки." in text
 
 
 async def test_only_staff_see_the_localisation_case(booking):
