@@ -5,7 +5,7 @@ from aiohttp import web
 
 from schemas.booking_api import (CancelBody, ExportQuery, ListQuery, QueueView, RegionMap, RegionMapQuery, RegionQuery, RequestPage,
                                  RequestView, SubmitRequest, UnmetDemand)
-from schemas.insight_api import CapacityGaps
+from schemas.insight_api import HORIZON_DAYS, CapacityGaps, LabsInsight
 from schemas.values import REQUEST_READERS, STAFF_ROLES, Role
 from services.common import idempotency
 from services.common.auth import SESSION_COOKIE
@@ -77,3 +77,11 @@ def _staff_routes(add) -> None:
         query=RegionMapQuery, media_type="image/svg+xml", tag="staff",
         description="Every region a dot; a region with requests a circle whose area is its demand, the unmet "
                     "part red inside it, linked to `?region=CODE`. Server-side SVG, no tiles: works offline.")
+    add(views.labs, method="GET", path="/v1/insight/labs",
+        summary="Labs: utilisation per method, accreditations running out, silent agents", roles=STAFF_ROLES,
+        response=LabsInsight, tag="staff",
+        description=f"From the labs' supply (labs.v1, capacity.v1) and the requests labs hold (OFFERED to "
+                    f"IN_TESTING): per lab and method the slot-hours advertised and the hours held over the "
+                    f"next {HORIZON_DAYS} days; accreditations valid for at most {HORIZON_DAYS} more days with "
+                    f"the work held and how much of it ends after them; labs whose agent has been silent "
+                    f"longer than the scheduler's liveness window. 503 `supply_loading` right after start.")

@@ -23,7 +23,7 @@ from services.common.outbox import OUTBOX_RELAY
 from services.common.settings import SETTINGS
 
 from . import db, errors, service, staff
-from .insight import capacity, exports, regionmap
+from .insight import capacity, exports, labs as lab_figures, regionmap
 from .domain import decode_cursor
 from .feed import REPLAY_LIMIT, STATUS_FEED
 from .sse import format_event, stream
@@ -80,6 +80,11 @@ async def regions(request: web.Request, who: Principal) -> web.Response:
 async def capacity_gaps(request: web.Request, who: Principal) -> web.Response:
     """The localisation case: what added capacity would place (insight/capacity.py)."""
     return json_answer(await capacity.capacity_gaps(request.app))
+
+
+async def labs(request: web.Request, who: Principal) -> web.Response:
+    """Utilisation, accreditations running out and silent agents (insight/labfigures.py)."""
+    return json_answer(await lab_figures.labs(request.app))
 
 
 async def region_map(request: web.Request, who: Principal) -> web.Response:
