@@ -1,6 +1,7 @@
 """Answers of the staff insight routes beyond the queue itself (GET /v1/insight/*): the
 localisation case (capacity gaps) — what added testing capacity would place — and the
-live queue's flow (backlog ages, throughput, lead times, offers waiting on labs).
+live queue's flow (backlog ages, throughput, lead times, offers waiting on labs); the
+labs' figures (utilisation, accreditations running out, silent agents).
 
 Kept apart from booking_api.py, which holds what suppliers and staff both read.
 """
@@ -94,3 +95,62 @@ class QueueFlow(_Body):
     throughput: list[FlowDay] = Field(description="one row per day of the window, oldest first")
     lead_times: list[MethodLeadTimes] = Field(description="per method, over requests submitted in the window")
     offers_waiting: list[LabOffers] = Field(description="per lab, most offers first")
+
+
+# --- labs: utilisation, accreditations running out, silent agents (GET /v1/insight/labs) ---
+
+HORIZON_DAYS = 90  # how far ahead staff look: the utilisation span and the accreditations listed
+
+
+class LabRef(_Body):
+    lab_id: str
+    name: str
+    city: str
+    region: str = Field(description="ISO 3166-2 code of the lab's region")
+
+
+class LabMethodUse(LabRef):
+    """One lab+method over the span [since, until) of the answer (the next 90 days)."""
+
+    method_code: str
+    available_hours: float = Field(
+        description="slot-hours advertised within the span: each capacity window's slots times the hours of "
+                    "the window inside [since, until); 0 when the lab advertises none for the method")
+    booked_hours: float = Field(
+        description="hours of the requests the lab holds for the method (OFFERED to IN_TESTING), each "
+                    "planned_start..planned_end clipped to the same span; one without a plan counts 0")
+    free_hours: float = Field(description="available_hours less booked_hours, never below 0")
+    utilisation: float | None = Field(
+        description="booked_hours / available_hours (0..1, above 1 when held work lies outside the windows "
+                    "advertised now); null when nothing is advertised in the span")
+
+
+class ExpiringAccreditation(LabRef):
+    certificate_no: str
+    status: str = Field(description="the accreditation's status: active, suspended or terminated")
+    valid_until: date = Field(description="the last day it is valid (the whole day, UTC, as the scheduler reads it)")
+    days_left: int = Field(description="days from today (UTC) to valid_until: 0 on its last day, negative once lapsed")
+    holding: int = Field(description="requests the lab holds (OFFERED to IN_TESTING), every method")
+    at_risk: int = Field(description="of them, planned to end after valid_until's day: their report could not be "
+                                     "issued under this accreditation")
+
+
+class SilentLab(LabRef):
+    last_heartbeat: datetime | None = Field(description="the lab agent's last heartbeat; null: never heard from")
+    hours_silent: float | None = Field(description="hours since last_heartbeat (0.1 h); null: never heard from")
+    holding: int = Field(description="requests the lab holds (OFFERED to IN_TESTING), every method")
+
+
+class LabsInsight(_Body):
+    computed_at: datetime
+    since: datetime = Field(description="start of the utilisation span: now")
+    until: datetime = Field(description=f"end of the utilisation span: {HORIZON_DAYS} days from now")
+    liveness_hours: float = Field(description="a lab agent silent longer than this gets no offers "
+                                              "(the scheduler's SCHEDULER_LIVENESS_HOURS)")
+    use: list[LabMethodUse] = Field(
+        description="every lab with a profile, per method in its scope, advertised or held, by lab and method")
+    expiring: list[ExpiringAccreditation] = Field(
+        description=f"accreditations valid for at most {HORIZON_DAYS} more days (lapsed ones too), soonest first")
+    silent: list[SilentLab] = Field(
+        description="labs whose agent sent no heartbeat within liveness_hours, or never: never first, then "
+                    "the longest silent")

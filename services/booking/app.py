@@ -12,7 +12,7 @@ from services.booking.scheduler.settings import SchedulerSettings
 from .consumer import status_consumer_ctx
 from .feed import STATUS_FEED, status_feed_ctx
 from .insight.capacity import GAPS, GapsKeeper
-from .insight.supply import supply_ctx
+from .insight.supply import RULES, supply_ctx
 from .redrive import redrive_ctx
 from .routes import setup_routes
 from .settings import BookingSettings
@@ -30,7 +30,8 @@ def create_app(settings: BookingSettings) -> web.Application:
     app = api_app(SERVICE, SCHEMA, MIGRATIONS, settings, status_consumer_ctx, status_feed_ctx, redrive_ctx,
                   supply_ctx)
     app[STATUS_FEED] = Broadcast()
-    app[GAPS] = GapsKeeper(SchedulerSettings().model_copy(update={"batch_time_limit_s": settings.capacity_gaps_solve_s}))
+    app[RULES] = SchedulerSettings()
+    app[GAPS] = GapsKeeper(app[RULES].model_copy(update={"batch_time_limit_s": settings.capacity_gaps_solve_s}))
     app.on_shutdown.append(_end_streams)
     setup_routes(app, settings)
     return app

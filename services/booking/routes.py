@@ -5,7 +5,7 @@ from aiohttp import web
 
 from schemas.booking_api import (CancelBody, ExportQuery, ListQuery, QueueView, RegionMap, RegionMapQuery, RegionQuery, RequestPage,
                                  ReportQuery, RequestView, SubmitRequest, UnmetDemand)
-from schemas.insight_api import CapacityGaps, FlowQuery, QueueFlow
+from schemas.insight_api import HORIZON_DAYS, CapacityGaps, FlowQuery, LabsInsight, QueueFlow
 from schemas.values import REQUEST_READERS, STAFF_ROLES, Role
 from services.common import idempotency
 from services.common.auth import SESSION_COOKIE
@@ -31,6 +31,7 @@ def setup_routes(app: web.Application, settings: BookingSettings | None = None) 
         response=RequestView, errors=(400, 404, 409), tag="requests",
         description="The body is optional.")
     _staff_routes(add)
+    _insight_routes(add)
     add(views.events, method="GET", path="/v1/events", summary="Live status changes (server-sent events)",
         roles=REQUEST_READERS, media_type="text/event-stream", tag="staff", errors=(400,),
         description="Each event: `id: <feed id>`, `event: StatusChanged`, `data:` the StatusChanged JSON,"
@@ -74,6 +75,10 @@ def _staff_routes(add) -> None:
                     "`capacity-gaps` (each method's best addition opened in each coming month); "
                     "`format=xlsx` answers a spreadsheet (`application/vnd.openxmlformats-officedocument."
                     "spreadsheetml.sheet`). CSV is UTF-8 with a byte-order mark; names in `lang`.")
+
+
+def _insight_routes(add) -> None:
+    """What staff take to a meeting: the localisation case, the map, the report, the labs."""
     add(views.capacity_gaps, method="GET", path="/v1/insight/capacity-gaps",
         summary="The localisation case: which added slots, where and from when, would place how many more",
         roles=STAFF_ROLES, response=CapacityGaps, tag="staff",
@@ -94,3 +99,11 @@ def _staff_routes(add) -> None:
                     "suggestions), the region map, the methods and regions with most unmet demand and the "
                     "capacity what-if, in `lang`. Answered as an attachment, "
                     "`labbook-localisation-YYYY-MM-DD-<lang>.pdf`.")
+    add(views.labs, method="GET", path="/v1/insight/labs",
+        summary="Labs: utilisation per method, accreditations running out, silent agents", roles=STAFF_ROLES,
+        response=LabsInsight, tag="staff",
+        description=f"From the labs' supply (labs.v1, capacity.v1) and the requests labs hold (OFFERED to "
+                    f"IN_TESTING): per lab and method the slot-hours advertised and the hours held over the "
+                    f"next {HORIZON_DAYS} days; accreditations valid for at most {HORIZON_DAYS} more days with "
+                    f"the work held and how much of it ends after them; labs whose agent has been silent "
+                    f"longer than the scheduler's liveness window. 503 `supply_loading` right after start.")

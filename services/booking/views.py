@@ -27,7 +27,7 @@ from services.common.outbox import OUTBOX_RELAY
 from services.common.settings import SETTINGS
 
 from . import db, errors, service, staff
-from .insight import capacity, exports, regionmap, report
+from .insight import capacity, exports, labs as lab_figures, regionmap, report
 from .insight.pdfpage import FontMissing
 from .domain import decode_cursor
 from .feed import REPLAY_LIMIT, STATUS_FEED
@@ -90,6 +90,11 @@ async def capacity_gaps(request: web.Request, who: Principal) -> web.Response:
 async def flow(request: web.Request, who: Principal) -> web.Response:
     query = _query(FlowQuery, request)
     return json_answer(await staff.flow(request.app[PG_POOL], query.days))
+
+
+async def labs(request: web.Request, who: Principal) -> web.Response:
+    """Utilisation, accreditations running out and silent agents (insight/labfigures.py)."""
+    return json_answer(await lab_figures.labs(request.app))
 
 
 async def region_map(request: web.Request, who: Principal) -> web.Response:

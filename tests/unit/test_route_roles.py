@@ -36,6 +36,7 @@ EXPECTED = {
         ("GET", "/v1/requests/{id}"): ["supplier", "staff", "admin"],
         ("GET", "/v1/queue"): ["staff", "admin"],
         ("GET", "/v1/unmet-demand"): ["staff", "admin"],
+        ("GET", "/v1/insight/labs"): ["staff", "admin"],
         ("GET", "/v1/events"): ["supplier", "staff", "admin"],
     },
     "labs": {

@@ -23,7 +23,6 @@ from schemas.states import HOLDING, WAITING
 from services.booking.scheduler.domain import Demand
 from services.booking.scheduler.settings import SchedulerSettings
 from services.common.db import PG_POOL
-from services.common.errors import ApiError
 from services.common.settings import SETTINGS
 
 from . import queries
@@ -72,9 +71,7 @@ class GapsKeeper:
 
     async def gaps(self, pool: asyncpg.Pool, supply: SupplyView, max_age_s: float,
                    min_age_s: float = 0.0) -> CapacityGaps:
-        if not supply.loaded.is_set():
-            raise ApiError(503, "supply_loading", "the labs' supply is still being read from Kafka; "
-                                                  "ask again in a few seconds")
+        supply.require_loaded()
         async with pool.acquire() as conn:
             key = (supply.version, *await queries.queue_mark(conn))
         kept = self.kept

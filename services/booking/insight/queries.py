@@ -1,4 +1,5 @@
-"""The read model's rows the localisation case plans on (capacity.py)."""
+"""The read model's rows the localisation case plans on (capacity.py) and the labs' figures
+count (labs.py)."""
 from __future__ import annotations
 
 import asyncpg
@@ -28,3 +29,11 @@ async def holding(conn: asyncpg.Connection, statuses: list[str]) -> list[asyncpg
         "SELECT id, method_code, lab_id, planned_start, planned_end FROM booking.requests"
         " WHERE status = ANY($1::text[]) AND lab_id IS NOT NULL AND planned_start IS NOT NULL"
         " AND planned_end > planned_start", statuses)
+
+
+async def held_by_labs(conn: asyncpg.Connection, statuses: list[str]) -> list[asyncpg.Record]:
+    """Every request a lab holds, with its plan where it has one (an offer may not yet):
+    the labs' figures count the work as well as the hours."""
+    return await conn.fetch(
+        "SELECT lab_id, method_code, planned_start, planned_end FROM booking.requests"
+        " WHERE status = ANY($1::text[]) AND lab_id IS NOT NULL", statuses)

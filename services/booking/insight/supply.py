@@ -16,6 +16,8 @@ from schemas.envelope import MessageRejected, decode
 from schemas.events import CapacityAdvertised, LabProfile
 from schemas.topics import CAPACITY, LABS
 from services.booking.scheduler.domain import LabState
+from services.booking.scheduler.settings import SchedulerSettings
+from services.common.errors import ApiError
 from services.common.follower import keep_following
 from services.common.health import HEALTH_CHECKS
 from services.common.settings import SERVICE, SETTINGS
@@ -49,6 +51,12 @@ class SupplyView:
             raise MessageRejected(f"{event.type_name()} is neither a LabProfile nor a CapacityAdvertised")
         self.version += 1
 
+    def require_loaded(self) -> None:
+        """Answers on a half-read supply would be wrong, not just late: 503 until caught up."""
+        if not self.loaded.is_set():
+            raise ApiError(503, "supply_loading", "the labs' supply is still being read from Kafka; "
+                                                  "ask again in a few seconds")
+
     def lab_states(self) -> list[LabState]:
         """Every lab with a profile, as the scheduler would plan on it (sorted by id)."""
         return [LabState.from_events(self.profiles[lab_id], self.adverts.get(lab_id))
@@ -56,6 +64,8 @@ class SupplyView:
 
 
 SUPPLY = web.AppKey("supply", SupplyView)
+# The scheduler's rules (liveness, reporting days, ...) the insight routes judge the supply by.
+RULES = web.AppKey("scheduler_rules", SchedulerSettings)
 
 
 async def supply_ctx(app: web.Application) -> AsyncIterator[None]:
