@@ -43,9 +43,9 @@ class Topic:
 REQUESTS = Topic("labbook.requests.v1", "request_id", ("RequestSubmitted", "RequestCancelled"),
                  producers=(BOOKING_API,), consumers=(SCHEDULER, NOTIFIER))
 LABS = Topic("labbook.labs.v1", "lab_id", ("LabProfile",), compacted=True,
-             producers=(LABS_API,), consumers=(SCHEDULER, NOTIFIER))
+             producers=(LABS_API,), consumers=(SCHEDULER, NOTIFIER, BOOKING_API))
 CAPACITY = Topic("labbook.capacity.v1", "lab_id", ("CapacityAdvertised",), compacted=True,
-                 producers=(LABS_API,), consumers=(SCHEDULER,))
+                 producers=(LABS_API,), consumers=(SCHEDULER, BOOKING_API))
 # The scheduler's messages to itself, never read by other services, on three topics by
 # key and purpose, so that each agent reads exactly what it handles:
 # - lab-keyed asks of the lab side, the single writer of each lab's bookings;

@@ -34,8 +34,8 @@ CHANNELS = {
 }
 SENDS = {
     "labbook.requests.v1": ({"booking API"}, {"scheduler", "notifier"}),
-    "labbook.labs.v1": ({"labs API"}, {"scheduler", "notifier"}),
-    "labbook.capacity.v1": ({"labs API"}, {"scheduler"}),
+    "labbook.labs.v1": ({"labs API"}, {"scheduler", "notifier", "booking API"}),
+    "labbook.capacity.v1": ({"labs API"}, {"scheduler", "booking API"}),
     "labbook.reservations.v1": ({"scheduler"}, {"scheduler"}),
     "labbook.matching.v1": ({"scheduler"}, {"scheduler"}),
     "labbook.lab-state.v1": ({"scheduler"}, {"scheduler"}),
