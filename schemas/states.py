@@ -63,6 +63,21 @@ HOLDING: frozenset[RequestStatus] = frozenset({S.OFFERED, S.ACCEPTED, S.SCHEDULE
 BACKLOG: frozenset[RequestStatus] = WAITING | {S.OFFERED}
 INITIAL = S.SUBMITTED
 
+# What people read for each status: (English, Russian), as the dashboard and exports show it.
+STATUS_LABELS: dict[RequestStatus, tuple[str, str]] = {
+    S.SUBMITTED: ("submitted", "подана"),
+    S.MATCHING: ("finding a lab", "подбор лаборатории"),
+    S.UNMATCHED: ("no lab found", "лаборатория не найдена"),
+    S.OFFERED: ("offered to a lab", "предложена лаборатории"),
+    S.ACCEPTED: ("accepted by a lab", "принята лабораторией"),
+    S.SCHEDULED: ("scheduled", "запланирована"),
+    S.SAMPLES_RECEIVED: ("samples received", "образцы получены"),
+    S.IN_TESTING: ("in testing", "идут испытания"),
+    S.COMPLETED: ("testing completed", "испытания завершены"),
+    S.REPORT_ISSUED: ("report issued", "протокол выдан"),
+    S.CANCELLED: ("cancelled", "отменена"),
+}
+
 
 class IllegalTransition(ValueError):
     """A status change the state machine does not allow; never applied."""

@@ -7,7 +7,9 @@ is loaded from elsewhere. Without a staff session it is the sign-in form
 seeing the token; each StatusChanged on the stream reads them again (debounced).
 
 The labels it needs (method titles in English and Russian, region names, the
-statuses in order) are public catalogue data, embedded as JSON at render time.
+statuses in order and their names, every word of the page in both languages from
+dashboardwords.py) are public data, embedded as JSON at render time, so switching
+language re-labels the page in place.
 Every answer carries a fresh CSP nonce, so only the page's own script and style run.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from aiohttp import web
 from schemas.catalogue import CATALOGUE
 from schemas.reasons import REASON_LABELS
 from schemas.regions import REGIONS_BY_CODE
-from schemas.states import RequestStatus
+from schemas.states import STATUS_LABELS, RequestStatus
 from schemas.values import STAFF_ROLES
 from services.common.auth import verified
 from services.common.errors import ApiError
@@ -30,6 +32,7 @@ from services.common.errors import ApiError
 from services.common.db import PG_POOL
 
 from . import session, staff
+from .dashboardwords import all_words, language_of, words
 from .insight import capacity, regionmap
 from .insight import localisation as localisation_page
 
@@ -43,10 +46,12 @@ def labels_json() -> str:
     """The page's labels as JSON that is safe inside a <script> element."""
     labels = {
         "statuses": [s.value for s in RequestStatus],
+        "statusNames": {s.value: {"en": en, "ru": ru} for s, (en, ru) in STATUS_LABELS.items()},
         "methods": {m.code: {"en": m.title_en, "ru": m.title_ru, "standard": m.standard}
                     for m in CATALOGUE.values()},
         "regions": {r.code: {"en": r.name_en, "ru": r.name_ru} for r in REGIONS_BY_CODE.values()},
         "reasons": REASONS,
+        "words": all_words(),
     }
     text = json.dumps(labels, ensure_ascii=False, separators=(",", ":"))
     # "</script>" or "<!--" inside a string would end or confuse the element.
@@ -58,19 +63,21 @@ def _template() -> str:
     return TEMPLATE.read_text(encoding="utf-8")
 
 
-def render(nonce: str, signin: str = "", signout: str = "") -> str:
+def render(nonce: str, lang: str, signin: str = "", signout: str = "") -> str:
     state = "signed-in" if signout else "signed-out"
     return (_template().replace("{{NONCE}}", nonce).replace("{{LABELS}}", labels_json())
+            .replace("{{LANG}}", lang).replace("{{TITLE}}", words(lang)["pageTitle"])
             .replace("{{SESSION_CLASS}}", state).replace("{{SIGNIN}}", signin).replace("{{SIGNOUT}}", signout))
 
 
 def page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
-    """The dashboard if a staff member is signed in, else the sign-in form (with `error`)."""
-    nonce, csrf = secrets.token_urlsafe(16), session.csrf_token(request)
+    """The dashboard if a staff member is signed in, else the sign-in form (with `error`),
+    in the browser's language (dashboardwords.language_of)."""
+    nonce, csrf, lang = secrets.token_urlsafe(16), session.csrf_token(request), language_of(request)
     if session.staff_session(request) is not None and error is None:
-        text = render(nonce, signout=session.signout_form(csrf))
+        text = render(nonce, lang, signout=session.signout_form(csrf, lang))
     else:
-        text = render(nonce, signin=session.signin_form(csrf, error))
+        text = render(nonce, lang, signin=session.signin_form(csrf, error, lang))
     return session.with_csrf(html_page(text, nonce, status), request, csrf)
 
 
@@ -98,7 +105,7 @@ async def localisation(request: web.Request) -> web.Response:
     session; without one, the sign-in page)."""
     if session.staff_session(request) is None:
         return web.Response(status=303, headers={"Location": "/dashboard"})
-    lang = "ru" if request.query.get("lang", "").lower() == "ru" else "en"
+    lang = language_of(request, request.query.get("lang"))
     gaps = await capacity.capacity_gaps(request.app)
     found = await staff.regions(request.app[PG_POOL], None)
     nonce = secrets.token_urlsafe(16)
@@ -108,18 +115,17 @@ async def localisation(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     """POST /dashboard/login: a staff or admin token opens a session; anything else is
     refused on the sign-in page, saying why."""
-    form = await session.checked_form(request)
+    form, w = await session.checked_form(request), words(language_of(request))
     token = form.get("token", "").strip()
     token = token[7:].strip() if token.lower().startswith("bearer ") else token
     if not token:
-        return page(request, error="Paste a staff token first.", status=400)
+        return page(request, error=w["pasteToken"], status=400)
     try:
         who = verified(request.app, token)
     except ApiError as exc:
-        return page(request, error=f"The token was refused: {exc.message}", status=exc.status)
+        return page(request, error=w["tokenRefused"].format(message=exc.message), status=exc.status)
     if who.role not in STAFF_ROLES:
-        return page(request, error=f"A {who.role.value} token cannot open the staff dashboard; "
-                                   "sign in with a staff or admin token.", status=403)
+        return page(request, error=w["wrongRole"].format(role=who.role.value), status=403)
     response = web.Response(status=303, headers={"Location": "/dashboard"})
     session.open_session(response, request, who, token)
     return response

@@ -28,6 +28,8 @@ from schemas.values import STAFF_ROLES
 from services.common.auth import verified
 from services.common.errors import ApiError
 
+from .dashboardwords import words
+
 COOKIE = "labbook_session"
 CSRF_COOKIE = "labbook_csrf"
 SESSION_HOURS = 12
@@ -82,20 +84,22 @@ def close_session(response: web.StreamResponse) -> None:
     response.del_cookie(COOKIE, path="/")
 
 
-def signin_form(csrf: str, error: str | None) -> str:
+def signin_form(csrf: str, error: str | None, lang: str) -> str:
+    w = words(lang)
     problem = f'<p id="signin-error" role="alert">{escape(error)}</p>' if error else ""
+    hint = escape(w["signInHint"]).format(command="<code>labbook token issue --role staff --org ORG</code>",
+                                          hours=SESSION_HOURS)
     return (f'<form id="signin" method="post" action="/dashboard/login" autocomplete="off">'
-            f'<h2>Sign in</h2>{problem}'
-            f'<label for="token">Staff token</label>'
+            f'<h2>{escape(w["signIn"])}</h2>{problem}'
+            f'<label for="token">{escape(w["tokenLabel"])}</label>'
             f'<input id="token" name="token" type="password" spellcheck="false" required>'
             f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
-            f'<button type="submit">Sign in</button>'
-            f'<p class="hint">A staff or admin token: <code>labbook token issue --role staff --org ORG</code>. '
-            f'It is kept in an HttpOnly cookie for up to {SESSION_HOURS} hours; sign out ends it here.</p>'
+            f'<button type="submit">{escape(w["signIn"])}</button>'
+            f'<p class="hint">{hint}</p>'
             f'</form>')
 
 
-def signout_form(csrf: str) -> str:
+def signout_form(csrf: str, lang: str) -> str:
     return (f'<form id="signout" method="post" action="/dashboard/logout">'
             f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
-            f'<button type="submit" class="plain">Sign out</button></form>')
+            f'<button type="submit" class="plain" data-t="signOut">{escape(words(lang)["signOut"])}</button></form>')

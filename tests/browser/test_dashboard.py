@@ -328,3 +328,65 @@ async def test_live_queue_shows_a_new_offer_without_reload(booking_url, queue_st
     assert after == {"offered": before["offered"] + 1, "submitted": before["submitted"] + 1,
                      "leads": before["leads"] + 1}
     assert stayed is True
+
+
+async def choose_language(page, lang: str) -> None:
+    await page.js("const s = document.getElementById('language');"
+                  f"s.value = '{lang}'; s.dispatchEvent(new Event('change'))")
+
+
+async def test_switching_language_changes_labels_and_is_remembered(booking_url, queue_state, tmp_path):  # noqa: F811
+    """Russian, chosen on the page, re-labels it in place (the feed and the stream stay), the map
+    is drawn again in Russian, the downloads ask for Russian; a reload and the sign-in form
+    after signing out keep it; English comes back the same way."""
+    heading = "document.querySelector('[data-t=\"byStatus\"]').textContent"
+    submitted = "document.querySelector('#status-SUBMITTED text').textContent"
+    async with dashboard_as(booking_url, tmp_path / "profile", token("staff")) as page:
+        await rendered(page)
+        assert await page.until(f"{region_link('RU-SAM')} !== null")
+        assert (await page.js(heading), await page.js(submitted)) == ("Requests by status", "submitted")
+        english = {"total": await page.js("document.getElementById('total').textContent"),
+                   "map": await page.js(f"{region_link('RU-SAM')}.querySelector('title').textContent")}
+        await page.js("window.stayed = true")
+        await choose_language(page, "ru")
+        assert await page.until("document.documentElement.lang === 'ru'")
+        assert await page.until(f"{region_link('RU-SAM')}.querySelector('title').textContent.startsWith('Самарская')")
+        seen = {"heading": await page.js(heading), "submitted": await page.js(submitted),
+                "total": await page.js("document.getElementById('total').textContent"),
+                "unmet": await page.js("document.getElementById('unmet-total').textContent"),
+                "reason": await page.js("document.querySelector('#unmet-table .reason').textContent"),
+                "map": await page.js(f"{region_link('RU-SAM')}.querySelector('title').textContent"),
+                "pdf": await page.js("document.getElementById('export-report-pdf').getAttribute('href')"),
+                "csv": await page.js("document.getElementById('export-unmet-csv').getAttribute('href')"),
+                "title": await page.js("document.title"), "stayed": await page.js("window.stayed")}
+        await page.js("location.reload()")
+        assert await page.until("document.readyState === 'complete' && document.getElementById('status-SUBMITTED')"
+                                " !== null")
+        after_reload = (await page.js("document.documentElement.lang"), await page.js(heading))
+        await page.js("document.querySelector('#signout button').click()")
+        assert await page.until("document.getElementById('signin') !== null")
+        signin = await page.js("document.querySelector('#signin button').textContent")
+        await choose_language(page, "en")  # signed out: the server's form comes again, in English
+        assert await page.until("document.readyState === 'complete' && document.documentElement.lang === 'en'"
+                                " && document.getElementById('signin') !== null")
+        signin_en = await page.js("document.querySelector('#signin button').textContent")
+    # The same figures as in English (earlier tests of this module add requests), in Russian words.
+    total = re.fullmatch(r"(\d+) in all", english["total"]).group(1)
+    requested, placed, unmet = re.fullmatch(r"Samara Oblast: (\d+) requested, (\d+) placed, (\d+) unmet",
+                                            english["map"]).groups()
+    assert seen == {"heading": "Заявки по статусам", "submitted": "подана", "total": f"всего {total}",
+                    "unmet": "1 заявка без лаборатории (UNMATCHED)", "reason": "Нет аккредитованной лаборатории",
+                    "map": f"Самарская область: {requested} запрошено, {placed} размещено, {unmet} не размещено",
+                    "pdf": "/v1/insight/report.pdf?lang=ru",
+                    "csv": "/v1/insight/export?table=unmet-demand&format=csv&lang=ru",
+                    "title": "labbook · панель кластера", "stayed": True}
+    assert after_reload == ("ru", "Заявки по статусам")
+    assert (signin, signin_en) == ("Войти", "Sign in")
+
+
+async def test_a_russian_browser_gets_russian_first(booking_url):  # noqa: F811
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{booking_url}/dashboard", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"}) as r:
+            page = await r.text()
+    assert '<html lang="ru">' in page and "<title>labbook · панель кластера</title>" in page
+    assert '<label for="token">Токен сотрудника</label>' in page

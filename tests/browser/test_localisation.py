@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 
 from schemas.events import LabProfile
 from schemas.topics import LABS
-from tests.browser.test_dashboard import bearer, body, dashboard_as
+from tests.browser.test_dashboard import bearer, body, choose_language, dashboard_as
 from tests.e2e.conftest import booking_url, token  # noqa: F401  (the real booking-api process)
 from tests.support.brokers import read_topic
 from tests.support.supply import others_that_could, publish_lab, samara_lab
@@ -57,6 +57,10 @@ async def six_waiting(booking_url, settings):  # noqa: F811
         await until(planned, 60, "the capacity gaps never planned on the test's lab")
 
 
+RU_MONTHS = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
+             "ноября", "декабря"]
+
+
 async def test_the_dashboard_card_gives_the_planners_figures(booking_url, six_waiting, tmp_path):  # noqa: F811
     async with dashboard_as(booking_url, tmp_path / "profile", token("staff")) as page:
         assert await page.until(f"document.querySelector('#gaps-table tr[data-method=\"{METHOD}\"]') !== null")
@@ -64,8 +68,16 @@ async def test_the_dashboard_card_gives_the_planners_figures(booking_url, six_wa
                             ".map(c => c.textContent)")
         placed = await page.js(f"document.querySelector('#gaps-table tr[data-method=\"{METHOD}\"]')"
                                ".dataset.placedMore")
+        await choose_language(page, "ru")
+        assert await page.until("document.getElementById('gaps-table')?.tHead.textContent.startsWith('Метод')")
+        row_ru = await page.js(f"[...document.querySelector('#gaps-table tr[data-method=\"{METHOD}\"]').cells]"
+                               ".map(c => c.textContent)")
     assert placed == "4"
-    assert row[1:] == ["6", "4", "2 slots in Samara Oblast", date.today().isoformat(), "4"]
+    today = date.today()
+    assert row_ru[1:] == ["6", "4", "2 слота в регионе «Самарская область»",
+                          f"{today.day} {RU_MONTHS[today.month - 1]} {today.year} г.", "4"]
+    today = date.today()  # en-GB's long day, as the cell shows it: "2 December 2026"
+    assert row[1:] == ["6", "4", "2 slots in Samara Oblast", f"{today.day} {today.strftime('%B')} {today.year}", "4"]
 
 
 async def test_the_printable_report_opens_from_the_card_in_russian(booking_url, six_waiting, tmp_path):  # noqa: F811

@@ -15,12 +15,12 @@ from openpyxl.styles import Font
 from schemas.booking_api import QueueView, RegionMap, UnmetDemand
 from schemas.insight_api import CapacityGaps
 
-from .reportwords import method_title, reason_text, region_name
+from .reportwords import method_title, reason_text, region_name, status_name
 
 Table = tuple[list[str], list[list[object]]]  # header, rows
 MEDIA_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 HEADERS = {
-    "queue": {"en": ["status", "requests"], "ru": ["статус", "заявок"]},
+    "queue": {"en": ["status", "status name", "requests"], "ru": ["статус", "название статуса", "заявок"]},
     "unmet-demand": {"en": ["method", "method title", "region", "region name", "reason", "reason text", "requests",
                             "oldest, hours"],
                      "ru": ["метод", "название метода", "регион", "название региона", "причина", "описание причины",
@@ -36,7 +36,7 @@ YES = {"en": "yes", "ru": "да"}
 
 
 def queue_table(q: QueueView, lang: str) -> Table:
-    return HEADERS["queue"][lang], [[status, n] for status, n in q.by_status.items()]
+    return HEADERS["queue"][lang], [[status, status_name(status, lang), n] for status, n in q.by_status.items()]
 
 
 def unmet_table(u: UnmetDemand, lang: str) -> Table:

@@ -15,6 +15,7 @@ from schemas.catalogue import CATALOGUE
 from schemas.insight_api import CapacityOption
 from schemas.reasons import REASON_LABELS
 from schemas.regions import REGIONS_BY_CODE
+from schemas.states import STATUS_LABELS
 from services.common.words import locale, number
 
 WORDS: dict[str, dict[str, str]] = {
@@ -108,6 +109,11 @@ def method_title(code: str, lang: str) -> str:
 def region_name(code: str, lang: str) -> str:
     region = REGIONS_BY_CODE.get(code)
     return (region.name_en if lang == "en" else region.name_ru) if region else code
+
+
+def status_name(status: str, lang: str) -> str:
+    labels = STATUS_LABELS.get(status)  # a status this version does not know reads as its code
+    return (labels[1] if lang == "ru" else labels[0]) if labels else status
 
 
 def reason_text(code: str, lang: str) -> str:

@@ -128,3 +128,24 @@ async def test_sign_out_clears_the_session(booking):
     assert response.status == 303
     cleared = cookies_set(response)["labbook_session"]
     assert cleared.value == "" and (cleared["max-age"] == "0" or re.search("1970", cleared["expires"]))
+
+
+async def test_the_remembered_language_is_the_sign_in_forms_and_its_refusals(booking):
+    value = await csrf(booking)
+    supplier = issue(SECRET, org=new_org(), role="supplier")
+    remembered = {"labbook_csrf": value, "labbook_lang": "ru"}
+    refused = await post(booking, "/dashboard/login", {"token": supplier, "csrf": value}, remembered)
+    page = await refused.text()
+    assert refused.status == 403 and '<html lang="ru">' in page
+    assert ("Токен роли supplier не открывает панель кластера; войдите с токеном staff или admin."
+            in page)
+    english = await post(booking, "/dashboard/login", {"token": "", "csrf": value}, {"labbook_csrf": value})
+    assert english.status == 400 and "Paste a staff token first." in await english.text()
+
+
+async def test_the_printable_report_comes_in_the_remembered_language_unless_asked_otherwise(booking):
+    session, _ = await signed_in(booking)
+    remembered = await get(booking, "/dashboard/localisation", {"labbook_session": session, "labbook_lang": "ru"})
+    asked = await get(booking, "/dashboard/localisation?lang=en", {"labbook_session": session, "labbook_lang": "ru"})
+    assert remembered.status == 200 and '<html lang="ru">' in await remembered.text()
+    assert asked.status == 200 and '<html lang="en">' in await asked.text()

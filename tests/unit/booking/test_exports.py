@@ -7,8 +7,8 @@ import io
 
 from openpyxl import load_workbook
 
-from schemas.booking_api import RegionFigures, RegionMap, UnmetDemand, UnmetDemandItem
-from services.booking.insight.exports import regions_table, to_csv, to_xlsx, unmet_table
+from schemas.booking_api import QueueView, RegionFigures, RegionMap, UnmetDemand, UnmetDemandItem
+from services.booking.insight.exports import queue_table, regions_table, to_csv, to_xlsx, unmet_table
 
 UNMET = UnmetDemand(total=3, items=[UnmetDemandItem(method_code="ISO9227-NSS-96", region="RU-SAM",
                                                     reason="no_accredited_lab", count=3, oldest_age_hours=5.5)])
@@ -20,6 +20,14 @@ def test_unmet_demand_rows_name_method_region_and_reason_in_russian():
     assert rows[0][2:] == ["RU-SAM", "Самарская область", "no_accredited_lab", "Нет аккредитованной лаборатории",
                            3, 5.5]
     assert rows[0][1].startswith("Коррозионные испытания") and "96 ч" in rows[0][1]
+
+
+def test_queue_rows_name_each_status_in_the_chosen_language():
+    queue = QueueView(total=3, by_status={"SUBMITTED": 1, "IN_TESTING": 2}, by_region={}, by_method={},
+                      oldest_waiting=None)
+    assert queue_table(queue, "ru") == (["статус", "название статуса", "заявок"],
+                                        [["SUBMITTED", "подана", 1], ["IN_TESTING", "идут испытания", 2]])
+    assert queue_table(queue, "en")[1] == [["SUBMITTED", "submitted", 1], ["IN_TESTING", "in testing", 2]]
 
 
 def test_csv_starts_with_a_byte_order_mark_and_reads_back():
