@@ -1,7 +1,7 @@
 """GET /dashboard: the staff page (DESIGN.md, "staff dashboard page").
 
-One self-contained HTML page: inline CSS, vanilla JS and inline SVG charts; nothing
-is loaded from elsewhere. Without a staff session it is the sign-in form
+One self-contained HTML page (templates/dashboard.html, framed by page.html; pages.py):
+inline CSS, vanilla JS and inline SVG charts; nothing is loaded from elsewhere. Without a staff session it is the sign-in form
 (session.py); signed in, its script reads GET /v1/queue, GET /v1/unmet-demand, the
 /v1/insight/* figures and the live stream GET /v1/events with the session cookie, never
 seeing the token; each StatusChanged on the stream reads them again (debounced).
@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import secrets
 from functools import cache
-from pathlib import Path
 
 from aiohttp import web
 
@@ -31,12 +30,11 @@ from services.common.errors import ApiError
 
 from services.common.db import PG_POOL
 
-from . import session, staff
+from . import pages, session, staff
 from .dashboardwords import all_words, language_of, words
 from .insight import capacity, regionmap
 from .insight import localisation as localisation_page
 
-TEMPLATE = Path(__file__).parent / "templates" / "dashboard.html"
 # Readable names of the reasons the scheduler gives for UNMATCHED: code -> [en, ru].
 REASONS = {str(code): list(labels) for code, labels in REASON_LABELS.items()}
 
@@ -58,16 +56,10 @@ def labels_json() -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-@cache
-def _template() -> str:
-    return TEMPLATE.read_text(encoding="utf-8")
-
-
 def render(nonce: str, lang: str, signin: str = "", signout: str = "") -> str:
-    state = "signed-in" if signout else "signed-out"
-    return (_template().replace("{{NONCE}}", nonce).replace("{{LABELS}}", labels_json())
-            .replace("{{LANG}}", lang).replace("{{TITLE}}", words(lang)["pageTitle"])
-            .replace("{{SESSION_CLASS}}", state).replace("{{SIGNIN}}", signin).replace("{{SIGNOUT}}", signout))
+    """The page; `signin` and `signout` are the forms session.py builds (escaped there)."""
+    return pages.render("dashboard.html", nonce=nonce, lang=lang, title=words(lang)["pageTitle"], labels=labels_json(),
+                        session_class="signed-in" if signout else "signed-out", signin=signin, signout=signout)
 
 
 def page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:

@@ -359,9 +359,9 @@ async def test_switching_language_changes_labels_and_is_remembered(booking_url, 
                 "pdf": await page.js("document.getElementById('export-report-pdf').getAttribute('href')"),
                 "csv": await page.js("document.getElementById('export-unmet-csv').getAttribute('href')"),
                 "title": await page.js("document.title"), "stayed": await page.js("window.stayed")}
-        await page.js("location.reload()")
-        assert await page.until("document.readyState === 'complete' && document.getElementById('status-SUBMITTED')"
-                                " !== null")
+        await page.js("location.reload()")  # window.stayed goes with the old page
+        assert await page.until("window.stayed === undefined && document.readyState === 'complete' && "
+                                "document.getElementById('status-SUBMITTED') !== null")
         after_reload = (await page.js("document.documentElement.lang"), await page.js(heading))
         await page.js("document.querySelector('#signout button').click()")
         assert await page.until("document.getElementById('signin') !== null")

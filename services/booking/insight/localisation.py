@@ -6,27 +6,14 @@ more would cost, in Russian or English.
 """
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
 from schemas.insight_api import CapacityGap, CapacityGaps
 
+from .. import pages
 from .reportwords import REQUESTS, counted, day, method_title, number, suggestion
-
-TEMPLATES = Path(__file__).parent.parent / "templates"
-
 
 def rows(gap: CapacityGap, lang: str) -> list[dict]:
     return [{"from": day(o.available_from, lang), "placed_more": number(o.placed_more, lang),
              "suggested": o == gap.suggestion} for o in gap.by_month]
-
-
-@cache
-def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, trim_blocks=True,
-                       lstrip_blocks=True, autoescape=select_autoescape(enabled_extensions=("html",)))
 
 
 def render(gaps: CapacityGaps, map_svg: str, lang: str, nonce: str) -> str:
@@ -34,7 +21,7 @@ def render(gaps: CapacityGaps, map_svg: str, lang: str, nonce: str) -> str:
               "waiting": counted(REQUESTS, g.waiting, lang), "unplaced": number(g.unplaced, lang),
               "sentence": suggestion(g.method_code, g.suggestion, lang) if g.suggestion else None,
               "months": rows(g, lang)} for g in gaps.items]
-    return _environment().get_template("localisation.html").render(
-        lang=lang, nonce=nonce, items=items, map_svg=map_svg, day=day(gaps.computed_at.date(), lang),
+    return pages.render(
+        "localisation.html", lang=lang, nonce=nonce, items=items, map_svg=map_svg, day=day(gaps.computed_at.date(), lang),
         unplaced=number(gaps.unplaced, lang), placed_more=number(gaps.placed_more, lang),
         other="ru" if lang == "en" else "en")
