@@ -5,7 +5,8 @@ Templates live in templates/{ru,en}/:
   labelled `facts` a message lists (component, method, samples, deadline, lab, dates...);
 - `subjects.txt`: every kind's subject, the one place per language;
 - `{kind}.txt`: the kind's own words, in blocks `summary` (also the feed's body) and `next`;
-- `base.txt`, `base.html` and `{kind}.html`: the layouts.
+- `base.txt`, `base.html` and `{kind}.html`: the layouts; `base.html` only gives its
+  words to templates/layout.html, the HTML layout of both languages.
 A kind's words are written once, in its .txt: the blocks are rendered first and handed to
 both layouts as plain strings, so the HTML escapes them and never says something else.
 """
