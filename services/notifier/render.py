@@ -35,7 +35,6 @@ from .ics import calendar_method
 DISPLAY_TZ = "Europe/Moscow"  # where the labs and most suppliers are; every time is shown in it
 TEMPLATES = Path(__file__).parent / "templates"
 WRAP = 76  # plain-text line length, as mail clients expect
-_SPACES = re.compile(r"[ \t\r\n]+")
 
 
 @dataclass(frozen=True)
@@ -145,8 +144,11 @@ def _variables(ctx: MessageContext, language: Language) -> dict[str, Any]:
     return variables
 
 
+# Only ASCII whitespace: CLDR dates hold narrow no-break spaces that must stay.
+_SPACES = re.compile(r"[ \t\r\n]+")
+
+
 def _one_line(text: str) -> str:
-    # Only ASCII whitespace: CLDR dates hold narrow no-break spaces that must stay.
     return _SPACES.sub(" ", str(text)).strip()
 
 
