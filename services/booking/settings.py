@@ -1,22 +1,19 @@
 """Settings of the booking-api process (env prefix `BOOKING_`)."""
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import OffsetReset, ServerSettings
 
 
-class BookingSettings(ServiceSettings):
+class BookingSettings(ServerSettings):
     model_config = SettingsConfigDict(env_prefix="BOOKING_", extra="ignore")
 
-    host: str = "127.0.0.1"
     port: int = 8081
     # The read model's consumer group; tests give each app its own.
     status_group: str = "booking-status"
-    status_offset_reset: Literal["earliest", "latest"] = "earliest"
+    status_offset_reset: OffsetReset = "earliest"
     sse_heartbeat_s: float = Field(15.0, gt=0)
     status_feed_poll_s: float = Field(0.25, gt=0)  # how often the live feed looks for new statuses
     # A request still SUBMITTED this long after its RequestSubmitted went out has it sent

@@ -7,25 +7,33 @@ each replica answers from the same facts without reading another service's table
 A record a view cannot use is skipped with a warning, never fatal: these views read
 the topics again from the start on every start, so a dead letter here would be written
 once per start; the topics' own consumers (the scheduler) dead-letter them once.
+An app keeps a view with `follow_while_running` in one of its cleanup contexts.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Protocol
 
+from aiohttp import web
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from schemas.envelope import MessageRejected
 from schemas.topics import Topic
 
+from .health import HEALTH_CHECKS
 from .kafka import assign_from_start
+from .settings import SERVICE, SETTINGS
+from .tasks import stop_task
 
 log = logging.getLogger(__name__)
 
 RETRY_S = 1.0
 START_GRACE_S = 5.0
+LOAD_TIMEOUT_S = 15.0  # how long an app's start waits for its views to load
 
 
 class View(Protocol):
@@ -85,3 +93,31 @@ async def keep_following(view: View, bootstrap: str, *topics: Topic, client_id: 
         except Exception:
             log.exception("reading %s failed; again in %.0f s", names, RETRY_S)
         await asyncio.sleep(RETRY_S)
+
+
+@asynccontextmanager
+async def follow_while_running(app: web.Application, view: View, *topics: Topic, name: str,
+                               meanwhile: str) -> AsyncIterator[None]:
+    """Follow the topics into `view` while the app runs, under the health check `name`
+    (down until the view has loaded, and if the task ends). Serving waits for the load,
+    LOAD_TIMEOUT_S at most; after that the app serves anyway and `meanwhile` (the log's
+    words) says what answers 503 until the view has caught up."""
+    service = app[SERVICE]
+    task = asyncio.create_task(
+        keep_following(view, app[SETTINGS].kafka_bootstrap, *topics, client_id=f"{service}-{name}"),
+        name=f"{service}-{name}")
+
+    async def healthy() -> bool:
+        return view.loaded.is_set() and not task.done()
+
+    app[HEALTH_CHECKS][name] = healthy
+    # Waited for (normally milliseconds) so that requests meet a loaded view, and so that an
+    # app stopped at once does not stop a consumer midway through its start (see _started).
+    try:
+        async with asyncio.timeout(LOAD_TIMEOUT_S):
+            await view.loaded.wait()
+    except TimeoutError:
+        log.warning("%s not loaded from %s after %.0f s (missing? run `labbook topics create`); %s",
+                    type(view).__name__, ", ".join(t.name for t in topics), LOAD_TIMEOUT_S, meanwhile)
+    yield
+    await stop_task(task)

@@ -7,17 +7,16 @@ in memory; `principal()` refuses those tokens. A new revocation arrives within t
 consumer's fetch wait (well under a second).
 
 Start-up: the app starts serving only once the list has caught up with the topic's
-end offsets as they were at start (normally milliseconds), waiting LOAD_TIMEOUT_S at
-most. If it has not caught up by then (the topic is missing, the broker is slow), the
-process serves anyway but fails closed: every authenticated route answers 503 and
-`/healthz` reports `revocations: down` until the list is loaded. Once loaded the list
-stays usable through a broker outage (nothing new can be revoked meanwhile: the CLI
-publishes to the same broker).
+end offsets as they were at start (normally milliseconds), waiting
+follower.LOAD_TIMEOUT_S at most. If it has not caught up by then (the topic is
+missing, the broker is slow), the process serves anyway but fails closed: every
+authenticated route answers 503 and `/healthz` reports `revocations: down` until the
+list is loaded. Once loaded the list stays usable through a broker outage (nothing
+new can be revoked meanwhile: the CLI publishes to the same broker).
 """
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import time
 from collections.abc import AsyncIterator
@@ -29,15 +28,8 @@ from schemas.events import TokenRevoked
 from schemas.tokens import LEEWAY_S
 from schemas.topics import REVOCATIONS as TOPIC
 
-from .health import HEALTH_CHECKS
-from .follower import keep_following
+from .follower import follow_while_running
 from .kafka import start_producer
-from .settings import SERVICE, SETTINGS
-from .tasks import stop_task
-
-log = logging.getLogger(__name__)
-
-LOAD_TIMEOUT_S = 15.0
 
 
 class RevocationList:
@@ -71,22 +63,9 @@ REVOCATIONS = web.AppKey("revocations", RevocationList)
 
 async def revocations_ctx(app: web.Application) -> AsyncIterator[None]:
     revoked = app[REVOCATIONS] = RevocationList()
-    task = asyncio.create_task(
-        keep_following(revoked, app[SETTINGS].kafka_bootstrap, TOPIC, client_id=f"{app[SERVICE]}-revocations"),
-        name=f"{app[SERVICE]}-revocations")
-
-    async def healthy() -> bool:
-        return revoked.loaded.is_set() and not task.done()
-
-    app[HEALTH_CHECKS]["revocations"] = healthy
-    try:
-        async with asyncio.timeout(LOAD_TIMEOUT_S):
-            await revoked.loaded.wait()
-    except TimeoutError:
-        log.warning("revoked tokens not loaded from %s after %.0f s (missing? run `labbook topics create`); "
-                    "answering 503 to every authenticated call until they are", TOPIC.name, LOAD_TIMEOUT_S)
-    yield
-    await stop_task(task)
+    async with follow_while_running(app, revoked, TOPIC, name="revocations",
+                                    meanwhile="answering 503 to every authenticated call until it is"):
+        yield
 
 
 async def publish(bootstrap: str, event: TokenRevoked, *, producer_name: str = "labbook-cli") -> None:

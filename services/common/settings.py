@@ -11,7 +11,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from aiohttp import web
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -73,6 +73,18 @@ class ServiceSettings(BaseSettings):
         if self.token_secret is not None:
             return self.token_secret.get_secret_value()
         return local_secret(self.home)
+
+
+# Where a consumer group with no committed offsets starts reading.
+OffsetReset = Literal["earliest", "latest"]
+
+
+class ServerSettings(ServiceSettings):
+    """A process that listens on host:port (env names under the subclass's prefix)."""
+
+    # Loopback unless told: aiohttp's and Faust's servers would bind every interface.
+    host: str = "127.0.0.1"
+    port: int  # each process has its own, given as the subclass's default
 
 
 SERVICE = web.AppKey("service", str)

@@ -23,8 +23,7 @@ async def insert_lab(conn: asyncpg.Connection, lab: dict, at: datetime) -> None:
         "INSERT INTO labs.labs (id, name, inn, region_code, city, lat, lon, certificate_no,"
         " accreditation_status, valid_until, scope, created_at, updated_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $12)",
-        lab["id"], lab["name"], lab["inn"], lab["region_code"], lab["city"], lab["lat"], lab["lon"],
-        lab["certificate_no"], lab["accreditation_status"], lab["valid_until"], json.dumps(lab["scope"]), at,
+        *_registry_values(lab), at,
     )
 
 
@@ -33,10 +32,14 @@ async def update_lab(conn: asyncpg.Connection, lab: dict, at: datetime) -> None:
         "UPDATE labs.labs SET name = $2, inn = $3, region_code = $4, city = $5, lat = $6, lon = $7,"
         " certificate_no = $8, accreditation_status = $9, valid_until = $10, scope = $11::jsonb,"
         " capacity = $12::jsonb, updated_at = $13 WHERE id = $1",
-        lab["id"], lab["name"], lab["inn"], lab["region_code"], lab["city"], lab["lat"], lab["lon"],
-        lab["certificate_no"], lab["accreditation_status"], lab["valid_until"], json.dumps(lab["scope"]),
-        json.dumps(lab["capacity"]), at,
+        *_registry_values(lab), json.dumps(lab["capacity"]), at,
     )
+
+
+def _registry_values(lab: dict) -> tuple:
+    """$1-$11 of insert_lab and update_lab: the lab's registry entry, id first."""
+    return (lab["id"], lab["name"], lab["inn"], lab["region_code"], lab["city"], lab["lat"], lab["lon"],
+            lab["certificate_no"], lab["accreditation_status"], lab["valid_until"], json.dumps(lab["scope"]))
 
 
 async def fetch_lab(conn: asyncpg.Connection, lab_id: str, *, for_update: bool = False) -> dict | None:

@@ -1,18 +1,15 @@
 """Settings of the labs-api process (env prefix `LABS_`)."""
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import OffsetReset, ServerSettings
 
 
-class LabsSettings(ServiceSettings):
+class LabsSettings(ServerSettings):
     model_config = SettingsConfigDict(env_prefix="LABS_", extra="ignore")
 
-    host: str = "127.0.0.1"
     port: int = 8082
     offers_group: str = "labs-offers"  # the consumer group of the offers inbox
     # Where a new offers group starts; a test's labs process on a shared broker uses "latest".
-    offers_offset_reset: Literal["earliest", "latest"] = "earliest"
+    offers_offset_reset: OffsetReset = "earliest"

@@ -9,13 +9,12 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import ServerSettings
 
 
-class MailCatcherSettings(ServiceSettings):
+class MailCatcherSettings(ServerSettings):
     model_config = SettingsConfigDict(env_prefix="MAILCATCHER_", extra="ignore")
 
-    host: str = "127.0.0.1"
     port: int = 1025
     dir: Path | None = None  # None: $LABBOOK_HOME/mail
 

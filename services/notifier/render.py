@@ -5,7 +5,8 @@ Templates live in templates/{ru,en}/:
   labelled `facts` a message lists (component, method, samples, deadline, lab, dates...);
 - `subjects.txt`: every kind's subject, the one place per language;
 - `{kind}.txt`: the kind's own words, in blocks `summary` (also the feed's body) and `next`;
-- `base.txt`, `base.html` and `{kind}.html`: the layouts.
+- `base.txt`, `base.html` and `{kind}.html`: the layouts; `base.html` only gives its
+  words to templates/layout.html, the HTML layout of both languages.
 A kind's words are written once, in its .txt: the blocks are rendered first and handed to
 both layouts as plain strings, so the HTML escapes them and never says something else.
 """
@@ -34,7 +35,6 @@ from .ics import calendar_method
 DISPLAY_TZ = "Europe/Moscow"  # where the labs and most suppliers are; every time is shown in it
 TEMPLATES = Path(__file__).parent / "templates"
 WRAP = 76  # plain-text line length, as mail clients expect
-_SPACES = re.compile(r"[ \t\r\n]+")
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,11 @@ def _variables(ctx: MessageContext, language: Language) -> dict[str, Any]:
     return variables
 
 
+# Only ASCII whitespace: CLDR dates hold narrow no-break spaces that must stay.
+_SPACES = re.compile(r"[ \t\r\n]+")
+
+
 def _one_line(text: str) -> str:
-    # Only ASCII whitespace: CLDR dates hold narrow no-break spaces that must stay.
     return _SPACES.sub(" ", str(text)).strip()
 
 

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import OffsetReset, ServerSettings
 
 DAY_S = 86_400.0
 # The dispatcher claims up to this many times its concurrency ahead of the sends, so a
@@ -28,14 +27,13 @@ def parse_durations(text: str) -> tuple[float, ...]:
     return tuple(out)
 
 
-class NotifierSettings(ServiceSettings):
+class NotifierSettings(ServerSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore")
 
-    host: str = "127.0.0.1"
     port: int = 8083
     # The events consumer's group; tests give each notifier its own.
     group: str = "notifier"
-    offset_reset: Literal["earliest", "latest"] = "earliest"
+    offset_reset: OffsetReset = "earliest"
     # Mail: the local stack's catcher (labbook up) by default, Mailpit in compose.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(1025, ge=1, le=65535)

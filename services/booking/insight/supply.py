@@ -7,7 +7,6 @@ what-if is planned by exactly the rules the scheduler applies.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -18,13 +17,7 @@ from schemas.topics import CAPACITY, LABS
 from services.booking.scheduler.domain import LabState
 from services.booking.scheduler.settings import SchedulerSettings
 from services.common.errors import ApiError
-from services.common.follower import keep_following
-from services.common.health import HEALTH_CHECKS
-from services.common.settings import SERVICE, SETTINGS
-from services.common.tasks import stop_task
-
-log = logging.getLogger(__name__)
-LOAD_TIMEOUT_S = 15.0
+from services.common.follower import follow_while_running
 
 
 class SupplyView:
@@ -69,23 +62,9 @@ RULES = web.AppKey("scheduler_rules", SchedulerSettings)
 
 
 async def supply_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Follow the labs' topics while the app runs; serving waits LOAD_TIMEOUT_S at most for
-    them (after that, the routes that plan answer 503 until the view has caught up)."""
+    """Follow the labs' topics while the app runs; serving waits follower.LOAD_TIMEOUT_S at
+    most for them (after that, the routes that plan answer 503 until the view has caught up)."""
     supply = app[SUPPLY] = SupplyView()
-    task = asyncio.create_task(
-        keep_following(supply, app[SETTINGS].kafka_bootstrap, LABS, CAPACITY, client_id=f"{app[SERVICE]}-supply"),
-        name=f"{app[SERVICE]}-supply")
-
-    async def healthy() -> bool:
-        return supply.loaded.is_set() and not task.done()
-
-    app[HEALTH_CHECKS]["supply"] = healthy
-    # Wait for it (normally milliseconds): a consumer stopped while it starts leaks connections.
-    try:
-        async with asyncio.timeout(LOAD_TIMEOUT_S):
-            await supply.loaded.wait()
-    except TimeoutError:
-        log.warning("the labs' supply not loaded after %.0f s; the planning routes answer 503 until it is",
-                    LOAD_TIMEOUT_S)
-    yield
-    await stop_task(task)
+    async with follow_while_running(app, supply, LABS, CAPACITY, name="supply",
+                                    meanwhile="the planning routes answer 503 until it is"):
+        yield

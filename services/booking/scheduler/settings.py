@@ -8,14 +8,13 @@ from pydantic_settings import SettingsConfigDict
 
 from schemas import planning
 
-from services.common.settings import ServiceSettings
+from services.common.settings import OffsetReset, ServerSettings
 
 
-class SchedulerSettings(ServiceSettings):
+class SchedulerSettings(ServerSettings):
     # Frozen: matching caches what it derives from a settings object by its identity.
     model_config = SettingsConfigDict(env_prefix="SCHEDULER_", extra="ignore", frozen=True)
 
-    host: str = "127.0.0.1"  # Faust's web server binds every interface unless told
     port: int = 6066
     # faust-streaming 0.15.3 puts a send into the transaction of the *destination*
     # partition and commits a transaction only when a source partition with that number
@@ -24,7 +23,7 @@ class SchedulerSettings(ServiceSettings):
     # "otherwise at-least-once with idempotent reservation").
     processing_guarantee: Literal["exactly_once", "at_least_once"] = "at_least_once"
     # Where a new consumer group starts; tests on a shared broker use "latest".
-    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    auto_offset_reset: OffsetReset = "earliest"
     # Faust's 60 s default session timeout made group joins take up to 110 s.
     session_timeout_s: float = 10.0
     heartbeat_interval_s: float = 1.0

@@ -134,16 +134,14 @@ def reserve(state: State, result: Assignment, ctx: Ctx, out: list[Send]) -> Stat
 
 
 def release(state: State, reason: str, out: list[Send]) -> State:
-    slot = state.slot
-    if slot:
+    if slot := state.slot:
         out.append(Send(RESERVATIONS.name, slot.lab_id, ev.ReleaseSlot(
             reservation_id=slot.reservation_id, request_id=state.request_id, lab_id=slot.lab_id, reason=reason)))
     return state.but(slot=None)
 
 
 def withdraw(state: State, reason: str, out: list[Send]) -> State:
-    offer = state.offer
-    if offer:
+    if offer := state.offer:
         out.append(Send(OFFERS.name, offer.lab_id, ev.OfferWithdrawn(
             offer_id=offer.offer_id, request_id=state.request_id, lab_id=offer.lab_id, reason=reason)))
     return state.but(offer=None)
