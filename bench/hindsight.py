@@ -39,21 +39,10 @@ class Hindsight:
     results: list  # one Assignment or Unmatched per demand, in order
     methods: list[MethodOptimum] = field(default_factory=list)
 
-    @property
-    def placed(self) -> int:
-        return sum(m.placed for m in self.methods)
-
-    @property
-    def bound(self) -> int:
-        return sum(m.bound for m in self.methods)
-
-    @property
-    def proven(self) -> bool:
-        return all(m.proven for m in self.methods)
-
-    @property
-    def seconds(self) -> float:
-        return sum(m.seconds for m in self.methods)
+    placed = property(lambda self: sum(m.placed for m in self.methods))
+    bound = property(lambda self: sum(m.bound for m in self.methods))
+    seconds = property(lambda self: sum(m.seconds for m in self.methods))
+    proven = property(lambda self: all(m.proven for m in self.methods))
 
 
 def optimum(labs, demands: list[Demand], arrivals: list[datetime], settings, limit_s: float,

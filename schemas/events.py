@@ -60,14 +60,18 @@ class CapacityAdvertised(Event):
     heartbeat_at: AwareDatetime
 
 
-# labbook.reservations.v1 (key lab_id): the request side asks the lab side
-class ReserveSlot(Event):
+class _SlotTime(Event):
+    """A reservation's time on a lab+method's calendar: asked for, or granted."""
     reservation_id: UUID
     request_id: UUID
     lab_id: str
     method_code: str
     start: AwareDatetime
     end: AwareDatetime
+
+
+# labbook.reservations.v1 (key lab_id): the request side asks the lab side
+class ReserveSlot(_SlotTime):
     # None: exactly [start, end) or nothing. Set: the earliest free [t, t + (end - start))
     # with start <= t and t + (end - start) <= latest_end (the deadline bound).
     latest_end: AwareDatetime | None = None
@@ -81,13 +85,8 @@ class ReleaseSlot(Event):
 
 
 # labbook.matching.v1 (key request_id): the lab side's answers, and offers found expired
-class SlotGranted(Event):
-    reservation_id: UUID
-    request_id: UUID
-    lab_id: str
-    method_code: str
-    start: AwareDatetime
-    end: AwareDatetime
+class SlotGranted(_SlotTime):
+    pass
 
 
 class SlotRefused(Event):
@@ -109,18 +108,19 @@ class MatchWindowClosed(Event):
     partition: int = Field(ge=0)
 
 
+class BookedSlot(Frozen):
+    """One reservation on a lab+method's calendar: the time it holds a slot."""
+    reservation_id: UUID
+    start: AwareDatetime
+    end: AwareDatetime
+
+
 # labbook.lab-state.v1, sent by the lab side to every partition so
 # each request partition holds every lab's profile and capacity (key lab_id).
 class SupplyChanged(Event):
     lab_id: str
     profile: LabProfile | None = None
     capacity: CapacityAdvertised | None = None
-
-
-class BookedSlot(Frozen):
-    reservation_id: UUID
-    start: AwareDatetime
-    end: AwareDatetime
 
 
 # labbook.lab-state.v1, sent by the lab side to every partition after a

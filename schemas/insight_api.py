@@ -81,7 +81,7 @@ class MethodLeadTimes(_Body):
 
 
 class LabOffers(_Body):
-    lab_id: str
+    lab_id: str = Field(description="the lab the offers wait on")
     count: int = Field(description="requests OFFERED to the lab now, waiting on its answer")
     oldest_age_hours: float = Field(description="hours since the oldest of these offers was made")
 

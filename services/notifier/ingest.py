@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 from uuid import UUID, uuid5
 
 import asyncpg
@@ -45,9 +46,8 @@ def delivery_ids(event_id: UUID, subscription_ids: list, kind: object) -> list[U
     return out
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where an event came from, for the dead letter of a delivery that failed for good."""
+class Source(NamedTuple):
+    """Where an event came from (its Kafka coordinates), for the dead letter of a delivery that failed for good."""
     topic: str
     partition: int
     offset: int
@@ -120,7 +120,7 @@ async def record(conn: asyncpg.Connection, envelope: Envelope, notices: list[Not
             writes.open.add(pair)
             wanted = True
     if wanted:  # stored once for all its deliveries
-        writes.events.append((envelope.event_id, envelope.model_dump_json(), json.dumps(asdict(source))))
+        writes.events.append((envelope.event_id, envelope.model_dump_json(), json.dumps(source._asdict())))
     if mine:
         await writes.flush(conn)
 

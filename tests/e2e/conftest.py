@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -11,38 +12,42 @@ from tests.support.processes import free_port, python_module, spawn, until_statu
 
 SECRET = "e2e-secret-0123456789abcdef-0123456789"
 
+
 def token(role: str = "supplier", org: str | None = None) -> str:
     return issue(SECRET, org=org or f"org-{uuid.uuid4().hex[:8]}", role=role)
+
+
+@asynccontextmanager
+async def service_process(servers, settings, tmp_path_factory, name: str, port_setting: str, **env: str):
+    """A real `python -m services.<name>` on a database of its own and a free port; its base URL."""
+    port = free_port()
+    async with new_database(servers, settings.database_url) as database:
+        env = {"DATABASE_URL": database, "LABBOOK_TOKEN_SECRET": SECRET, port_setting: str(port),
+               "LOG_LEVEL": "WARNING", **env}
+        log = tmp_path_factory.mktemp(name) / f"{name}.log"
+        with spawn(python_module(f"services.{name}"), env, log) as child:
+            url = f"http://127.0.0.1:{port}"
+            await until_status(f"{url}/healthz", 200, child=child, log=log)
+            yield url
 
 
 @pytest.fixture(scope="module")
 async def booking_url(servers, settings, tmp_path_factory):
     """A real booking-api process on its own database; its base URL."""
-    port = free_port()
-    async with new_database(servers, settings.database_url) as database:
-        env = {"DATABASE_URL": database, "LABBOOK_TOKEN_SECRET": SECRET, "BOOKING_PORT": str(port),
-               "BOOKING_STATUS_GROUP": f"booking-status-e2e-{uuid.uuid4().hex[:12]}",
-               "BOOKING_STATUS_OFFSET_RESET": "latest", "LOG_LEVEL": "WARNING",
-               "BOOKING_CAPACITY_GAPS_MIN_AGE_S": "0"}  # the localisation case planned again as the queue moves
-        log = tmp_path_factory.mktemp("booking") / "booking.log"
-        with spawn(python_module("services.booking"), env, log) as child:
-            url = f"http://127.0.0.1:{port}"
-            await until_status(f"{url}/healthz", 200, child=child, log=log)
-            yield url
+    async with service_process(servers, settings, tmp_path_factory, "booking", "BOOKING_PORT",
+                               BOOKING_STATUS_GROUP=f"booking-status-e2e-{uuid.uuid4().hex[:12]}",
+                               BOOKING_STATUS_OFFSET_RESET="latest",
+                               # the localisation case planned again as the queue moves
+                               BOOKING_CAPACITY_GAPS_MIN_AGE_S="0") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 async def labs_url(servers, settings, tmp_path_factory):
     """A real labs-api process on its own database (its own offers group); its base URL."""
-    port = free_port()
-    async with new_database(servers, settings.database_url) as database:
-        env = {"DATABASE_URL": database, "LABBOOK_TOKEN_SECRET": SECRET, "LABS_PORT": str(port),
-               "LABS_OFFERS_GROUP": f"labs-offers-e2e-{uuid.uuid4().hex[:12]}", "LOG_LEVEL": "WARNING"}
-        log = tmp_path_factory.mktemp("labs") / "labs.log"
-        with spawn(python_module("services.labs"), env, log) as child:
-            url = f"http://127.0.0.1:{port}"
-            await until_status(f"{url}/healthz", 200, child=child, log=log)
-            yield url
+    async with service_process(servers, settings, tmp_path_factory, "labs", "LABS_PORT",
+                               LABS_OFFERS_GROUP=f"labs-offers-e2e-{uuid.uuid4().hex[:12]}") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +69,7 @@ async def lab_id(labs_url) -> str:
 async def notifier_url(servers, settings, tmp_path_factory):
     """A real notifier process on its own database (its own consumer group); its base URL.
     Private targets are refused, as in production: generated webhook URLs never get sent to."""
-    port = free_port()
-    async with new_database(servers, settings.database_url) as database:
-        env = {"DATABASE_URL": database, "LABBOOK_TOKEN_SECRET": SECRET, "NOTIFIER_PORT": str(port),
-               "NOTIFIER_GROUP": f"notifier-e2e-{uuid.uuid4().hex[:12]}", "NOTIFIER_OFFSET_RESET": "latest",
-               "LOG_LEVEL": "WARNING"}
-        log = tmp_path_factory.mktemp("notifier") / "notifier.log"
-        with spawn(python_module("services.notifier"), env, log) as child:
-            url = f"http://127.0.0.1:{port}"
-            await until_status(f"{url}/healthz", 200, child=child, log=log)
-            yield url
+    async with service_process(servers, settings, tmp_path_factory, "notifier", "NOTIFIER_PORT",
+                               NOTIFIER_GROUP=f"notifier-e2e-{uuid.uuid4().hex[:12]}",
+                               NOTIFIER_OFFSET_RESET="latest") as url:
+        yield url

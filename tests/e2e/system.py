@@ -20,6 +20,7 @@ from tests.integration.labs.conftest import certificate, inn10
 from tests.integration.scheduler.support import _delete_internal_topics
 from tests.support.brokers import until_group_stable
 from tests.support.db import new_database
+from tests.support.lab_toml import capacity
 from tests.support.processes import ROOT, free_port, python_module, spawn, until_status
 from tests.support.smtp import SmtpServer, smtp_server
 from tests.support.webhooks import WebhookReceiver
@@ -112,13 +113,7 @@ poll_seconds = 0.5
 [policy]
 auto_accept = {str(auto_accept).lower()}
 max_concurrent_jobs = 20
-
-[[capacity]]
-method_code = "{method}"
-slots = {slots}
-available_from = {start.isoformat()}
-available_to = {end.isoformat()}
-""")
+""" + capacity(method, slots, start.isoformat(), end.isoformat()))
         args = [*LABBOOK, "agent", "run", "--lab", lab_id, "--token", self.token("lab", lab_id), "--config",
                 str(config), "--url", self.urls["labs"]]
         with spawn(args, {}, self.home / f"agent-{lab_id}.log") as child:

@@ -49,17 +49,19 @@ def _loopback_only(case) -> None:
                 case.body = {**body, "target": "http://127.0.0.1/generated"}
 
 
+def _call_as(case, notifier_url: str, role: str, org: str) -> None:
+    _loopback_only(case)
+    headers = {"Authorization": f"Bearer {token(role, org)}"}
+    case.call_and_validate(base_url=notifier_url, headers=headers, timeout=10, checks=CHECKS)
+
+
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_notifier_api_as_a_supplier(case, notifier_url):
-    _loopback_only(case)
-    headers = {"Authorization": f"Bearer {token('supplier', 'e2e-supplier')}"}
-    case.call_and_validate(base_url=notifier_url, headers=headers, timeout=10, checks=CHECKS)
+    _call_as(case, notifier_url, "supplier", "e2e-supplier")
 
 
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_notifier_api_as_staff(case, notifier_url):
-    _loopback_only(case)
-    headers = {"Authorization": f"Bearer {token('staff', 'cluster')}"}
-    case.call_and_validate(base_url=notifier_url, headers=headers, timeout=10, checks=CHECKS)
+    _call_as(case, notifier_url, "staff", "cluster")

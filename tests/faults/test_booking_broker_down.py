@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from aiohttp.test_utils import TestClient, TestServer
-
 from schemas.events import RequestSubmitted
 from schemas.tokens import issue
 from schemas.topics import REQUESTS
 from services.booking.app import create_app
 from services.booking.settings import BookingSettings
 from services.common.db import PG_POOL
-from services.common.kafka import ensure_topics, kafka_alive
+from services.common.kafka import kafka_alive
 from tests.integration.booking.conftest import request_body
-from tests.support.brokers import kafka, read_topic, until
+from tests.support.brokers import kafka, read_topic, serve_on_private_broker, until
 
 SECRET = "broker-down-secret-0123456789abcdef"
 REQUESTS_WHILE_DOWN = 100
@@ -26,16 +24,10 @@ async def read_all(bootstrap: str) -> list[RequestSubmitted]:
 
 
 async def test_requests_submitted_while_kafka_is_down_arrive_once(private_broker, fresh_db, monkeypatch):
-    bootstrap = f"127.0.0.1:{private_broker['LABBOOK_KAFKA_PORT']}"
-    assert "listening" in kafka("up", private_broker)
-    await ensure_topics(bootstrap)
-    for name, value in {"DATABASE_URL": fresh_db, "KAFKA_BOOTSTRAP": bootstrap, "LABBOOK_TOKEN_SECRET": SECRET,
-                        "LABBOOK_HOME": private_broker["LABBOOK_HOME"],
-                        "BOOKING_STATUS_GROUP": f"booking-status-{uuid.uuid4().hex[:8]}"}.items():
-        monkeypatch.setenv(name, value)
-    app = create_app(BookingSettings())  # starts only while Kafka is up (the producer connects)
-    client = TestClient(TestServer(app))
-    await client.start_server()
+    bootstrap, client = await serve_on_private_broker(
+        private_broker, fresh_db, monkeypatch, SECRET, lambda: create_app(BookingSettings()),
+        BOOKING_STATUS_GROUP=f"booking-status-{uuid.uuid4().hex[:8]}")
+    app = client.server.app
     try:
         kafka("down", private_broker)
         assert not await kafka_alive(bootstrap, timeout=2)

@@ -27,6 +27,9 @@ def require_chromium() -> None:
         pytest.fail(f"no {CHROMIUM}: run `make browser` (apt-get install chromium)")
 
 
+NAVIGATED = "Inspected target navigated or closed"
+
+
 class DevTools:
     """Just enough of the protocol: commands, JavaScript, and the events seen meanwhile."""
 
@@ -53,9 +56,20 @@ class DevTools:
     async def until(self, expression: str, timeout: float = 20.0):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while (value := await self.js(expression)) in (None, False, "") and loop.time() < deadline:
+        while (value := await self._during_navigation(expression)) in (None, False, "") and loop.time() < deadline:
             await asyncio.sleep(0.1)
         return value
+
+    async def _during_navigation(self, expression: str):
+        """js(), or None while the page is being replaced (a form posted, a reload): the
+        evaluation then fails with "Inspected target navigated or closed", and the next
+        poll asks the new page."""
+        try:
+            return await self.js(expression)
+        except AssertionError as error:
+            if NAVIGATED in str(error):
+                return None
+            raise
 
     async def element(self, selector: str, timeout_ms: int = 20000) -> str | None:
         """The text of the first element matching selector, awaited in the page as the DOM changes."""

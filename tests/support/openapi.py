@@ -69,6 +69,21 @@ def assert_well_formed(spec: dict, public_paths: frozenset[str] = frozenset()) -
     assert bearer == {"type": "http", "scheme": "bearer", "description": bearer["description"]}
 
 
+async def checked_spec(service, public_paths: frozenset[str] = frozenset()) -> tuple[dict, set]:
+    """The service's /openapi.json, checked: OpenAPI 3.1, every route documented, refs resolve, operations well formed.
+
+    Returns the spec and the documented (method, path) pairs for the service's own checks."""
+    response = await service.client.get("/openapi.json")  # public: no token
+    assert response.status == 200
+    spec = await response.json()
+    assert spec["openapi"] == "3.1.0" and spec["info"]["title"] and spec["info"]["version"]
+    served, documented = served_and_documented(service.app, spec)
+    assert served == documented
+    assert_refs_and_schemas_valid(spec)
+    assert_well_formed(spec, public_paths)
+    return spec, documented
+
+
 async def assert_docs_pages_served_offline(client) -> None:
     """/docs and /docs/events: HTML under a same-origin CSP whose every asset the service serves itself."""
     for page, other in (("/docs", "/docs/events"), ("/docs/events", "/docs")):

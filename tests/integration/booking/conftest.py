@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from datetime import datetime, timezone
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from schemas.topics import STATUS, Topic
 from services.booking.app import create_app
 from services.booking.consumer import STATUS_CONSUMER
 from services.booking.settings import BookingSettings
-from tests.support.apps import ServedApp
+from tests.support.apps import ServedApp, serving
 from tests.support.brokers import assign_from_end
 
 SECRET = "booking-integration-secret-0123456789abcdef"
@@ -66,12 +65,8 @@ async def booking(fresh_db, monkeypatch, tmp_path, booking_env):
     monkeypatch.setenv("BOOKING_STATUS_GROUP", f"booking-status-test-{uuid.uuid4().hex[:8]}")
     monkeypatch.setenv("BOOKING_STATUS_OFFSET_RESET", "latest")
     app = create_app(BookingSettings())
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    try:
+    async with serving(app) as client:
         yield Api(client, app)
-    finally:
-        await client.close()
 
 
 @asynccontextmanager

@@ -5,11 +5,11 @@ import asyncio
 import json
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from services.booking.app import create_app
 from services.booking.settings import BookingSettings
 from services.common.settings import SETTINGS
+from tests.support.apps import serving
 
 from .conftest import created, publish, status_event
 
@@ -139,9 +139,7 @@ async def test_every_replica_streams_every_change(booking, producer):
     """Two API replicas share the status consumer group, so each applies only some
     partitions; both streams still show every change, read back from the table."""
     other_app = create_app(BookingSettings())  # the same database and consumer group as `booking`
-    other = TestClient(TestServer(other_app))
-    await other.start_server()
-    try:
+    async with serving(other_app) as other:
         staff = booking.auth("staff")
         requests = [(await created(booking))[0] for _ in range(8)]  # keys over every partition
         here = await open_stream(booking, staff)
@@ -158,5 +156,3 @@ async def test_every_replica_streams_every_change(booking, producer):
             assert not wanted
         here.close()
         there_response.close()
-    finally:
-        await other.close()

@@ -6,7 +6,6 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaProducer
 
 from schemas.envelope import Envelope
@@ -16,7 +15,7 @@ from schemas.topics import OFFERS
 from services.labs.app import create_app
 from services.labs.settings import LabsSettings
 from tests.integration.booking.conftest import collect, kafka_tail  # noqa: F401  (shared helpers)
-from tests.support.apps import ServedApp
+from tests.support.apps import ServedApp, serving
 
 SECRET = "labs-integration-secret-0123456789abcdef"
 METHOD = "ISO9227-NSS-96"
@@ -77,12 +76,8 @@ async def labs(fresh_db, monkeypatch):
     # into its database. It starts from the earliest offset, so nothing sent early is missed.
     monkeypatch.setenv("LABS_OFFERS_GROUP", f"labs-offers-test-{uuid.uuid4().hex[:8]}")
     app = create_app(LabsSettings())
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    try:
+    async with serving(app) as client:
         yield Api(client, app)
-    finally:
-        await client.close()
 
 
 def offer_made(lab_id: str, **overrides) -> OfferMade:

@@ -11,6 +11,7 @@ from schemas.events import CapacityAdvertised, OfferAccepted
 from schemas.topics import CAPACITY, LAB_RESPONSES
 from services.labs.app import create_app
 from services.labs.settings import LabsSettings
+from tests.support.lab_toml import capacity
 from tests.support.processes import ROOT, free_port, spawn
 from tests.support.waits import until
 
@@ -32,13 +33,7 @@ refused = "{refused}"
 methods = ["{METHOD}"]
 max_concurrent_jobs = 2
 min_lead_time_hours = 24
-
-[[capacity]]
-method_code = "{METHOD}"
-slots = 3
-available_from = {start.replace('+00:00', 'Z')}
-available_to = {end.replace('+00:00', 'Z')}
-""")
+""" + capacity(METHOD, 3, start.replace("+00:00", "Z"), end.replace("+00:00", "Z")))
     return str(path)
 
 
@@ -105,11 +100,7 @@ async def test_a_declining_policy_answers_what_it_refuses_at_once(labs, schedule
 
 
 async def test_job_progress_is_reported_through_the_cli(labs, scheduler):
-    lab = await labs.register()
-    me = labs.auth("lab", lab["id"])
-    offer = offer_made(lab["id"])
-    await scheduler(offer)
-    await until_offer(labs, me, offer.offer_id)
+    lab, me, (offer,) = await pending_offers(labs, scheduler, 1)
     common = ["--url", labs.url, "--token", token("lab", lab["id"])]
     rc, _, err = await labbook("agent", "accept", str(offer.offer_id), *common)
     assert rc == 0, err

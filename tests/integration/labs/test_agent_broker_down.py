@@ -3,17 +3,16 @@ heartbeats keep being answered (the outbox holds the adverts), and after the bro
 is back the adverts arrive and an offer made then is accepted by policy."""
 import uuid
 
-from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaProducer
 
 from schemas.envelope import Envelope
 from schemas.events import CapacityAdvertised, OfferAccepted
 from schemas.topics import CAPACITY, LAB_RESPONSES, OFFERS
 from services.common.db import PG_POOL
-from services.common.kafka import ensure_topics, kafka_alive
+from services.common.kafka import kafka_alive
 from services.labs.app import create_app
 from services.labs.settings import LabsSettings
-from tests.support.brokers import kafka, read_topic, until
+from tests.support.brokers import kafka, read_topic, serve_on_private_broker, until
 from tests.support.processes import spawn
 
 from .conftest import SECRET, Api, offer_made
@@ -25,16 +24,10 @@ async def read_all(bootstrap: str, topic, lab_id: str) -> list:
 
 
 async def test_agent_and_api_survive_a_broker_restart(private_broker, fresh_db, monkeypatch, tmp_path):
-    bootstrap = f"127.0.0.1:{private_broker['LABBOOK_KAFKA_PORT']}"
-    assert "listening" in kafka("up", private_broker)
-    await ensure_topics(bootstrap)
-    for name, value in {"DATABASE_URL": fresh_db, "KAFKA_BOOTSTRAP": bootstrap, "LABBOOK_TOKEN_SECRET": SECRET,
-                        "LABBOOK_HOME": private_broker["LABBOOK_HOME"],
-                        "LABS_OFFERS_GROUP": f"labs-offers-{uuid.uuid4().hex[:8]}"}.items():
-        monkeypatch.setenv(name, value)
-    app = create_app(LabsSettings())
-    client = TestClient(TestServer(app))
-    await client.start_server()
+    bootstrap, client = await serve_on_private_broker(
+        private_broker, fresh_db, monkeypatch, SECRET, lambda: create_app(LabsSettings()),
+        LABS_OFFERS_GROUP=f"labs-offers-{uuid.uuid4().hex[:8]}")
+    app = client.server.app
     api = Api(client, app)
     try:
         lab = await api.register()

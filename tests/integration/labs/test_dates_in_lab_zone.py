@@ -9,6 +9,7 @@ import pytest
 from schemas.events import OfferAccepted
 from schemas.topics import CAPACITY, LAB_RESPONSES
 from services.labs.agent import Agent, LabsClient, load_config
+from tests.support.lab_toml import capacity
 from tests.support.processes import ROOT
 
 from .conftest import METHOD, OTHER_METHOD, collect, kafka_tail, offer_made, token, until_offer
@@ -113,19 +114,8 @@ async def test_the_cli_accepts_with_a_date(labs, scheduler):
     assert stored == datetime(2027, 1, 9, 20, tzinfo=UTC)
 
 
-LAB_TOML = f"""
-[[capacity]]
-method_code = "{METHOD}"
-slots = 3
-available_from = 2027-01-01
-available_to = 2027-01-31
-
-[[capacity]]
-method_code = "{METHOD}"
-slots = 1
-available_from = 2027-02-01T08:00:00+10:00
-available_to = 2027-02-28
-"""
+LAB_TOML = (capacity(METHOD, 3, "2027-01-01", "2027-01-31")
+            + capacity(METHOD, 1, "2027-02-01T08:00:00+10:00", "2027-02-28"))
 
 
 async def test_the_agent_advertises_lab_toml_dates_as_days_in_the_labs_zone(labs, settings, tmp_path):

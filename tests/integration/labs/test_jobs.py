@@ -4,17 +4,13 @@ from datetime import date, timedelta
 from schemas.events import JobCancelled, ReportIssued, SamplesReceived, TestingCompleted, TestingStarted
 from schemas.topics import LAB_RESPONSES
 
-from .conftest import collect, kafka_tail, offer_made, until_offer
+from .conftest import collect, kafka_tail, pending_offers, until_offer
 
 SHA = "a" * 64
 
 
 async def accepted_job(labs, scheduler):
-    lab = await labs.register()
-    me = labs.auth("lab", lab["id"])
-    offer = offer_made(lab["id"])
-    await scheduler(offer)
-    await until_offer(labs, me, offer.offer_id)
+    lab, me, (offer,) = await pending_offers(labs, scheduler, 1)
     status, body = await labs.call("POST", f"/v1/offers/{offer.offer_id}/accept", me)
     assert status == 200, body
     return lab, me, f"/v1/jobs/{offer.request_id}/events", offer

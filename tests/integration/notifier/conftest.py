@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaProducer
 
 from schemas import events as ev
@@ -18,7 +17,7 @@ from schemas.topics import LABS, OFFERS, REQUESTS, STATUS
 from services.notifier.app import create_app
 from services.notifier.consumer import EVENTS_CONSUMER
 from services.notifier.settings import NotifierSettings
-from tests.support.apps import ServedApp
+from tests.support.apps import ServedApp, serving
 from tests.support.smtp import smtp_server
 from tests.support.webhooks import WebhookReceiver
 
@@ -121,12 +120,8 @@ async def notifier(fresh_db, monkeypatch, tmp_path, smtp, producer, notifier_set
     monkeypatch.setenv("LABBOOK_HOME", str(tmp_path))
     notifier_env(monkeypatch, fresh_db, smtp.port, **notifier_settings_env)
     app = create_app(NotifierSettings())
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    try:
+    async with serving(app) as client:
         yield Notifier(client, app, producer)
-    finally:
-        await client.close()
 
 
 # Events as the booking API, the labs API and the scheduler publish them.

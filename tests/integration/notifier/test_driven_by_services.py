@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from standardwebhooks.webhooks import Webhook
 
 from services.booking.app import create_app as booking_app
@@ -18,6 +17,7 @@ from services.labs.app import create_app as labs_app
 from services.labs.settings import LabsSettings
 from tests.integration.booking.conftest import request_body
 from tests.integration.labs.conftest import lab_body
+from tests.support.apps import serving
 from tests.support.db import new_database
 
 from .conftest import SECRET, org
@@ -31,12 +31,8 @@ async def served(servers, monkeypatch, make_app, settings_cls, **env):
     async with new_database(servers, settings_cls().database_url) as url:
         for key, value in {"DATABASE_URL": url, "LABBOOK_TOKEN_SECRET": SECRET, **env}.items():
             monkeypatch.setenv(key, value)
-        client = TestClient(TestServer(make_app(settings_cls())))
-        await client.start_server()
-        try:
+        async with serving(make_app(settings_cls())) as client:
             yield client
-        finally:
-            await client.close()
 
 
 async def test_booking_and_labs_events_reach_suppliers_and_staff(notifier, smtp, receiver, servers, monkeypatch):

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from unittest import mock
 
 import faust
@@ -34,6 +35,7 @@ from schemas.topics import CAPACITY, LAB_RESPONSES, LAB_STATE, LABS, MATCHING, R
 from services.booking.scheduler import health
 from services.booking.scheduler.app import create_worker
 from services.booking.scheduler.settings import SchedulerSettings
+from tests.support import waits
 
 INPUTS = (REQUESTS.name, LAB_RESPONSES.name, MATCHING.name, LAB_STATE.name, LABS.name, CAPACITY.name, RESERVATIONS.name)
 SHARED = TP(MATCHING.name, 2)
@@ -89,12 +91,7 @@ async def worker():
                 thread.thread_loop.close()
 
 
-async def until(condition, timeout: float = 5) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
+until = partial(waits.until, timeout=5, what="the awaited condition", interval=0.02)
 
 
 def message(app, offset: int, event: ev.Event) -> ConsumerMessage:

@@ -5,6 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.labs.agent import Policy, load_config, refusal
+from tests.support.lab_toml import capacity
 
 NOW = datetime(2026, 7, 1, 12, tzinfo=timezone.utc)
 
@@ -31,16 +32,8 @@ def test_policy(the_offer, policy, active, reason):
 
 def test_lab_toml_is_read_and_checked(tmp_path):
     path = tmp_path / "lab.toml"
-    path.write_text("""
-heartbeat_seconds = 30
-[policy]
-auto_accept = true
-[[capacity]]
-method_code = "ISO9227-NSS-96"
-slots = 2
-available_from = 2026-07-01T00:00:00Z
-available_to = 2026-09-01T00:00:00Z
-""")
+    path.write_text("heartbeat_seconds = 30\n[policy]\nauto_accept = true\n"
+                    + capacity("ISO9227-NSS-96", 2, "2026-07-01T00:00:00Z", "2026-09-01T00:00:00Z"))
     config = load_config(path)
     assert config.heartbeat_seconds == 30 and config.policy.auto_accept and config.capacity[0].slots == 2
     path.write_text("heartbeat_seconds = 0\n")
@@ -54,18 +47,8 @@ available_to = 2026-09-01T00:00:00Z
 def test_lab_toml_takes_dates_and_sends_them_as_dates(tmp_path):
     """TOML dates are whole days the API places in the lab's zone; offsets are sent as written."""
     path = tmp_path / "lab.toml"
-    path.write_text("""
-[[capacity]]
-method_code = "ISO9227-NSS-96"
-slots = 2
-available_from = 2026-12-01
-available_to = 2026-12-31
-[[capacity]]
-method_code = "ISO9227-NSS-240"
-slots = 1
-available_from = 2026-12-01T09:00:00+04:00
-available_to = "2027-01-15"
-""")
+    path.write_text(capacity("ISO9227-NSS-96", 2, "2026-12-01", "2026-12-31")
+                    + capacity("ISO9227-NSS-240", 1, "2026-12-01T09:00:00+04:00", '"2027-01-15"'))
     sent = [w.model_dump(mode="json") for w in load_config(path).capacity]
     assert sent == [
         {"method_code": "ISO9227-NSS-96", "slots": 2, "available_from": "2026-12-01", "available_to": "2026-12-31"},
@@ -77,13 +60,7 @@ available_to = "2027-01-15"
 @pytest.mark.parametrize("bound", ["2026-12-01T09:00:00", "2026-12-01 09:00:00"])  # TOML local date-times
 def test_lab_toml_refuses_a_local_date_time_saying_what_to_add(tmp_path, bound):
     path = tmp_path / "lab.toml"
-    path.write_text(f"""
-[[capacity]]
-method_code = "ISO9227-NSS-96"
-slots = 2
-available_from = {bound}
-available_to = 2026-12-31
-""")
+    path.write_text(capacity("ISO9227-NSS-96", 2, bound, "2026-12-31"))
     with pytest.raises(ValidationError, match=r"available_from 2026-12-01T09:00:00 has no time zone: add an offset "
                                               r"such as \+03:00 or Z, or give a date 2026-12-01 for the whole day"):
         load_config(path)

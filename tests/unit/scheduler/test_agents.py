@@ -2,9 +2,9 @@
 never let an exception escape. Real sends are patched (they deliver nothing here)."""
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from unittest import mock
 
 import faust
@@ -22,6 +22,7 @@ from services.booking.scheduler.app import create_worker
 from services.booking.scheduler.labrecords import LabSide
 from services.booking.scheduler.settings import SchedulerSettings
 from services.booking.scheduler.state import RequestState
+from tests.support import waits
 
 from .factories import METHOD, NOW
 from .test_flow import submitted
@@ -84,13 +85,8 @@ def of(sent, topic: str) -> list:
     return [kw["value"].event() for name, kw in sent if name == topic]
 
 
-async def until(condition, timeout: float = 10) -> None:
-    """put() returns once the agent takes the value; the window's solver runs in an executor."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
+# put() returns once the agent takes the value; the window's solver runs in an executor.
+until = partial(waits.until, timeout=10, what="the awaited condition", interval=0.05)
 
 
 def decoded(event) -> Decoded:
