@@ -19,7 +19,7 @@ from services.booking.scheduler.settings import SchedulerSettings
 
 from . import report
 from .bound import upper_bound
-from .contenders import run_earliest, run_fcfs, run_labbook
+from .contenders import run_earliest, run_fcfs, run_labbook, run_planned
 from .hindsight import optimum
 from .instances import generate, generate_contested, load
 
@@ -73,13 +73,18 @@ def contested(seed: int, stream: bool, settings: SchedulerSettings, limit_s: flo
     progress(f"contested {kind} seed {seed} ({len(demands)} req): labbook, fcfs")
     ours, labbook_s = timed(run_labbook, labs, demands, arrivals, settings, workers)
     fcfs, earliest = run_fcfs(labs, demands, arrivals, settings), run_earliest(labs, demands, arrivals, settings)
+    progress(f"contested {kind} seed {seed}: labbook planning ahead (rounds every {settings.plan_round_s:g} s)")
+    planned, planned_s = timed(run_planned, labs, demands, arrivals, settings)
+    rounds = planned.round_seconds
     progress(f"contested {kind} seed {seed}: hindsight optimum ({limit_s:g} s per method)")
     best, optimum_s = timed(optimum, labs, demands, arrivals, settings, limit_s, ours)
     flow, _ = upper_bound(labs, demands, arrivals, settings)
     return {"seed": seed, "kind": kind, "requests": len(demands), "labbook": placed(ours), "fcfs": placed(fcfs),
             "earliest": placed(earliest), "optimum": best.placed, "proven": best.proven,
             "methods_proven": sum(m.proven for m in best.methods), "methods": len(best.methods),
-            "best_bound": best.bound, "flow_bound": flow, "labbook_s": labbook_s, "optimum_s": optimum_s}
+            "best_bound": best.bound, "flow_bound": flow, "labbook_s": labbook_s, "optimum_s": optimum_s,
+            "planned": placed(planned.results), "planned_s": planned_s, "rounds": len(rounds),
+            "round_s_max": max(rounds, default=0.0)}
 
 
 def run_instance(src: Path, dst: Path, settings: SchedulerSettings) -> None:

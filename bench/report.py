@@ -70,27 +70,30 @@ def reference(row: dict) -> tuple[int, str]:
 def contested_table(rows: list[dict]) -> Table:
     out = Table(title="contested instances (capacity binds); ref: the proven optimum, else the best bound "
                 "(labbook's share of the optimum lies between labbook/ref and labbook/found)")
-    names = ("seed", "kind", "requests", "labbook", "fcfs", "fcfs-earliest", "optimum", "proven", "best bound",
-             "flow bound", "ref", "labbook/ref", "labbook/found", "fcfs/ref", "labbook s", "optimum s")
+    names = ("seed", "kind", "requests", "labbook", "planned", "fcfs", "fcfs-earliest", "optimum", "proven", "best bound",
+             "flow bound", "ref", "labbook/ref", "planned/ref", "labbook/found", "fcfs/ref", "labbook s",
+             "planned s", "solved rounds", "round s max", "optimum s")
     for name in names:
         out.add_column(name, justify="left" if name in ("kind", "ref") else "right")
     for r in rows:
         ref, which = reference(r)
-        out.add_row(str(r["seed"]), r["kind"], str(r["requests"]), str(r["labbook"]), str(r["fcfs"]),
+        out.add_row(str(r["seed"]), r["kind"], str(r["requests"]), str(r["labbook"]), str(r["planned"]), str(r["fcfs"]),
                     str(r["earliest"]), str(r["optimum"]), f"{r['methods_proven']}/{r['methods']}",
                     str(r["best_bound"]), str(r["flow_bound"]), which, f"{r['labbook'] / ref:.4f}",
-                    f"{r['labbook'] / r['optimum']:.4f}",
-                    f"{r['fcfs'] / ref:.4f}", f"{r['labbook_s']:.1f}", f"{r['optimum_s']:.1f}")
+                    f"{r['planned'] / ref:.4f}", f"{r['labbook'] / r['optimum']:.4f}",
+                    f"{r['fcfs'] / ref:.4f}", f"{r['labbook_s']:.1f}", f"{r['planned_s']:.1f}",
+                    str(r["rounds"]), f"{r['round_s_max']:.2f}", f"{r['optimum_s']:.1f}")
     return out
 
 
 def matched_vs_optimum(rows: list[dict]) -> tuple[float, str]:
     """The lower of labbook's backlog and stream ratios (placed over reference, summed over
-    seeds), and what the reference was."""
+    seeds), and what the reference was: labbook planning ahead (the `planned` column,
+    services/booking/scheduler/planning.py)."""
     ratios, refs = {}, set()
     for kind in dict.fromkeys(r["kind"] for r in rows):
         mine = [r for r in rows if r["kind"] == kind]
-        ratios[kind] = sum(r["labbook"] for r in mine) / sum(reference(r)[0] for r in mine)
+        ratios[kind] = sum(r["planned"] for r in mine) / sum(reference(r)[0] for r in mine)
         refs.update(reference(r)[1] for r in mine)
     kind = min(ratios, key=ratios.get)
     used = "the proven optimum" if refs == {"optimum"} else (
