@@ -8,8 +8,8 @@ import math
 import multiprocessing
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 
 from services.booking.scheduler.assignment import assign_batch, book
 from services.booking.scheduler.calendar import Calendar
@@ -141,7 +141,7 @@ def run_planned(labs, demands, arrivals, settings, keep_previous: bool = True) -
     those where nothing arrives and no offer falls due. A request is placed only once
     a round commits it (the calendar then holds it); the rounds run until every planned
     offer has gone out, so nothing provisional is left at the end."""
-    labs, step = index_labs(labs), timedelta(seconds=settings.plan_round_s)
+    labs, step = index_labs(_heartbeating(labs, arrivals[-1], settings)), timedelta(seconds=settings.plan_round_s)
     calendar, plan, pending, committed = Calendar(), {}, {}, {}
     rounds, next_due, i = [], None, 0
     while i < len(demands) or next_due is not None:
@@ -163,3 +163,12 @@ def run_planned(labs, demands, arrivals, settings, keep_previous: bool = True) -
     results = [committed.get(d.request_id, (plan.get(d.request_id), None))[0]
                or Unmatched(d.request_id, "never_planned") for d in demands]
     return Planned(results, [committed.get(d.request_id, (None, None))[1] for d in demands], rounds)
+
+
+def _heartbeating(labs, last_arrival: datetime, settings) -> list:
+    """The labs with a live agent heartbeat all along (instances stamp it at the end of
+    the arrival period, as matching on arrival needs); rounds run on past it, until
+    the last offer is due, so a live lab's heartbeat is carried to the end of time."""
+    live_since = last_arrival - timedelta(hours=settings.liveness_hours)
+    return [replace(lab, heartbeat_at=datetime.max.replace(tzinfo=timezone.utc))
+            if lab.heartbeat_at is not None and lab.heartbeat_at >= live_since else lab for lab in labs]
