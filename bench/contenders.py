@@ -4,14 +4,18 @@ Each takes (labs, demands, release times in order) and returns one result per de
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
+import time
 from collections import Counter
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 
 from services.booking.scheduler.assignment import assign_batch, book
 from services.booking.scheduler.calendar import Calendar
 from services.booking.scheduler.matching import (Assignment, Unmatched, earliest_start, index_labs, match_one,
                                                  screen)
+from services.booking.scheduler.planning import plan_round
 
 
 def run_labbook(labs, demands, arrivals, settings, workers: int = 1) -> list:
@@ -120,3 +124,51 @@ def run_earliest(labs, demands, arrivals, settings) -> list:
         results.append(option.assignment(demand.request_id, start, reporting, 0.0))
         book(calendar, labs.by_id, results[-1])
     return results
+
+
+@dataclass
+class Planned:
+    """run_planned's answer: one result per demand, and what the rounds cost."""
+
+    results: list
+    commit_at: list  # per demand, the round that committed it (None: never placed)
+    round_seconds: list[float] = field(default_factory=list)  # wall time of each round that re-solved a method
+
+
+def run_planned(labs, demands, arrivals, settings, keep_previous: bool = True) -> Planned:
+    """As the scheduler plans ahead (services/booking/scheduler/planning.py), in
+    simulated time: rounds every settings.plan_round_s from the first arrival, skipping
+    those where nothing arrives and no offer falls due. A request is placed only once
+    a round commits it (the calendar then holds it); the rounds run until every planned
+    offer has gone out, so nothing provisional is left at the end."""
+    labs, step = index_labs(_heartbeating(labs, arrivals[-1], settings)), timedelta(seconds=settings.plan_round_s)
+    calendar, plan, pending, committed = Calendar(), {}, {}, {}
+    rounds, next_due, i = [], None, 0
+    while i < len(demands) or next_due is not None:
+        # The next round that has work: an arrival, or an offer due before the round after it.
+        wake = min(([arrivals[i]] if i < len(demands) else []) + ([next_due - step] if next_due else []))
+        now = arrivals[0] + step * max(0, math.ceil((wake - arrivals[0]) / step))
+        while i < len(demands) and arrivals[i] <= now:
+            pending[demands[i].request_id], i = demands[i], i + 1
+        started = time.perf_counter()
+        done = plan_round(list(pending.values()), plan, labs, calendar, now, settings, keep_previous=keep_previous)
+        if done.solved:
+            rounds.append(time.perf_counter() - started)
+        for a in done.commit:
+            if not book(calendar, labs.by_id, a):
+                raise AssertionError(f"a committed offer does not fit the calendar: {a}")
+            committed[a.request_id] = (a, now)
+            del pending[a.request_id]
+        plan, next_due = {rid: r for rid, r in done.plan.items() if rid in pending}, done.next_due
+    results = [committed.get(d.request_id, (plan.get(d.request_id), None))[0]
+               or Unmatched(d.request_id, "never_planned") for d in demands]
+    return Planned(results, [committed.get(d.request_id, (None, None))[1] for d in demands], rounds)
+
+
+def _heartbeating(labs, last_arrival: datetime, settings) -> list:
+    """The labs with a live agent heartbeat all along (instances stamp it at the end of
+    the arrival period, as matching on arrival needs); rounds run on past it, until
+    the last offer is due, so a live lab's heartbeat is carried to the end of time."""
+    live_since = last_arrival - timedelta(hours=settings.liveness_hours)
+    return [replace(lab, heartbeat_at=datetime.max.replace(tzinfo=timezone.utc))
+            if lab.heartbeat_at is not None and lab.heartbeat_at >= live_since else lab for lab in labs]

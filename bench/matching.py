@@ -19,7 +19,7 @@ from services.booking.scheduler.settings import SchedulerSettings
 
 from . import report
 from .bound import upper_bound
-from .contenders import run_earliest, run_fcfs, run_labbook
+from .contenders import run_earliest, run_fcfs, run_labbook, run_planned
 from .hindsight import optimum
 from .instances import generate, generate_contested, load
 
@@ -65,7 +65,8 @@ def bench(scale: int, settings: SchedulerSettings, limit_s: float | None, worker
     return rows
 
 
-def contested(seed: int, stream: bool, settings: SchedulerSettings, limit_s: float, workers: int) -> dict:
+def contested(seed: int, stream: bool, settings: SchedulerSettings, limit_s: float, workers: int,
+              plan_ahead: bool = False) -> dict:
     """One contested instance: labbook, both FCFS greedies, the hindsight optimum, the bound."""
     _, labs, demands, arrivals = load(generate_contested(seed, stream))
     kind, labs = "stream" if stream else "backlog", index_labs(labs)
@@ -76,10 +77,17 @@ def contested(seed: int, stream: bool, settings: SchedulerSettings, limit_s: flo
     progress(f"contested {kind} seed {seed}: hindsight optimum ({limit_s:g} s per method)")
     best, optimum_s = timed(optimum, labs, demands, arrivals, settings, limit_s, ours)
     flow, _ = upper_bound(labs, demands, arrivals, settings)
-    return {"seed": seed, "kind": kind, "requests": len(demands), "labbook": placed(ours), "fcfs": placed(fcfs),
+    row = {"seed": seed, "kind": kind, "requests": len(demands), "labbook": placed(ours), "fcfs": placed(fcfs),
             "earliest": placed(earliest), "optimum": best.placed, "proven": best.proven,
             "methods_proven": sum(m.proven for m in best.methods), "methods": len(best.methods),
             "best_bound": best.bound, "flow_bound": flow, "labbook_s": labbook_s, "optimum_s": optimum_s}
+    if plan_ahead:  # opt-in until measured: minutes per stream instance (bench/README.md)
+        progress(f"contested {kind} seed {seed}: labbook planning ahead (rounds every {settings.plan_round_s:g} s)")
+        planned, planned_s = timed(run_planned, labs, demands, arrivals, settings)
+        rounds = planned.round_seconds
+        row.update(planned=placed(planned.results), planned_s=planned_s, rounds=len(rounds),
+                   round_s_max=max(rounds, default=0.0))
+    return row
 
 
 def run_instance(src: Path, dst: Path, settings: SchedulerSettings) -> None:
@@ -105,6 +113,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                         "machine has 2 cores); one-process timings are printed beside")
     parser.add_argument("--window", type=float, help="labbook's batching window in seconds "
                         "(default: the scheduler's, SCHEDULER_BATCH_WINDOW_S)")
+    parser.add_argument("--plan-ahead", action="store_true", help="also run labbook planning ahead "
+                        "(scheduler/planning.py) on the contested instances: a `planned` column, and "
+                        "matched_vs_optimum from it; not yet measured in full, minutes per stream instance")
     return parser.parse_args(argv)
 
 
@@ -122,7 +133,8 @@ def main(argv: list[str] | None = None) -> None:
         for scale in (int(x) for x in args.scales.split(",") if x != "1"):
             rows += bench(scale, settings, None, workers)
     seeds = [int(s) for s in (args.seeds or ("1,2" if args.quick else "1,2,3,4,5")).split(",")]
-    hard = [contested(seed, stream, settings, args.limit, workers) for seed in seeds for stream in (False, True)]
+    hard = [contested(seed, stream, settings, args.limit, workers, args.plan_ahead)
+            for seed in seeds for stream in (False, True)]
     report.console.print(report.table(rows))
     print("\n".join(report.summary(rows)))
     report.console.print(report.contested_table(hard))

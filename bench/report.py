@@ -67,35 +67,52 @@ def reference(row: dict) -> tuple[int, str]:
     return row["best_bound"], "bound"
 
 
+def _columns(planned: bool) -> list[tuple[str, object]]:
+    """(name, cell of a row given its reference) for the contested table; the planning-ahead
+    columns only when that contender ran (--plan-ahead)."""
+    n = lambda key: (lambda r, ref: str(r[key]))  # noqa: E731
+    share = lambda key: (lambda r, ref: f"{r[key] / ref[0]:.4f}")  # noqa: E731
+    secs = lambda key, digits=1: (lambda r, ref: f"{r[key]:.{digits}f}")  # noqa: E731
+    cols = [("seed", n("seed")), ("kind", n("kind")), ("requests", n("requests")), ("labbook", n("labbook")),
+            ("planned", n("planned")), ("fcfs", n("fcfs")), ("fcfs-earliest", n("earliest")),
+            ("optimum", n("optimum")), ("proven", lambda r, ref: f"{r['methods_proven']}/{r['methods']}"),
+            ("best bound", n("best_bound")), ("flow bound", n("flow_bound")), ("ref", lambda r, ref: ref[1]),
+            ("labbook/ref", share("labbook")), ("planned/ref", share("planned")),
+            ("labbook/found", lambda r, ref: f"{r['labbook'] / r['optimum']:.4f}"), ("fcfs/ref", share("fcfs")),
+            ("labbook s", secs("labbook_s")), ("planned s", secs("planned_s")), ("solved rounds", n("rounds")),
+            ("round s max", secs("round_s_max", 2)), ("optimum s", secs("optimum_s"))]
+    return [c for c in cols if planned or c[0] not in PLANNED_COLUMNS]
+
+
+PLANNED_COLUMNS = {"planned", "planned/ref", "planned s", "solved rounds", "round s max"}
+
+
 def contested_table(rows: list[dict]) -> Table:
     out = Table(title="contested instances (capacity binds); ref: the proven optimum, else the best bound "
                 "(labbook's share of the optimum lies between labbook/ref and labbook/found)")
-    names = ("seed", "kind", "requests", "labbook", "fcfs", "fcfs-earliest", "optimum", "proven", "best bound",
-             "flow bound", "ref", "labbook/ref", "labbook/found", "fcfs/ref", "labbook s", "optimum s")
-    for name in names:
+    columns = _columns(all("planned" in r for r in rows))
+    for name, _ in columns:
         out.add_column(name, justify="left" if name in ("kind", "ref") else "right")
     for r in rows:
-        ref, which = reference(r)
-        out.add_row(str(r["seed"]), r["kind"], str(r["requests"]), str(r["labbook"]), str(r["fcfs"]),
-                    str(r["earliest"]), str(r["optimum"]), f"{r['methods_proven']}/{r['methods']}",
-                    str(r["best_bound"]), str(r["flow_bound"]), which, f"{r['labbook'] / ref:.4f}",
-                    f"{r['labbook'] / r['optimum']:.4f}",
-                    f"{r['fcfs'] / ref:.4f}", f"{r['labbook_s']:.1f}", f"{r['optimum_s']:.1f}")
+        ref = reference(r)
+        out.add_row(*(cell(r, ref) for _, cell in columns))
     return out
 
 
 def matched_vs_optimum(rows: list[dict]) -> tuple[float, str]:
     """The lower of labbook's backlog and stream ratios (placed over reference, summed over
-    seeds), and what the reference was."""
+    seeds), and what the reference was. With --plan-ahead, labbook is its planning-ahead
+    run (the `planned` column, services/booking/scheduler/planning.py)."""
+    ours = "planned" if all("planned" in r for r in rows) else "labbook"
     ratios, refs = {}, set()
     for kind in dict.fromkeys(r["kind"] for r in rows):
         mine = [r for r in rows if r["kind"] == kind]
-        ratios[kind] = sum(r["labbook"] for r in mine) / sum(reference(r)[0] for r in mine)
+        ratios[kind] = sum(r[ours] for r in mine) / sum(reference(r)[0] for r in mine)
         refs.update(reference(r)[1] for r in mine)
     kind = min(ratios, key=ratios.get)
     used = "the proven optimum" if refs == {"optimum"} else (
         "the best bound" if refs == {"bound"} else "the proven optimum where proven, else the best bound")
-    return ratios[kind], f"{kind}; divided by {used}; " + ", ".join(f"{k} {v:.4f}" for k, v in ratios.items())
+    return ratios[kind], f"{kind} ({ours}); divided by {used}; " + ", ".join(f"{k} {v:.4f}" for k, v in ratios.items())
 
 
 def plot(rows: list[dict]) -> Path:

@@ -18,7 +18,7 @@ from .mostplaced import as_assignments, most_placed
 from .placing import Result, book, complete, unbook
 from .settings import SchedulerSettings
 
-__all__ = ["Result", "assign_batch", "assign_greedy", "book", "solve_joint", "unbook"]
+__all__ = ["Result", "assign_batch", "assign_greedy", "book", "improve", "solve_joint", "unbook"]
 
 
 def _greedy(demands: list[Demand], labs, calendar: Calendar, now: datetime,
@@ -70,7 +70,7 @@ def assign_batch(demands: Iterable[Demand], labs: Iterable[LabState], calendar: 
         mine = [i for i, d in enumerate(demands) if d.method == method]
         greedy = [results[i] for i in mine]
         unbook(calendar, greedy)
-        better = _joint([demands[i] for i in mine], labs, calendar, now, settings, greedy)
+        better = improve([demands[i] for i in mine], labs, calendar, now, settings, greedy)
         for i, r in zip(mine, better):
             results[i] = r
             if isinstance(r, Assignment) and not book(calendar, labs.by_id, r):
@@ -80,23 +80,27 @@ def assign_batch(demands: Iterable[Demand], labs: Iterable[LabState], calendar: 
     return results
 
 
-def _joint(demands: list[Demand], labs, calendar: Calendar, now: datetime, settings: SchedulerSettings,
-           greedy: list[Result]) -> list[Result]:
+def improve(demands: list[Demand], labs, calendar: Calendar, now: datetime, settings: SchedulerSettings,
+            greedy: list[Result], limit_s: float | None = None) -> list[Result]:
     """Most placed first (mostplaced.py: all labs, proven fast), then the lowest score
     among plans placing as many (solve_joint, started from the better of the two); the
-    best of the three by (placed, score), greedy on a tie."""
-    counted = _most_placed(demands, labs, calendar, now, settings, greedy)
+    best of the three by (placed, score), `greedy` on a tie, so never below it (any
+    plan of these requests around `calendar`: a batch's greedy answer, or the planning
+    round's previous plan, planning.py). Each solve takes at most `limit_s` of CP-SAT's
+    deterministic time (default: settings.batch_time_limit_s). Leaves `calendar` as it was."""
+    limit_s = limit_s or settings.batch_time_limit_s
+    counted = _most_placed(demands, labs, calendar, now, settings, greedy, limit_s)
     floor = counted if counted is not None and _rank(counted) > _rank(greedy) else greedy
-    joint = solve_joint(demands, labs, calendar, now, settings, floor)
+    joint = solve_joint(demands, labs, calendar, now, settings, floor, time_limit_s=limit_s)
     return max([greedy, floor] + ([joint] if joint is not None else []), key=_rank)
 
 
 def _most_placed(demands: list[Demand], labs, calendar: Calendar, now: datetime, settings: SchedulerSettings,
-                 greedy: list[Result]) -> list[Result] | None:
+                 greedy: list[Result], limit_s: float) -> list[Result] | None:
     """mostplaced.py's plan, scored, each booked, the leftovers matched one by one (None:
     a placement did not fit the calendar, which would be a bug of the model)."""
     hint = [(r.lab_id, r.start) if isinstance(r, Assignment) else None for r in greedy]
     found = most_placed(demands, [now] * len(demands), labs, calendar, settings, now,
-                        settings.batch_time_limit_s, deterministic=True, hint=hint)
+                        limit_s, deterministic=True, hint=hint)
     placed = as_assignments(demands, found.plan, calendar, now, settings)
     return complete(demands, placed, labs, calendar, now, settings, repair=True)

@@ -61,3 +61,16 @@ class SchedulerSettings(ServerSettings):
     batch_window_s: float = 1.0
     batch_candidates: int = 8  # best labs per request offered to the solver
     batch_time_limit_s: float = 2.0  # CP-SAT wall time; the greedy answer stands if it is better
+
+    # --- planning ahead (planning.py) ---
+    # How often the plan of every request not yet committed is re-optimised; a request
+    # whose offer falls due before the next round is committed (offered) in this one.
+    plan_round_s: float = Field(300.0, gt=0)
+    # Extra time before an offer's latest moment (the lab's answer window offer_ttl_s plus
+    # shipping before the planned start), so a late answer or a decline still leaves
+    # time to place the request elsewhere.
+    offer_lead_s: float = Field(12 * 3600.0, ge=0)
+    # CP-SAT deterministic seconds per solve of a round's method (two solves: the most
+    # placed, then the lowest score); a round re-solves the methods where a request
+    # arrived, so it must stay short.
+    plan_time_limit_s: float = Field(0.25, gt=0)

@@ -1,0 +1,77 @@
+"""planning.py: provisional plans re-solved each round, offers committed only when due.
+Expectations are worked out by hand from the lab's window, the 24 h test, 1 day of
+shipping (Samara to Samara), the 48 h offer TTL and the 12 h lead margin."""
+from datetime import date, timedelta
+
+from services.booking.scheduler.calendar import Calendar
+from services.booking.scheduler.matching import Assignment
+from services.booking.scheduler.planning import offer_due, plan_round
+
+from .factories import METHOD, NOW, demand, lab, settings, window
+
+DAY = timedelta(days=1)
+LAB = lab("lab-a", win=window(slots=1, days=90))
+
+
+def _busy_until(days: int) -> Calendar:
+    """The lab's one lane already committed (pinned) from NOW for `days` days."""
+    calendar = Calendar()
+    assert calendar.reserve("lab-a", METHOD, "committed", NOW, NOW + days * DAY, LAB.terms[METHOD].windows)
+    return calendar
+
+
+def test_offer_is_due_ttl_shipping_and_lead_before_the_start():
+    a = Assignment("r1", "lab-a", METHOD, NOW + 10 * DAY, NOW + 11 * DAY, NOW + 13 * DAY, 0.0)
+    # 10 days out, less 1 day shipping, 48 h TTL and 12 h lead: 6.5 days from NOW.
+    assert offer_due(a, demand("r1"), LAB, settings()) == NOW + timedelta(days=6, hours=12)
+
+
+def test_an_urgent_request_commits_at_once():
+    # Free lane: the earliest start is NOW + 1 day (shipping), so its offer was due 2.5 days ago.
+    done = plan_round([demand("r1")], {}, [LAB], Calendar(), NOW, settings())
+    assert [a.request_id for a in done.commit] == ["r1"]
+    assert done.commit[0].start == NOW + DAY and done.next_due is None
+
+
+def test_deferring_lets_a_later_tighter_request_place_too():
+    calendar = _busy_until(10)
+    far = demand("far", deadline=date(2026, 4, 30))
+    first = plan_round([far], {}, [LAB], calendar, NOW, settings())
+    # Planned at the lane's first free moment, 03-12 09:00; due 6.5 days from now: not yet.
+    assert first.commit == [] and first.plan["far"].start == NOW + 10 * DAY
+    assert first.next_due == NOW + timedelta(days=6, hours=12)
+    # Its report must be out by 03-15, so its test must end by 03-14 00:00: only the
+    # slot 03-12 09:00 - 03-13 09:00 does. Committed on arrival, `far` would hold it.
+    near = demand("near", deadline=date(2026, 3, 15))
+    second = plan_round([far, near], first.plan, [LAB], calendar, NOW + timedelta(minutes=5), settings())
+    assert second.plan["near"].start == NOW + 10 * DAY
+    assert second.plan["far"].start == NOW + 11 * DAY
+    assert second.commit == [] and second.solved == {METHOD}
+
+
+def test_a_committed_booking_is_never_moved():
+    calendar = _busy_until(10)
+    done = plan_round([demand("r1")], {}, [LAB], calendar, NOW, settings())
+    assert [(r.start, r.end) for r in calendar.reservations("lab-a", METHOD)] == [(NOW, NOW + 10 * DAY)]
+    assert done.plan["r1"].start == NOW + 10 * DAY  # planned around it, and the calendar left as it was
+
+
+def test_a_round_never_places_fewer_than_the_previous_plan():
+    calendar = _busy_until(10)
+    a, b = demand("a", deadline=date(2026, 4, 30)), demand("b", deadline=date(2026, 4, 30))
+    previous = {"a": Assignment("a", "lab-a", METHOD, NOW + 10 * DAY, NOW + 11 * DAY, NOW + 13 * DAY, 9.0),
+                "b": Assignment("b", "lab-a", METHOD, NOW + 11 * DAY, NOW + 12 * DAY, NOW + 14 * DAY, 9.0)}
+    # `late` must end by 03-14 00:00, so only the slot a holds fits it; a and b have weeks
+    # of slack, so the round moves a later rather than leave anyone out.
+    late = demand("late", deadline=date(2026, 3, 15))
+    done = plan_round([a, b, late], previous, [LAB], calendar, NOW + timedelta(minutes=5), settings())
+    placed = {rid for rid, r in done.plan.items() if isinstance(r, Assignment)}
+    assert placed == {"a", "b", "late"}  # three slots before April 30 hold all three
+    assert done.plan["late"].start == NOW + 10 * DAY
+
+
+def test_a_method_where_nothing_changed_keeps_its_plan():
+    calendar = _busy_until(10)
+    previous = {"a": Assignment("a", "lab-a", METHOD, NOW + 20 * DAY, NOW + 21 * DAY, NOW + 23 * DAY, 9.0)}
+    done = plan_round([demand("a", deadline=date(2026, 4, 30))], previous, [LAB], calendar, NOW, settings())
+    assert done.plan == previous and done.solved == frozenset()
