@@ -24,11 +24,10 @@ async def read_all(bootstrap: str) -> list[RequestSubmitted]:
 
 
 async def test_requests_submitted_while_kafka_is_down_arrive_once(private_broker, fresh_db, monkeypatch):
-    bootstrap, client = await serve_on_private_broker(
+    async with serve_on_private_broker(
         private_broker, fresh_db, monkeypatch, SECRET, lambda: create_app(BookingSettings()),
-        BOOKING_STATUS_GROUP=f"booking-status-{uuid.uuid4().hex[:8]}")
-    app = client.server.app
-    try:
+        BOOKING_STATUS_GROUP=f"booking-status-{uuid.uuid4().hex[:8]}") as (bootstrap, client):
+        app = client.server.app
         kafka("down", private_broker)
         assert not await kafka_alive(bootstrap, timeout=2)
         headers = {"Authorization": f"Bearer {issue(SECRET, org='org-down', role='supplier')}"}
@@ -45,7 +44,5 @@ async def test_requests_submitted_while_kafka_is_down_arrive_once(private_broker
             return await pool.fetchval("SELECT count(*) FROM booking.outbox WHERE sent_at IS NULL") == 0
         await until(drained, 120, "the outbox to drain after the broker came back")
         events = await read_all(bootstrap)
-    finally:
-        await client.close()
     sent = [str(e.request_id) for e in events]
     assert len(sent) == REQUESTS_WHILE_DOWN and set(sent) == ids  # every one, none twice

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -17,6 +18,7 @@ from schemas.envelope import Envelope, Event, MessageRejected, decode
 from schemas.topics import Topic
 from services.common.kafka import assign_from_start, ensure_topics
 
+from .apps import serving
 from .processes import ROOT, free_port
 from .waits import until  # its home was here: importers of tests.support.brokers.until still find it
 
@@ -47,19 +49,20 @@ def kafka(action: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
+@asynccontextmanager
 async def serve_on_private_broker(broker: dict[str, str], database_url: str, monkeypatch, secret: str,
-                                  create: Callable[[], web.Application], **env: str) -> tuple[str, TestClient]:
+                                  create: Callable[[], web.Application], **env: str
+                                  ) -> AsyncIterator[tuple[str, TestClient]]:
     """Start the private broker (topics made), point a service's settings at it and the
-    database, and serve the app `create` builds then; returns the bootstrap and the client."""
+    database, and serve the app `create` builds then, for the block: the bootstrap and the client."""
     bootstrap = f"127.0.0.1:{broker['LABBOOK_KAFKA_PORT']}"
     assert "listening" in kafka("up", broker)
     await ensure_topics(bootstrap)
     for name, value in {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP": bootstrap, "LABBOOK_TOKEN_SECRET": secret,
                         "LABBOOK_HOME": broker["LABBOOK_HOME"], **env}.items():
         monkeypatch.setenv(name, value)
-    client = TestClient(TestServer(create()))  # built here: the app starts only while Kafka is up
-    await client.start_server()
-    return bootstrap, client
+    async with serving(create()) as client:  # built here: the app starts only while Kafka is up
+        yield bootstrap, client
 
 
 async def read_topic(bootstrap: str, topic: Topic, keep: Callable[[Event], bool]) -> list[Event]:

@@ -24,12 +24,11 @@ async def read_all(bootstrap: str, topic, lab_id: str) -> list:
 
 
 async def test_agent_and_api_survive_a_broker_restart(private_broker, fresh_db, monkeypatch, tmp_path):
-    bootstrap, client = await serve_on_private_broker(
+    async with serve_on_private_broker(
         private_broker, fresh_db, monkeypatch, SECRET, lambda: create_app(LabsSettings()),
-        LABS_OFFERS_GROUP=f"labs-offers-{uuid.uuid4().hex[:8]}")
-    app = client.server.app
-    api = Api(client, app)
-    try:
+        LABS_OFFERS_GROUP=f"labs-offers-{uuid.uuid4().hex[:8]}") as (bootstrap, client):
+        app = client.server.app
+        api = Api(client, app)
         lab = await api.register()
         with spawn(agent_run(api.url, lab["id"], lab_toml(tmp_path / "lab.toml")), {}, tmp_path / "agent.log"):
             await until(lambda: read_all(bootstrap, CAPACITY, lab["id"]), 60, "the first advert")
@@ -66,5 +65,3 @@ async def test_agent_and_api_survive_a_broker_restart(private_broker, fresh_db, 
                 return [e for e in await read_all(bootstrap, LAB_RESPONSES, lab["id"])
                         if isinstance(e, OfferAccepted) and e.offer_id == offer.offer_id]
             await until(accepted, 120, "the agent to accept an offer made after the restart")
-    finally:
-        await client.close()
