@@ -26,10 +26,10 @@ from datetime import datetime, timedelta
 
 from .assignment import assign_batch, improve
 from .calendar import Calendar
+from .labindex import km_from
 from .matching import Assignment, Demand, LabState, Unmatched, index_labs
 from .mostplaced import options_for
 from .placing import Result, complete
-from .labindex import km_from
 from .scoring import DAY, shipping_days
 from .settings import SchedulerSettings
 
