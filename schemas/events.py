@@ -106,6 +106,8 @@ class OfferExpired(Event):
 # match the requests that arrived there since the last window together.
 class MatchWindowClosed(Event):
     partition: int = Field(ge=0)
+    # Methods whose supply changed since the last round: their plan is re-solved whole.
+    methods: list[str] = Field(default_factory=list, max_length=1000)
 
 
 class BookedSlot(Frozen):
@@ -215,6 +217,19 @@ class StatusChanged(Event):
     lab_id: str | None = None
     planned_start: datetime | None = None
     planned_end: datetime | None = None
+
+
+# labbook.status.v1 too: the provisional placement of a request still MATCHING (the
+# scheduler's plan, which may change until the offer goes out); no lab means none fits.
+# Not a status change: its seq is that of the status it belongs to, and nobody is notified.
+class RequestPlanned(Event):
+    request_id: UUID
+    org_id: str
+    seq: int = Field(ge=1)
+    at: AwareDatetime
+    lab_id: str | None = None
+    planned_start: AwareDatetime | None = None
+    planned_end: AwareDatetime | None = None
 
 
 # labbook.dlq.v1

@@ -72,7 +72,8 @@ LAB_RESPONSES = Topic(
     producers=(LABS_API,), consumers=(SCHEDULER,),
 )
 # The booking API writes a request's first and its cancelled status, the scheduler the rest.
-STATUS = Topic("labbook.status.v1", "request_id", ("StatusChanged",),
+# RequestPlanned: the scheduler's provisional placement while a request is MATCHING.
+STATUS = Topic("labbook.status.v1", "request_id", ("StatusChanged", "RequestPlanned"),
                producers=(BOOKING_API, SCHEDULER), consumers=(BOOKING_API, NOTIFIER))
 # Every consumer dead-letters what it cannot apply; no service reads the topic back.
 DLQ = Topic("labbook.dlq.v1", "original key", ("DeadLetter",),

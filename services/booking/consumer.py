@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 
 from schemas.envelope import MessageRejected, decode
-from schemas.events import StatusChanged
+from schemas.events import RequestPlanned, StatusChanged
 from schemas.topics import STATUS
 from services.common.db import PG_POOL
 from services.common.deadletter import dead_letter
@@ -61,11 +61,13 @@ class StatusConsumer:
     async def handle(self, message: ConsumerRecord) -> Outcome | None:
         try:
             envelope, event = decode(message.value)
-            if not isinstance(event, StatusChanged):
+            if not isinstance(event, StatusChanged | RequestPlanned):
                 raise MessageRejected(f"{envelope.type} does not belong on {STATUS.name}")
         except MessageRejected as exc:
             await self.dead_letter(message, str(exc))
             return None
+        if isinstance(event, RequestPlanned):
+            return await read_model.apply_plan(self.pool, event)
         # The live feed reads what this stores (feed.py), on every replica.
         return await read_model.apply(self.pool, event)
 

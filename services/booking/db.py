@@ -8,7 +8,8 @@ from uuid import UUID
 import asyncpg
 
 from schemas.booking_api import SubmitRequest
-from schemas.events import StatusChanged
+from schemas.events import RequestPlanned, StatusChanged
+from schemas.states import WAITING, RequestStatus
 
 
 COLUMNS = ("id, org_id, method_code, test_kind, component, samples, deadline, ship_from_region,"
@@ -136,14 +137,28 @@ async def lock_status(conn: asyncpg.Connection, request_id: UUID) -> asyncpg.Rec
 
 
 async def apply_status(conn: asyncpg.Connection, event: StatusChanged) -> None:
-    """A StatusChanged from the read model; fields it does not carry keep their value."""
+    """A StatusChanged from the read model; fields it does not carry keep their value,
+    except while no lab holds a slot for it (states.WAITING): then it has none."""
     await conn.execute(
         "UPDATE booking.requests SET status = $2, status_seq = $3, updated_at = $4,"
-        " lab_id = coalesce($5, lab_id), planned_start = coalesce($6, planned_start),"
-        " planned_end = coalesce($7, planned_end) WHERE id = $1",
+        " lab_id = CASE WHEN $8 THEN $5 ELSE coalesce($5, lab_id) END,"
+        " planned_start = CASE WHEN $8 THEN $6 ELSE coalesce($6, planned_start) END,"
+        " planned_end = CASE WHEN $8 THEN $7 ELSE coalesce($7, planned_end) END WHERE id = $1",
         event.request_id, event.status, event.seq, event.at, event.lab_id, event.planned_start, event.planned_end,
+        event.status in WAITING,
     )
     await insert_history(conn, event)
+
+
+async def apply_plan(conn: asyncpg.Connection, event: RequestPlanned) -> bool:
+    """The scheduler's provisional placement, if the request is still MATCHING at the
+    status it was planned in; whether it applied."""
+    done = await conn.execute(
+        "UPDATE booking.requests SET lab_id = $2, planned_start = $3, planned_end = $4"
+        " WHERE id = $1 AND status = $5 AND status_seq = $6",
+        event.request_id, event.lab_id, event.planned_start, event.planned_end, RequestStatus.MATCHING, event.seq,
+    )
+    return done != "UPDATE 0"
 
 
 WAITING_SQL = "status <> ALL($1::text[])"

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 import asyncpg
 
-from schemas.events import StatusChanged
+from schemas.events import RequestPlanned, StatusChanged
 from schemas.states import IllegalTransition, check_transition
 
 from . import db
@@ -51,3 +51,11 @@ async def apply(pool: asyncpg.Pool, event: StatusChanged) -> Outcome:
             return Outcome.ILLEGAL
         await db.apply_status(conn, event)
     return Outcome.APPLIED
+
+
+async def apply_plan(pool: asyncpg.Pool, event: RequestPlanned) -> Outcome:
+    """A provisional placement: shown while the request is MATCHING at the status seq it
+    was planned in; once the status moves on, it is stale."""
+    async with pool.acquire() as conn, conn.transaction():
+        applied = await db.apply_plan(conn, event)
+    return Outcome.APPLIED if applied else Outcome.STALE

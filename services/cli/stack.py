@@ -65,13 +65,19 @@ def _notifier_env() -> dict[str, str]:
             "NOTIFIER_REQUEST_URL": f"http://127.0.0.1:{BookingSettings().port}/v1/requests/{{id}}"}
 
 
+def _scheduler_env() -> dict[str, str]:
+    # The demo plays weeks in minutes on this stack: offers planned to go out days from
+    # now would never be seen. Each round's plan is offered at once (still jointly planned).
+    return {"SCHEDULER_PLAN_AHEAD": "false"}
+
+
 PROCESSES = (
     Process("booking-api", "services.booking", BookingSettings),
     Process("labs-api", "services.labs", LabsSettings),
     # Before the notifier, which sends its mail there; stopped after it.
     Process("mailcatcher", "services.notifier.mailcatcher", MailCatcherSettings, health_path=None, scheme="smtp"),
     Process("notifier", "services.notifier", NotifierSettings, local_env=_notifier_env),
-    Process("scheduler", "services.booking.scheduler", SchedulerSettings),
+    Process("scheduler", "services.booking.scheduler", SchedulerSettings, local_env=_scheduler_env),
 )
 
 

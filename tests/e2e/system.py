@@ -158,7 +158,8 @@ def environments(database: str, home: Path, smtp: SmtpServer, ports: dict[str, i
                      "NOTIFIER_DISPATCH_POLL_S": "0.1", "NOTIFIER_REQUEST_URL": booking + "/v1/requests/{id}"},
         "scheduler": {"SCHEDULER_PORT": str(ports["scheduler"]), "SCHEDULER_APP_ID": groups["scheduler"],
                       "SCHEDULER_AUTO_OFFSET_RESET": "latest", "SCHEDULER_OFFER_SCAN_INTERVAL_S": "0.5",
-                      "LABBOOK_HOME": str(home / "scheduler")},
+                      # Weeks in minutes, as in the demo: an offer due days from now would never go out.
+                      "SCHEDULER_PLAN_AHEAD": "false", "LABBOOK_HOME": str(home / "scheduler")},
     }
     return {name: {**common, **values} for name, values in env.items()}, groups
 

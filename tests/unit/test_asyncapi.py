@@ -28,7 +28,7 @@ CHANNELS = {
     "labbook.offers.v1": ({"OfferMade", "OfferWithdrawn", "JobCancelled"}, ["delete"]),
     "labbook.lab-responses.v1": ({"OfferAccepted", "OfferDeclined", "SamplesReceived",
                                   "TestingStarted", "TestingCompleted", "ReportIssued"}, ["delete"]),
-    "labbook.status.v1": ({"StatusChanged"}, ["delete"]),
+    "labbook.status.v1": ({"StatusChanged", "RequestPlanned"}, ["delete"]),
     "labbook.dlq.v1": ({"DeadLetter"}, ["delete"]),
     "labbook.revocations.v1": ({"TokenRevoked"}, ["compact"]),
 }

@@ -30,10 +30,11 @@ from uuid import UUID
 from schemas import events as ev
 from schemas.envelope import Event
 from schemas.states import IllegalTransition, RequestStatus as S
-from schemas.topics import OFFERS, RESERVATIONS
+from schemas.topics import OFFERS, RESERVATIONS, STATUS
 
 from .matching import Assignment, Demand, LabState, Unmatched
-from .state import Hold, Offer, RequestState as State, Slot
+from .planning import Round
+from .state import Hold, Offer, Placement, RequestState as State, Slot
 # Ctx and Send are flow's vocabulary for its callers too (flow.Ctx, flow.Send).
 from .steps import (OPEN_STATUSES, Ctx, Send, asked_before, best, demand, derived, match, new_state, offer_id,
                     rematch_after_offer, release, reservation_id, reserve, status, withdraw, without)
@@ -46,7 +47,7 @@ def submitted(state: State | None, event: ev.RequestSubmitted, ctx: Ctx, out: li
         return state
     state = status(new_state(event, ctx.partition), S.MATCHING, ctx, out)
     if ctx.settings.batch_window_s > 0:
-        return state.but(queued=True)  # matched with its window's others on MatchWindowClosed
+        return state.but(queued=True)  # planned with its partition's others on MatchWindowClosed
     return match(state, ctx, out)
 
 
@@ -71,6 +72,38 @@ def window_closed(states: list[State], results: list[Assignment | Unmatched], ct
         else:
             after.append(status(state, S.UNMATCHED, ctx, out, reason=result.reason))
     return after
+
+
+def plans(states: list[State]) -> dict[str, Assignment]:
+    """The previous round's placements of these queued requests (planning.plan_round's `previous`)."""
+    return {str(s.request_id): Assignment(str(s.request_id), p.lab_id, s.request.method_code, p.start, p.end,
+                                          p.completion, p.score) for s in states if (p := s.plan)}
+
+
+def planned(states: list[State], done: Round, ctx: Ctx, out: list[Send]) -> list[State]:
+    """Apply a planning round: a ReserveSlot for each placement whose offer falls due
+    (the round's `commit`), UNMATCHED where nothing fits, and the rest kept queued with
+    its provisional placement, told to the supplier (RequestPlanned) when it moved."""
+    due = {a.request_id for a in done.commit}
+    after = []
+    for state in states:
+        result = done.plan[str(state.request_id)]
+        if isinstance(result, Assignment) and result.request_id not in due:
+            after.append(_provisional(state, result, ctx, out))
+        else:
+            after.extend(window_closed([state.but(plan=None)], [result], ctx, out))
+    return after
+
+
+def _provisional(state: State, a: Assignment, ctx: Ctx, out: list[Send]) -> State:
+    placement = Placement(lab_id=a.lab_id, start=a.start, end=a.end, completion=a.completion, score=a.score)
+    known = state.plan
+    if known is None or (known.lab_id, known.start, known.end) != (a.lab_id, a.start, a.end):
+        request = state.request
+        out.append(Send(STATUS.name, str(request.request_id), ev.RequestPlanned(
+            request_id=request.request_id, org_id=request.org_id, seq=state.seq, at=ctx.now, lab_id=a.lab_id,
+            planned_start=a.start, planned_end=a.end)))
+    return state.but(plan=placement)
 
 
 def cancelled(state: State | None, event: ev.RequestCancelled, ctx: Ctx, out: list[Send]) -> State:
@@ -108,7 +141,7 @@ def granted(state: State | None, event: ev.SlotGranted, ctx: Ctx, out: list[Send
         if state.status == S.UNMATCHED:  # the lab's supply is known after all: the grant says so
             state = status(state, S.MATCHING, ctx, out, reason="supply_changed")
         state, _ = reservation_id(state)
-        state = state.but(queued=False, pending=Hold(reservation_id=rid, lab_id=event.lab_id))
+        state = state.but(queued=False, plan=None, pending=Hold(reservation_id=rid, lab_id=event.lab_id))
     if state.pending is None or state.pending.reservation_id != rid:
         if not _holds(state, rid, event.lab_id):
             _release_orphan(event, out)  # e.g. the request was cancelled while we waited

@@ -70,7 +70,7 @@ def plan_round(pending: Iterable[Demand], previous: Mapping[str, Result], labs: 
             plan.update(kept)
             continue
         solved.add(method)
-        results = (_replanned(demands, kept, labs, calendar, now, settings) if keep_previous
+        results = (_replanned(demands, kept, labs, calendar, now, settings, method in changed) if keep_previous
                    else assign_batch(demands, labs, calendar, now, settings))
         plan.update((d.request_id, r) for d, r in zip(demands, results))
     return _commitments(plan, {d.request_id: d for d in pending}, labs, now, settings, frozenset(solved))
@@ -117,9 +117,10 @@ def _fits(a: Assignment, demand: Demand, labs, calendar: Calendar, now: datetime
 
 
 def _replanned(demands: list[Demand], kept: dict[str, Result], labs, calendar: Calendar, now: datetime,
-               settings: SchedulerSettings) -> list[Result]:
+               settings: SchedulerSettings, supply_changed: bool = False) -> list[Result]:
     """The floor (the kept placements, each other request matched one by one around
-    them); if it leaves a request out, the joint plan of them all, never below it."""
+    them); if it leaves a request out, or the method's supply changed (a slot may have
+    opened that the plan should move to), the joint plan of them all, never below it."""
     placed = [r if isinstance(r := kept.get(d.request_id), Assignment) else None for d in demands]
     floor = complete(demands, placed, labs, calendar, now, settings, repair=True)
     if floor is None:  # _still_fitting booked them all together, so this is a bug
@@ -127,8 +128,8 @@ def _replanned(demands: list[Demand], kept: dict[str, Result], labs, calendar: C
     # Every request it leaves out was left out last round too: the newcomers all fit
     # beside the previous plan, and one that fits nowhere cannot make room for the
     # others (the previous round already tried them without it). No solve then.
-    if all(isinstance(r, Assignment) or isinstance(kept.get(d.request_id), Unmatched)
-           for d, r in zip(demands, floor)):
+    if not supply_changed and all(isinstance(r, Assignment) or isinstance(kept.get(d.request_id), Unmatched)
+                                  for d, r in zip(demands, floor)):
         return floor
     return improve(demands, labs, calendar, now, settings, floor, settings.plan_time_limit_s)
 
@@ -136,7 +137,8 @@ def _replanned(demands: list[Demand], kept: dict[str, Result], labs, calendar: C
 def _commitments(plan: dict[str, Result], demands: dict[str, Demand], labs, now: datetime,
                  settings: SchedulerSettings, solved: frozenset[str]) -> Round:
     """Split the plan's placements into those to offer now and the rest (their soonest due)."""
-    horizon = now + timedelta(seconds=settings.plan_round_s)
+    horizon = now + timedelta(seconds=settings.plan_round_s) if settings.plan_ahead else datetime.max.replace(
+        tzinfo=now.tzinfo)
     due = sorted((offer_due(a, demands[rid], labs.by_id[a.lab_id], settings), rid)
                  for rid, a in plan.items() if isinstance(a, Assignment))
     commit = [plan[rid] for at, rid in due if at <= horizon]

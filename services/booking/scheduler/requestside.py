@@ -10,7 +10,8 @@ the state, builds the context, stores the result and sends what the handler aske
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 import faust
@@ -20,9 +21,10 @@ from schemas.faust_codec import Decoded
 from schemas.topics import MATCHING, PARTITIONS
 
 from . import flow, labside
-from .assignment import assign_batch
 from .calendar import Calendar, Reservation
 from .labindex import LabIndex
+from .matching import LabState
+from .planning import Round, plan_round
 from .sender import Sender
 from .settings import SchedulerSettings
 from .state import LabRecord, RequestState, StoredLabRecord, StoredState
@@ -114,7 +116,9 @@ class RequestSide:
         self.requests = app.Table("requests", default=None, partitions=PARTITIONS, value_type=StoredState)
         self.supply, self.bookings = SupplyView(app), BookingsView(app)
         self.watch = Watch()
-        self.waiting: set[int] = set()  # partitions of this worker with requests queued for the window
+        self.waiting: set[int] = set()  # partitions of this worker whose next planning round is due
+        self.next_round: dict[int, datetime] = {}  # per partition: when its plan is next revised
+        self.changed: dict[int, set[str]] = {}  # per partition: methods whose supply changed since its round
         self.expiring: set[UUID] = set()  # offers this worker already reported, so each is sent once
 
     async def handle(self, event: faust.EventT, decoded: Decoded) -> None:
@@ -151,23 +155,39 @@ class RequestSide:
         self.bookings.apply(e)  # no context: matching is not asked
 
     async def on_window(self, e: ev.MatchWindowClosed, partition: int) -> None:
-        """Every request queued in this partition, assigned jointly (one alone: match_one)."""
+        """A planning round of every request queued in this partition (planning.py): the
+        ones due are offered, the rest keep a provisional placement till the next round."""
         ctx = self.context(partition)
         queued = self.watched(partition).queued[partition]
         states = flow.queued([s for k in sorted(queued) if (s := self.requests.get(k))])
+        self.next_round[partition] = ctx.now + timedelta(seconds=self.settings.plan_round_s)
         if not states:
             return
-        # CP-SAT may take batch_time_limit_s: off the event loop, so heartbeats go on.
-        results = await asyncio.get_running_loop().run_in_executor(
-            None, assign_batch, flow.demands(states), ctx.lab_index(), ctx.calendar, ctx.now, self.settings)
+        # CP-SAT may take plan_time_limit_s per method: off the event loop, so heartbeats go on.
+        done = await asyncio.get_running_loop().run_in_executor(
+            None, _plan, states, self.planned_elsewhere(partition), ctx, e.methods)
         out: list[flow.Send] = []
-        after = flow.window_closed(states, results, ctx, out)
+        after = flow.planned(states, done, ctx, out)
         await self.sender.send(out)
         for state in after:
             self.keep(str(state.request_id), state)
 
+    def planned_elsewhere(self, partition: int) -> list[tuple[str, str, Reservation]]:
+        """The provisional placements of this worker's other partitions: a round plans
+        around them as if booked, so two partitions do not plan one slot twice (another
+        worker's plans it cannot see; the lab side refuses the second ask of a slot)."""
+        held = []
+        for other in self.watch.built - {partition}:
+            for key in list(self.watch.queued[other]):
+                state = self.requests.get(key)
+                if state and state.plan and state.queued and not state.cancelled:
+                    p = state.plan
+                    held.append((p.lab_id, state.request.method_code, Reservation(f"plan/{key}", p.start, p.end)))
+        return held
+
     async def on_supply(self, e: ev.SupplyChanged, partition: int) -> None:
         ctx, lab = self.context(partition), self.supply.put(e)
+        self.replan(partition, ctx.labs.get(e.lab_id), lab)
         if lab is not None:
             ctx.labs[e.lab_id] = lab
         else:
@@ -183,6 +203,20 @@ class RequestSide:
                 await self.sender.send(out, key)
                 self.keep(key, state)
 
+    def replan(self, partition: int, before: LabState | None, after: LabState | None) -> None:
+        """A lab's terms changed (not only its heartbeat): in every partition of this
+        worker the plan of the methods it held or holds is re-solved in a round at once.
+        Every partition, from the first copy of the change: the supply table is the
+        worker's, one for all its partitions, so the other copies find it changed already."""
+        if supply_terms(before) == supply_terms(after):
+            return
+        methods = {*(before.terms if before else ()), *(after.terms if after else ())}
+        self.watched(partition)
+        for mine in self.watch.built:
+            if self.watch.queued[mine]:
+                self.changed.setdefault(mine, set()).update(methods)
+                self.waiting.add(mine)
+
     def forget(self, partitions: set[int]) -> None:
         """Partitions taken away: another worker may change their requests before they return."""
         for partition in partitions:
@@ -192,16 +226,18 @@ class RequestSide:
         """Close the match window of each of this worker's partitions with requests queued."""
         for partition in sorted(self.waiting & actives):
             self.waiting.discard(partition)
-            await self.sender.send([flow.Send(MATCHING.name, f"window-{partition}",
-                                              ev.MatchWindowClosed(partition=partition), partition=partition)])
+            closed = ev.MatchWindowClosed(partition=partition, methods=sorted(self.changed.pop(partition, ())))
+            await self.sender.send([flow.Send(MATCHING.name, f"window-{partition}", closed, partition=partition)])
 
     async def expire_offers(self, actives: set[int]) -> None:
         """Offers past expires_at in this worker's partitions become OfferExpired messages
         (handled here, in the request's own order of events)."""
         self.forget(self.watch.built - actives)
+        at = now()
         for partition in actives:
-            if self.watched(partition).queued[partition]:
-                self.waiting.add(partition)  # e.g. queued by a worker that left the group
+            due = self.next_round.get(partition)
+            if self.watched(partition).queued[partition] and (due is None or due <= at):
+                self.waiting.add(partition)  # the plan's next round (or queued by a worker that left)
         for key in self.watch.expired(actives, now()):
             state = self.requests.get(key)
             offer = state.offer if state else None
@@ -210,6 +246,25 @@ class RequestSide:
             self.expiring.add(offer.offer_id)
             await self.sender.send([flow.Send(MATCHING.name, key, ev.OfferExpired(
                 offer_id=offer.offer_id, request_id=UUID(key), lab_id=offer.lab_id))], key)
+
+
+def _plan(states: list[RequestState], held: list[tuple[str, str, Reservation]], ctx: flow.Ctx,
+          methods: list[str]) -> Round:
+    """plan_round with `held` booked on the worker's calendar meanwhile (left as it was)."""
+    calendar = ctx.calendar
+    for lab_id, method, reservation in held:
+        calendar.put(lab_id, method, reservation)
+    try:
+        return plan_round(flow.demands(states), flow.plans(states), ctx.lab_index(), calendar, ctx.now,
+                          ctx.settings, changed=methods)
+    finally:
+        for lab_id, method, reservation in held:
+            calendar.release(lab_id, method, reservation.key)
+
+
+def supply_terms(lab: LabState | None):
+    """What planning reads of a lab, less its heartbeat (a lab's agent sends one often)."""
+    return None if lab is None else replace(lab, heartbeat_at=None)
 
 
 def _oldest_first(item: tuple[str, RequestState]):

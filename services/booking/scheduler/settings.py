@@ -63,6 +63,10 @@ class SchedulerSettings(ServerSettings):
     batch_time_limit_s: float = 2.0  # CP-SAT wall time; the greedy answer stands if it is better
 
     # --- planning ahead (planning.py) ---
+    # False: every placement is offered in the round that makes it (the plan is still
+    # joint per round), for stacks whose time is compressed (the demo: weeks in minutes),
+    # where offers due days from now would never go out while anyone watches.
+    plan_ahead: bool = True
     # How often the plan of every request not yet committed is re-optimised; a request
     # whose offer falls due before the next round is committed (offered) in this one.
     plan_round_s: float = Field(300.0, gt=0)

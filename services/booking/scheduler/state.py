@@ -54,6 +54,15 @@ class Offer(Frozen):
     expires_at: AwareDatetime
 
 
+class Placement(Frozen):
+    """The request's provisional placement in the plan (planning.py): no lab has seen it."""
+    lab_id: str
+    start: AwareDatetime
+    end: AwareDatetime
+    completion: AwareDatetime
+    score: float
+
+
 class RequestState(Frozen):
     request: ev.RequestSubmitted | None  # None: a cancel that overtook its submission
     partition: int  # the requests.v1 partition it was read from (the watch's index)
@@ -66,7 +75,8 @@ class RequestState(Frozen):
     offer: Offer | None = None
     slot: Slot | None = None
     cancelled: bool = False
-    queued: bool = False  # waiting for its partition's match window
+    queued: bool = False  # in its partition's plan: placed at the next round, offered when due
+    plan: Placement | None = None  # where the last round placed it (while queued)
     asked: int = 0  # reservations asked for so far: the next one's derived id
     declined_offers: tuple[UUID, ...] = ()  # declined before this state made them (see flow.declined)
     accepted_early: tuple[ev.OfferAccepted, ...] = ()  # accepted before this state made them (flow.accepted)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime, timedelta, timezone
+from uuid import UUID
 
 import pytest
 
-from schemas.events import DeadLetter
+from schemas.envelope import Envelope
+from schemas.events import DeadLetter, RequestPlanned
 from schemas.topics import DLQ, STATUS
 
 from .conftest import collect, consumed, created, getter, kafka_tail, last_seq, publish, status_event, until
@@ -93,3 +95,32 @@ async def test_garbage_goes_to_the_dlq_and_consumption_goes_on(booking, producer
     assert "not JSON" in letter.reason and base64.b64decode(letter.original_b64) == b"\x00not json"
     body = await until(getter(booking, request, headers), lambda b: b["status"] == "MATCHING")
     assert body["status"] == "MATCHING"
+
+
+def plan_event(request: dict, seq: int, lab_id: str | None, start: datetime | None) -> bytes:
+    event = RequestPlanned(request_id=UUID(request["id"]), org_id=request["org_id"], seq=seq,
+                           at=datetime.now(timezone.utc), lab_id=lab_id, planned_start=start,
+                           planned_end=start + timedelta(days=4) if start else None)
+    return Envelope.wrap(event, producer="scheduler", correlation_id=request["id"]).to_bytes()
+
+
+async def test_a_provisional_plan_shows_while_matching_and_goes_when_the_status_moves_on(booking, producer):
+    request, headers = await created(booking)
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=30)
+    get = getter(booking, request, headers)
+    await publish(producer, request, status_event(request, 2, "MATCHING", "SUBMITTED"),
+                  plan_event(request, 2, "lab-7", start))
+    body = await until(get, lambda b: b["lab_id"] == "lab-7")
+    assert body["status"] == "MATCHING" and datetime.fromisoformat(body["planned_start"]) == start
+    assert [h["status"] for h in body["history"]] == ["SUBMITTED", "MATCHING"]  # a plan is not a status
+    # A plan of another status seq is stale; UNMATCHED (no lab holds it) clears the plan.
+    sent = await publish(producer, request, plan_event(request, 1, "lab-8", start + timedelta(days=1)))
+    await consumed(booking, sent)
+    assert (await get())["lab_id"] == "lab-7"
+    await publish(producer, request, status_event(request, 3, "UNMATCHED", "MATCHING",
+                                                  reason="no_capacity_before_deadline"))
+    body = await until(get, lambda b: b["status"] == "UNMATCHED")
+    assert (body["lab_id"], body["planned_start"], body["planned_end"]) == (None, None, None)
+    sent = await publish(producer, request, plan_event(request, 3, "lab-9", start))  # not MATCHING: not shown
+    await consumed(booking, sent)
+    assert (await get())["lab_id"] is None

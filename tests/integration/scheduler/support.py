@@ -41,8 +41,8 @@ def lab_profile(lab_id: str, method: str, *, status: str = "active", at=SAMARA, 
         scope=({"method_code": method, "max_samples": 10, "price_rub": price, "duration_hours": hours},))
 
 
-def capacity(lab_id: str, method: str, *, slots: int = 1, days: int = 60) -> ev.CapacityAdvertised:
-    start = now().replace(microsecond=0)
+def capacity(lab_id: str, method: str, *, slots: int = 1, days: int = 60, from_days: int = 0) -> ev.CapacityAdvertised:
+    start = now().replace(microsecond=0) + timedelta(days=from_days)
     return ev.CapacityAdvertised(lab_id=lab_id, heartbeat_at=now(), items=(
         {"method_code": method, "slots": slots, "available_from": start,
          "available_to": start + timedelta(days=days)},))
@@ -191,6 +191,19 @@ async def scheduler(bus: Bus, tmp_path: Path, *, workers: int = 1, app_id: str |
             await _delete_internal_topics(bus.bootstrap, app_id)
 
 
+@asynccontextmanager
+async def ready_worker(bootstrap: str, tmp_path: Path, **env):
+    """One worker (scheduler()), yielded once its partitions are assigned and read."""
+    probe = Bus(bootstrap, (RESERVATIONS.name,))
+    async with scheduler(probe, tmp_path, **env) as children:
+        await probe.start()
+        try:
+            await wait_ready(probe, *children[0])
+        finally:
+            await probe.stop()
+        yield children
+
+
 async def _delete_internal_topics(bootstrap: str, app_id: str) -> None:
     """Each test's app id gets its own changelogs; don't leave them on the shared broker."""
     from aiokafka.admin import AIOKafkaAdminClient
@@ -218,12 +231,13 @@ async def _spawn_many(base: dict, tmp_path: Path, workers: int):
         yield children, urls
 
 
-async def add_lab(bus: Bus, lab_id: str, method: str, *, slots: int = 1, status: str = "active", **profile) -> None:
-    """Publish a lab's profile and capacity; wait until the request side of every
-    scheduler app running here holds both, in every partition."""
+async def add_lab(bus: Bus, lab_id: str, method: str, *, slots: int = 1, status: str = "active", from_days: int = 0,
+                  **profile) -> None:
+    """Publish a lab's profile and capacity (its window from `from_days` out); wait until
+    the request side of every scheduler app running here holds both, in every partition."""
     async with supply_changelogs(bus.bootstrap) as changelogs:
         await bus.publish(LABS.name, lab_id, lab_profile(lab_id, method, status=status, **profile))
-        await bus.publish("labbook.capacity.v1", lab_id, capacity(lab_id, method, slots=slots))
+        await bus.publish("labbook.capacity.v1", lab_id, capacity(lab_id, method, slots=slots, from_days=from_days))
         both = ("profile", "capacity")
         await until(lambda: changelogs.held([lab_id], *both), 60,
                     lambda: f"lab {lab_id} in the supply tables; lacking in {changelogs.missing([lab_id], *both)}")

@@ -9,23 +9,16 @@ from datetime import timedelta
 import pytest
 
 from schemas import events as ev
-from schemas.topics import LABS, REQUESTS, RESERVATIONS
+from schemas.topics import LABS, REQUESTS
 
-from .support import (Bus, add_lab, assert_timeline, lab_profile, method_code, offered, request, respond, scheduler,
-                      submit, wait_ready)
+from .support import add_lab, assert_timeline, lab_profile, method_code, offered, ready_worker, request, respond, submit
 
 
 @pytest.fixture(scope="module")
 async def worker(kafka, tmp_path_factory):
     """One worker for the tests that need an ordinary one: each uses methods and labs of
     its own, so they never compete, and starting a worker per test took 4.5 s each."""
-    probe = Bus(kafka, (RESERVATIONS.name,))
-    async with scheduler(probe, tmp_path_factory.mktemp("scheduler"), offer_ttl_s=3600) as children:
-        await probe.start()
-        try:
-            await wait_ready(probe, *children[0])
-        finally:
-            await probe.stop()
+    async with ready_worker(kafka, tmp_path_factory.mktemp("scheduler"), offer_ttl_s=3600) as children:
         yield children
 
 

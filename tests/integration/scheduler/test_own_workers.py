@@ -50,7 +50,9 @@ async def test_a_killed_workers_successor_resumes_from_the_tables(bus, tmp_path)
         await until_committed(bus.bootstrap, app_id, past, timeout=30)
         os.killpg(child.pid, signal.SIGKILL)
         child.wait(10)
-    async with scheduler(bus, tmp_path / "second", app_id=app_id, offer_ttl_s=3600) as children:
+    # Offers at once (no planning ahead): the second request below, due days from now,
+    # shows where the calendar puts it in its offer.
+    async with scheduler(bus, tmp_path / "second", app_id=app_id, offer_ttl_s=3600, plan_ahead=False) as children:
         child, log = children[0]
         await wait_ready(bus, child, log)
         await respond(bus, ev.OfferAccepted(offer_id=offer.offer_id, request_id=req.request_id, lab_id=lab))

@@ -28,7 +28,9 @@ async def test_two_workers_never_double_book(kafka, tmp_path):
     bus = Bus(kafka, (STATUS.name, OFFERS.name, RESERVATIONS.name, MATCHING.name))
     await bus.start()
     try:
-        async with scheduler(bus, tmp_path, workers=2, offer_ttl_s=3600) as workers:
+        # Offers at once (no planning ahead): every request is offered or UNMATCHED in
+        # its first round, so the ask of every placement reaches the labs at once.
+        async with scheduler(bus, tmp_path, workers=2, offer_ttl_s=3600, plan_ahead=False) as workers:
             # Both members in the group and its rebalance done, then every partition read.
             await until_group_stable(bus.bootstrap, workers.app_id, members=2, timeout=120)
             await wait_ready(bus, *workers[0])

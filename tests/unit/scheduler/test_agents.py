@@ -156,11 +156,20 @@ async def test_requests_in_one_window_are_assigned_together(app, sent):
             await agent.put(decoded(r), key=str(r.request_id).encode())
         assert not [kw for topic, kw in sent if topic == "labbook.reservations.v1"]  # waiting for the window
         await agent.put(decoded(ev.MatchWindowClosed(partition=0)), key=b"window-0")
-        await until(lambda: len(of(sent, "labbook.reservations.v1")) == 2)
-    asks = of(sent, "labbook.reservations.v1")
-    assert {a.request_id for a in asks} == {first.request_id, second.request_id}
-    a, b = sorted(asks, key=lambda x: x.start)
-    assert a.end <= b.start  # one slot: the joint plan puts them one after the other
+        await until(lambda: len(of(sent, "labbook.reservations.v1")) + len(planned(sent)) == 2)
+    asks, plans = of(sent, "labbook.reservations.v1"), planned(sent)
+    assert {a.request_id for a in (*asks, *plans)} == {first.request_id, second.request_id}
+    # One slot: the joint plan puts them one after the other. The first is offered at
+    # once (its samples must leave now); the second, weeks later, waits in the plan.
+    assert [a.request_id for a in asks] == [first.request_id]
+    assert [(p.request_id, p.lab_id) for p in plans] == [(second.request_id, "lab-w")]
+    assert asks[0].end <= plans[0].planned_start
+    stored = app.tables["requests"][str(second.request_id)]
+    assert stored.status == "MATCHING" and stored.queued and stored.plan.start == plans[0].planned_start
+
+
+def planned(sent) -> list[ev.RequestPlanned]:
+    return [e for e in of(sent, "labbook.status.v1") if isinstance(e, ev.RequestPlanned)]
 
 
 def flow_now():

@@ -75,3 +75,41 @@ def test_a_method_where_nothing_changed_keeps_its_plan():
     previous = {"a": Assignment("a", "lab-a", METHOD, NOW + 20 * DAY, NOW + 21 * DAY, NOW + 23 * DAY, 9.0)}
     done = plan_round([demand("a", deadline=date(2026, 4, 30))], previous, [LAB], calendar, NOW, settings())
     assert done.plan == previous and done.solved == frozenset()
+
+
+def test_the_benchmark_run_places_what_first_come_first_served_gives_away():
+    """bench/contenders.py run_planned drives plan_round in simulated time. The lab's
+    window opens 10 days out; `far` arrives first, `near` (test ended by 03-14 00:00)
+    five minutes later. On arrival `far` takes the only slot `near` could use; planned
+    ahead, neither is committed before `near` arrives, so both are placed."""
+    from bench.contenders import run_fcfs, run_planned
+
+    late = lab("lab-a", win=window(slots=1, days=80, start=NOW + 10 * DAY))
+    demands = [demand("far", deadline=date(2026, 4, 30)), demand("near", deadline=date(2026, 3, 15))]
+    arrivals = [NOW, NOW + timedelta(minutes=5)]
+    fcfs = run_fcfs([late], demands, arrivals, settings())
+    assert [type(r).__name__ for r in fcfs] == ["Assignment", "Unmatched"]
+    planned = run_planned([late], demands, arrivals, settings())
+    assert [(r.request_id, r.start) for r in planned.results] == [("far", NOW + 11 * DAY), ("near", NOW + 10 * DAY)]
+
+
+def test_without_planning_ahead_every_placement_is_offered_in_its_round():
+    calendar = _busy_until(10)
+    done = plan_round([demand("far")], {}, [LAB], calendar, NOW, settings(plan_ahead=False))
+    assert [(a.request_id, a.start) for a in done.commit] == [("far", NOW + 10 * DAY)] and done.next_due is None
+
+
+def test_a_slot_that_opens_earlier_moves_the_plan_there_when_supply_changed():
+    """Planned into the lab's window 20 days out; the lab then opens one from now. Named
+    as changed, the method is planned jointly again and takes the earlier slot (a
+    lower score: the report days sooner); not named, the plan stands as it was."""
+    far = demand("far", deadline=date(2026, 4, 30))
+    later = lab("lab-a", win=window(slots=1, days=60, start=NOW + 20 * DAY))
+    first = plan_round([far], {}, [later], Calendar(), NOW, settings())
+    assert first.plan["far"].start == NOW + 20 * DAY and first.commit == []
+    sooner = lab("lab-a", win=window(slots=1, days=80))
+    kept = plan_round([far], first.plan, [sooner], Calendar(), NOW, settings())
+    assert kept.plan["far"].start == NOW + 20 * DAY and kept.solved == frozenset()
+    moved = plan_round([far], first.plan, [sooner], Calendar(), NOW, settings(), changed=[METHOD])
+    # The earliest the samples arrive (a day's shipping): due at once, so committed.
+    assert [(a.request_id, a.start) for a in moved.commit] == [("far", NOW + DAY)]

@@ -139,3 +139,32 @@ def test_a_labs_yes_read_before_the_replayed_grant_is_applied_when_the_offer_is_
     state = flow.granted(state, grant, successor, sent)
     assert state.status == "SCHEDULED" and state.accepted_early == ()
     assert [s.status for s in of(sent, ev.StatusChanged)][-4:] == ["MATCHING", "OFFERED", "ACCEPTED", "SCHEDULED"]
+
+
+def test_a_planning_round_handled_again_asks_for_the_same_reservation_with_or_without_its_plan():
+    """Planned ahead: the first round only plans (the lab's window opens in 20 days), a
+    round days later commits. Handled again on the state before it, whether that state
+    kept its provisional placement or lost it with the worker, the ask has the same id."""
+    from datetime import timedelta
+
+    from services.booking.scheduler.planning import plan_round
+
+    from .factories import NOW, window
+
+    def round_at(state, days: float, out: list):
+        at = NOW + timedelta(days=days)  # the lab's agent alive then too
+        c = ctx(lab(win=window(days=60, start=NOW + timedelta(days=20)), heartbeat=at), batch_window_s=1.0)
+        c.now = at
+        done = plan_round(flow.demands([state]), flow.plans([state]), c.lab_index(), c.calendar, c.now, c.settings)
+        return flow.planned([state], done, c, out)[0]
+
+    state = flow.submitted(None, submitted(), ctx(batch_window_s=1.0), [])
+    told: list = []
+    planned = round_at(state, 0, told)
+    assert planned.queued and planned.plan is not None and of(told, ev.RequestPlanned) and not of(told, ev.ReserveSlot)
+    asks = []
+    for before in (planned, state):  # its placement kept, or lost with the worker
+        out: list = []
+        round_at(before, 17, out)
+        asks.append([(r.reservation_id, r.start) for r in of(out, ev.ReserveSlot)])
+    assert len(asks[0]) == 1 and asks[0] == asks[1]
