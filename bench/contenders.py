@@ -139,9 +139,10 @@ def run_planned(labs, demands, arrivals, settings, keep_previous: bool = True) -
     """As the scheduler plans ahead (services/booking/scheduler/planning.py), in
     simulated time: rounds every settings.plan_round_s from the first arrival, skipping
     those where nothing arrives and no offer falls due. A request is placed only once
-    a round commits it (the calendar then holds it), and one a round cannot place leaves
-    the plan UNMATCHED, as in the worker; the rounds run until every planned offer has
-    gone out, so nothing provisional is left at the end."""
+    a round commits it (the calendar then holds it), and one no lab could take any more
+    leaves the plan UNMATCHED (the round's `final`), as in the worker; the rounds run
+    until every planned offer has gone out, so only requests waiting for room, unplaced,
+    are left at the end."""
     labs, step = index_labs(_heartbeating(labs, arrivals[-1], settings)), timedelta(seconds=settings.plan_round_s)
     calendar, plan, pending, committed, unmatched = Calendar(), {}, {}, {}, {}
     rounds, next_due, i = [], None, 0
@@ -160,13 +161,12 @@ def run_planned(labs, demands, arrivals, settings, keep_previous: bool = True) -
                 raise AssertionError(f"a committed offer does not fit the calendar: {a}")
             committed[a.request_id] = (a, now)
             del pending[a.request_id]
-        for rid, r in done.plan.items():  # UNMATCHED, as the worker leaves it (flow.planned)
-            if isinstance(r, Unmatched):
-                del pending[rid]
-                unmatched[rid] = r
+        for rid in done.final:  # UNMATCHED, as the worker leaves them (flow.planned)
+            del pending[rid]
+            unmatched[rid] = done.plan[rid]
         plan, next_due = {rid: r for rid, r in done.plan.items() if rid in pending}, done.next_due
-    results = [committed[d.request_id][0] if d.request_id in committed else unmatched[d.request_id]
-               for d in demands]
+    results = [committed[d.request_id][0] if d.request_id in committed
+               else unmatched.get(d.request_id) or plan[d.request_id] for d in demands]
     return Planned(results, [committed.get(d.request_id, (None, None))[1] for d in demands], rounds)
 
 

@@ -81,15 +81,22 @@ def assign_batch(demands: Iterable[Demand], labs: Iterable[LabState], calendar: 
 
 
 def improve(demands: list[Demand], labs, calendar: Calendar, now: datetime, settings: SchedulerSettings,
-            greedy: list[Result], limit_s: float | None = None) -> list[Result]:
+            greedy: list[Result], limit_s: float | None = None, *, rescore: bool = True) -> list[Result]:
     """Most placed first (mostplaced.py: all labs, proven fast), then the lowest score
     among plans placing as many (solve_joint, started from the better of the two); the
     best of the three by (placed, score), `greedy` on a tie, so never below it (any
     plan of these requests around `calendar`: a batch's greedy answer, or the planning
     round's previous plan, planning.py). Each solve takes at most `limit_s` of CP-SAT's
-    deterministic time (default: settings.batch_time_limit_s). Leaves `calendar` as it was."""
+    deterministic time (default: settings.batch_time_limit_s). Without `rescore`, the
+    lowest-score solve runs only where the most-placed one places more than `greedy`
+    (a planning round whose newcomers did not all fit: most rounds of a contested
+    stream, where that second solve was four fifths of the time and placed nothing
+    more). Leaves `calendar` as it was."""
     limit_s = limit_s or settings.batch_time_limit_s
     counted = _most_placed(demands, labs, calendar, now, settings, greedy, limit_s)
+    more = counted is not None and _rank(counted)[0] > _rank(greedy)[0]
+    if not rescore and not more:
+        return greedy
     floor = counted if counted is not None and _rank(counted) > _rank(greedy) else greedy
     joint = solve_joint(demands, labs, calendar, now, settings, floor, time_limit_s=limit_s)
     return max([greedy, floor] + ([joint] if joint is not None else []), key=_rank)

@@ -82,28 +82,37 @@ def plans(states: list[State]) -> dict[str, Assignment]:
 
 def planned(states: list[State], done: Round, ctx: Ctx, out: list[Send]) -> list[State]:
     """Apply a planning round: a ReserveSlot for each placement whose offer falls due
-    (the round's `commit`), UNMATCHED where nothing fits, and the rest kept queued with
-    its provisional placement, told to the supplier (RequestPlanned) when it moved."""
+    (the round's `commit`), UNMATCHED where nothing fits for good (`final`), and the rest
+    kept queued: with its provisional placement, or none while it waits for room; the
+    supplier is told (RequestPlanned) when that changed."""
     due = {a.request_id for a in done.commit}
     after = []
     for state in states:
         result = done.plan[str(state.request_id)]
         if isinstance(result, Assignment) and result.request_id not in due:
             after.append(_provisional(state, result, ctx, out))
+        elif isinstance(result, Unmatched) and result.request_id not in done.final:
+            after.append(_provisional(state, None, ctx, out))
         else:
             after.extend(window_closed([state.but(plan=None)], [result], ctx, out))
     return after
 
 
-def _provisional(state: State, a: Assignment, ctx: Ctx, out: list[Send]) -> State:
-    placement = Placement(lab_id=a.lab_id, start=a.start, end=a.end, completion=a.completion, score=a.score)
-    known = state.plan
-    if known is None or (known.lab_id, known.start, known.end) != (a.lab_id, a.start, a.end):
-        request = state.request
+def _provisional(state: State, a: Assignment | None, ctx: Ctx, out: list[Send]) -> State:
+    """Keep the request queued at this placement (None: none yet)."""
+    if _where(state.plan) != _where(a):
+        request, (lab_id, start, end) = state.request, _where(a) or (None, None, None)
         out.append(Send(STATUS.name, str(request.request_id), ev.RequestPlanned(
-            request_id=request.request_id, org_id=request.org_id, seq=state.seq, at=ctx.now, lab_id=a.lab_id,
-            planned_start=a.start, planned_end=a.end)))
-    return state.but(plan=placement)
+            request_id=request.request_id, org_id=request.org_id, seq=state.seq, at=ctx.now, lab_id=lab_id,
+            planned_start=start, planned_end=end)))
+    if a is None:
+        return state.but(plan=None)
+    return state.but(plan=Placement(lab_id=a.lab_id, start=a.start, end=a.end, completion=a.completion,
+                                    score=a.score))
+
+
+def _where(placed: Assignment | Placement | None) -> tuple | None:
+    return None if placed is None else (placed.lab_id, placed.start, placed.end)
 
 
 def cancelled(state: State | None, event: ev.RequestCancelled, ctx: Ctx, out: list[Send]) -> State:

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from .assignment import assign_batch, improve
 from .calendar import Calendar
 from .labindex import km_from
-from .matching import Assignment, Demand, LabState, Unmatched, index_labs
+from .matching import Assignment, Demand, LabState, Unmatched, index_labs, match_one
 from .mostplaced import options_for
 from .placing import Result, complete
 from .scoring import DAY, shipping_days
@@ -42,6 +42,10 @@ class Round:
     commit: list[Assignment]  # offers to send now (due before the next round), soonest due first
     next_due: datetime | None  # the soonest offer due among the rest (None: nothing planned)
     solved: frozenset[str]  # the methods re-solved this round (the others kept their plan)
+    # Of the plan's Unmatched, those for good (UNMATCHED): no lab could take them even
+    # with its calendar free, or nothing is planned ahead. The others wait in the plan for
+    # room (a later round, a re-plan, capacity freed) while a lab could still do them.
+    final: frozenset[str] = frozenset()
 
 
 def offer_due(assignment: Assignment, demand: Demand, lab: LabState, settings: SchedulerSettings) -> datetime:
@@ -73,7 +77,16 @@ def plan_round(pending: Iterable[Demand], previous: Mapping[str, Result], labs: 
         results = (_replanned(demands, kept, labs, calendar, now, settings, method in changed) if keep_previous
                    else assign_batch(demands, labs, calendar, now, settings))
         plan.update((d.request_id, r) for d, r in zip(demands, results))
-    return _commitments(plan, {d.request_id: d for d in pending}, labs, now, settings, frozenset(solved))
+    demands = {d.request_id: d for d in pending}
+    done = _commitments(plan, demands, labs, now, settings, frozenset(solved))
+    return replace(done, final=_final(plan, demands, labs, now, settings))
+
+
+def _final(plan: dict[str, Result], demands: dict[str, Demand], labs, now: datetime,
+           settings: SchedulerSettings) -> frozenset[str]:
+    free = Calendar()
+    return frozenset(rid for rid, r in plan.items() if isinstance(r, Unmatched) and (
+        not settings.plan_ahead or isinstance(match_one(demands[rid], labs, free, now, settings), Unmatched)))
 
 
 def _by_method(pending: Iterable[Demand]) -> dict[str, list[Demand]]:
@@ -131,7 +144,7 @@ def _replanned(demands: list[Demand], kept: dict[str, Result], labs, calendar: C
     if not supply_changed and all(isinstance(r, Assignment) or isinstance(kept.get(d.request_id), Unmatched)
                                   for d, r in zip(demands, floor)):
         return floor
-    return improve(demands, labs, calendar, now, settings, floor, settings.plan_time_limit_s)
+    return improve(demands, labs, calendar, now, settings, floor, settings.plan_time_limit_s, rescore=supply_changed)
 
 
 def _commitments(plan: dict[str, Result], demands: dict[str, Demand], labs, now: datetime,

@@ -32,16 +32,16 @@ def placed(state, days: int, lab_id: str = "lab-a") -> Assignment:
     return Assignment(str(state.request_id), lab_id, METHOD, start, start + DAY, start + 3 * DAY, float(days))
 
 
-def round_of(plan: dict, commit=()) -> Round:
-    return Round(plan, list(commit), None, frozenset({METHOD}))
+def round_of(plan: dict, commit=(), final=()) -> Round:
+    return Round(plan, list(commit), None, frozenset({METHOD}), frozenset(final))
 
 
-def test_due_offered_unplaceable_unmatched_the_rest_planned_and_told():
+def test_due_offered_unplaceable_for_good_unmatched_the_rest_planned_and_told():
     due, later, nowhere = queued(), queued(), queued()
     a, b = placed(due, 1), placed(later, 20)
     done = round_of({str(due.request_id): a, str(later.request_id): b,
                      str(nowhere.request_id): Unmatched(str(nowhere.request_id), "no_capacity_before_deadline")},
-                    commit=[a])
+                    commit=[a], final=[str(nowhere.request_id)])
     out = []
     after = flow.planned([due, later, nowhere], done, ctx(lab(), batch_window_s=1.0), out)
     asked, = of(out, ev.ReserveSlot)
@@ -100,3 +100,13 @@ def test_a_heartbeat_alone_does_not_replan_and_new_capacity_does():
     assert supply_terms(replace(before, heartbeat_at=NOW + DAY)) == supply_terms(before)
     assert supply_terms(lab(win=window(slots=2))) != supply_terms(before)
     assert supply_terms(None) != supply_terms(before)
+
+
+def test_one_unplaced_but_not_for_good_waits_in_the_plan_and_its_shown_placement_goes():
+    state = queued()
+    [state] = flow.planned([state], round_of({str(state.request_id): placed(state, 20)}), ctx(batch_window_s=1.0), [])
+    out = []
+    waiting = Unmatched(str(state.request_id), "no_capacity_before_deadline")
+    [after] = flow.planned([state], round_of({str(state.request_id): waiting}), ctx(batch_window_s=1.0), out)
+    assert after.queued and after.plan is None and after.status == "MATCHING" and not of(out, ev.StatusChanged)
+    assert [(e.lab_id, e.planned_start) for e in of(out, ev.RequestPlanned)] == [(None, None)]

@@ -113,3 +113,20 @@ def test_a_slot_that_opens_earlier_moves_the_plan_there_when_supply_changed():
     moved = plan_round([far], first.plan, [sooner], Calendar(), NOW, settings(), changed=[METHOD])
     # The earliest the samples arrive (a day's shipping): due at once, so committed.
     assert [(a.request_id, a.start) for a in moved.commit] == [("far", NOW + DAY)]
+
+
+def test_unplaced_is_final_only_when_no_lab_could_take_it_even_free():
+    """The lane is booked for 60 days: neither `near` nor `far` fits, but each would if
+    the booking went, so both wait in the plan; `late` (report by 03-04: shipping, the
+    test and reporting take 4 days) no lab could do at all. Without planning ahead every
+    request left out is final, as matching on arrival had it."""
+    calendar = _busy_until(60)
+    near, far = demand("near", deadline=date(2026, 3, 15)), demand("far", deadline=date(2026, 4, 30))
+    done = plan_round([near, far], {}, [LAB], calendar, NOW, settings())
+    assert all(type(r).__name__ == "Unmatched" for r in done.plan.values())
+    assert done.final == frozenset()  # with its lane free, lab-a could do both
+    hopeless = demand("late", deadline=date(2026, 3, 4))  # shipping + test + reporting: 4 days at least
+    done = plan_round([near, far, hopeless], {}, [LAB], calendar, NOW, settings())
+    assert done.final == {"late"}
+    done = plan_round([near, far], {}, [LAB], calendar, NOW, settings(plan_ahead=False))
+    assert done.final == {"near", "far"}
