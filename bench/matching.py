@@ -81,7 +81,7 @@ def contested(seed: int, stream: bool, settings: SchedulerSettings, limit_s: flo
             "earliest": placed(earliest), "optimum": best.placed, "proven": best.proven,
             "methods_proven": sum(m.proven for m in best.methods), "methods": len(best.methods),
             "best_bound": best.bound, "flow_bound": flow, "labbook_s": labbook_s, "optimum_s": optimum_s}
-    if plan_ahead:  # opt-in until measured: minutes per stream instance (bench/README.md)
+    if plan_ahead:  # about a minute per stream instance (bench/README.md)
         progress(f"contested {kind} seed {seed}: labbook planning ahead (rounds every {settings.plan_round_s:g} s)")
         planned, planned_s = timed(run_planned, labs, demands, arrivals, settings)
         rounds = planned.round_seconds
@@ -102,7 +102,8 @@ def run_instance(src: Path, dst: Path, settings: SchedulerSettings) -> None:
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="only the 1x and the contested instances (~1 min)")
+    parser.add_argument("--quick", action="store_true", help="only the 1x and the contested instances, seeds 1 "
+                        "and 2 (~5 min on 2 cores)")
     parser.add_argument("--instance", type=Path, help="run labbook's matcher on this JSON instance")
     parser.add_argument("--out", type=Path, help="where --instance writes one JSON line per request")
     parser.add_argument("--scales", default="1,10,100", help="instance sizes for the full run")
@@ -113,9 +114,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                         "machine has 2 cores); one-process timings are printed beside")
     parser.add_argument("--window", type=float, help="labbook's batching window in seconds "
                         "(default: the scheduler's, SCHEDULER_BATCH_WINDOW_S)")
-    parser.add_argument("--plan-ahead", action="store_true", help="also run labbook planning ahead "
-                        "(scheduler/planning.py) on the contested instances: a `planned` column, and "
-                        "matched_vs_optimum from it; not yet measured in full, minutes per stream instance")
+    parser.add_argument("--plan-ahead", action=argparse.BooleanOptionalAction, default=True,
+                        help="run labbook planning ahead as the scheduler does (scheduler/planning.py) on the "
+                        "contested instances: the `planned` column, and matched_vs_optimum from it "
+                        "(default); --no-plan-ahead leaves it out (the `labbook` column is the scheduler "
+                        "with SCHEDULER_PLAN_AHEAD=false: each window's requests offered together)")
     return parser.parse_args(argv)
 
 
