@@ -74,10 +74,17 @@ def window_closed(states: list[State], results: list[Assignment | Unmatched], ct
     return after
 
 
-def plans(states: list[State]) -> dict[str, Assignment]:
-    """The previous round's placements of these queued requests (planning.plan_round's `previous`)."""
-    return {str(s.request_id): Assignment(str(s.request_id), p.lab_id, s.request.method_code, p.start, p.end,
-                                          p.completion, p.score) for s in states if (p := s.plan)}
+def plans(states: list[State]) -> dict[str, Assignment | Unmatched]:
+    """The previous round's plan of these queued requests (planning.plan_round's
+    `previous`): each one's placement, or why it was left out."""
+    previous: dict[str, Assignment | Unmatched] = {}
+    for s in states:
+        rid = str(s.request_id)
+        if p := s.plan:
+            previous[rid] = Assignment(rid, p.lab_id, s.request.method_code, p.start, p.end, p.completion, p.score)
+        elif s.left_out:
+            previous[rid] = Unmatched(rid, s.left_out)
+    return previous
 
 
 def planned(states: list[State], done: Round, ctx: Ctx, out: list[Send]) -> list[State]:
@@ -92,9 +99,9 @@ def planned(states: list[State], done: Round, ctx: Ctx, out: list[Send]) -> list
         if isinstance(result, Assignment) and result.request_id not in due:
             after.append(_provisional(state, result, ctx, out))
         elif isinstance(result, Unmatched) and result.request_id not in done.final:
-            after.append(_provisional(state, None, ctx, out))
+            after.append(_provisional(state, None, ctx, out).but(left_out=result.reason))
         else:
-            after.extend(window_closed([state.but(plan=None)], [result], ctx, out))
+            after.extend(window_closed([state.but(plan=None, left_out=None)], [result], ctx, out))
     return after
 
 
@@ -107,7 +114,7 @@ def _provisional(state: State, a: Assignment | None, ctx: Ctx, out: list[Send]) 
             planned_start=start, planned_end=end)))
     if a is None:
         return state.but(plan=None)
-    return state.but(plan=Placement(lab_id=a.lab_id, start=a.start, end=a.end, completion=a.completion,
+    return state.but(left_out=None, plan=Placement(lab_id=a.lab_id, start=a.start, end=a.end, completion=a.completion,
                                     score=a.score))
 
 
@@ -150,7 +157,8 @@ def granted(state: State | None, event: ev.SlotGranted, ctx: Ctx, out: list[Send
         if state.status == S.UNMATCHED:  # the lab's supply is known after all: the grant says so
             state = status(state, S.MATCHING, ctx, out, reason="supply_changed")
         state, _ = reservation_id(state)
-        state = state.but(queued=False, plan=None, pending=Hold(reservation_id=rid, lab_id=event.lab_id))
+        state = state.but(queued=False, plan=None, left_out=None,
+                          pending=Hold(reservation_id=rid, lab_id=event.lab_id))
     if state.pending is None or state.pending.reservation_id != rid:
         if not _holds(state, rid, event.lab_id):
             _release_orphan(event, out)  # e.g. the request was cancelled while we waited

@@ -77,6 +77,7 @@ class RequestState(Frozen):
     cancelled: bool = False
     queued: bool = False  # in its partition's plan: placed at the next round, offered when due
     plan: Placement | None = None  # where the last round placed it (while queued)
+    left_out: str | None = None  # why the last round placed it nowhere (while queued: it waits for room)
     asked: int = 0  # reservations asked for so far: the next one's derived id
     declined_offers: tuple[UUID, ...] = ()  # declined before this state made them (see flow.declined)
     accepted_early: tuple[ev.OfferAccepted, ...] = ()  # accepted before this state made them (flow.accepted)
