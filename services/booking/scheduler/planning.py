@@ -144,11 +144,7 @@ def _replanned(demands: list[Demand], kept: dict[str, Result], labs, calendar: C
     if not supply_changed and all(isinstance(r, Assignment) or isinstance(kept.get(d.request_id), Unmatched)
                                   for d, r in zip(demands, floor)):
         return floor
-    # A round with one newcomer gets a short solve; a backlog arriving at once the time
-    # of a batch (whose first plan sets what every later round builds on).
-    newcomers = sum(d.request_id not in kept for d in demands)
-    limit_s = min(settings.batch_time_limit_s, settings.plan_time_limit_s * max(1, newcomers))
-    return improve(demands, labs, calendar, now, settings, floor, limit_s, rescore=supply_changed)
+    return improve(demands, labs, calendar, now, settings, floor, settings.plan_time_limit_s, rescore=supply_changed)
 
 
 def _commitments(plan: dict[str, Result], demands: dict[str, Demand], labs, now: datetime,

@@ -163,7 +163,7 @@ class RequestSide:
         self.next_round[partition] = ctx.now + timedelta(seconds=self.settings.plan_round_s)
         if not states:
             return
-        # CP-SAT may take batch_time_limit_s per method: off the event loop, so heartbeats go on.
+        # CP-SAT may take plan_time_limit_s per solve: off the event loop, so heartbeats go on.
         done = await asyncio.get_running_loop().run_in_executor(
             None, _plan, states, self.planned_elsewhere(partition), ctx, e.methods)
         out: list[flow.Send] = []

@@ -74,7 +74,8 @@ class SchedulerSettings(ServerSettings):
     # shipping before the planned start), so a late answer or a decline still leaves
     # time to place the request elsewhere.
     offer_lead_s: float = Field(12 * 3600.0, ge=0)
-    # CP-SAT deterministic seconds per solve of a round's method, per request new to the
-    # plan, at most batch_time_limit_s (two solves: the most placed, then the lowest
-    # score); a round re-solves the methods where a request arrived, so it must stay short.
-    plan_time_limit_s: float = Field(0.1, gt=0)
+    # CP-SAT deterministic seconds per solve of a round's method (two solves: the most
+    # placed, then the lowest score); a round re-solves the methods where a request
+    # arrived, so it must stay short. (Scaled with the round's newcomers, 2 s for the
+    # first round of a backlog, it placed 251 where this places 281: bench/README.md.)
+    plan_time_limit_s: float = Field(0.25, gt=0)
