@@ -114,8 +114,8 @@ def _provisional(state: State, a: Assignment | None, ctx: Ctx, out: list[Send]) 
             planned_start=start, planned_end=end)))
     if a is None:
         return state.but(plan=None)
-    return state.but(left_out=None, plan=Placement(lab_id=a.lab_id, start=a.start, end=a.end, completion=a.completion,
-                                    score=a.score))
+    placement = Placement(lab_id=a.lab_id, start=a.start, end=a.end, completion=a.completion, score=a.score)
+    return state.but(left_out=None, plan=placement)
 
 
 def _where(placed: Assignment | Placement | None) -> tuple | None:

@@ -14,8 +14,13 @@ A round (`plan_round`) re-solves only the methods where something changed (a req
 new to the plan, a placement that no longer fits, or a method the caller names);
 methods never share capacity, so every other method's plan stands as it was. The
 previous plan, less what no longer fits, plus each newcomer matched one by one is the
-floor: a round never places fewer than the previous plan still places. Pure: no Faust,
-no I/O; the calendar holds the committed bookings and is left as it was.
+floor: a round never places fewer than the previous plan still places. A request left
+out waits in the plan while a lab could still do it with its calendar free, and is
+given up (`Round.final`: UNMATCHED) once none could. Without `settings.plan_ahead`
+every placement is committed in its round and every request left out is given up.
+The Faust worker (requestside.py, flow.planned) and the benchmark (bench/contenders.py
+run_planned) both run plan_round. Pure: no Faust, no I/O; the calendar holds the
+committed bookings and is left as it was.
 """
 from __future__ import annotations
 
