@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -36,10 +37,18 @@ def progress(msg: str) -> None:
     print(f"  .. {msg}", file=sys.stderr, flush=True)
 
 
-def bench(scale: int, settings: SchedulerSettings, limit_s: float | None, workers: int) -> list[dict]:
-    """Today's survey-shaped instance at `scale`: labbook, FCFS, the optimum (if limit_s), the bound."""
+def bench(scale: int, settings: SchedulerSettings, limit_s: float | None, workers: int,
+          plan_ahead: bool = False) -> list[dict]:
+    """Today's survey-shaped instance at `scale`: labbook, FCFS, the optimum (if limit_s),
+    the bound, and (`plan_ahead`) labbook planning ahead, its rounds and peak memory."""
     _, labs, demands, arrivals = load(generate(scale))
     tag, rows = f"{scale}x ({len(demands)} req, {len(labs)} labs)", []
+    if plan_ahead:
+        progress(f"{tag}: labbook planning ahead (rounds every {settings.plan_round_s:g} s)")
+        planned, t = timed(run_planned, labs, demands, arrivals, settings)
+        rows.append(report.measure("labbook-planned", planned.results, demands, labs, t) | {
+            "rounds": len(planned.round_seconds), "round_max_s": max(planned.round_seconds, default=0.0),
+            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
     progress(f"{tag}: labbook ({workers} process{'es' if workers > 1 else ''})")
     ours, t = timed(run_labbook, labs, demands, arrivals, settings, workers)
     rows.append(report.measure("labbook", ours, demands, labs, t) | {"workers": workers})
@@ -107,6 +116,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--instance", type=Path, help="run labbook's matcher on this JSON instance")
     parser.add_argument("--out", type=Path, help="where --instance writes one JSON line per request")
     parser.add_argument("--scales", default="1,10,100", help="instance sizes for the full run")
+    parser.add_argument("--plan-scales", default="1,10",
+                        help="survey-shaped sizes also run planning ahead, with its rounds and peak memory "
+                        "(default: 1,10; the 1x takes 5-20 s, the 10x (full run only) about 4 minutes)")
     parser.add_argument("--seeds", help="contested instance seeds (default: 1,2 with --quick, else 1-5)")
     parser.add_argument("--limit", type=float, default=2.0, help="CP-SAT seconds per method for the optimum")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
@@ -131,10 +143,11 @@ def main(argv: list[str] | None = None) -> None:
         run_instance(args.instance, args.out or Path("/dev/stdout"), settings)
         return
     workers, started = max(1, args.workers), time.perf_counter()
-    rows = bench(1, settings, args.limit, workers)
+    planning_scales = {int(x) for x in args.plan_scales.split(",") if x} if args.plan_ahead else set()
+    rows = bench(1, settings, args.limit, workers, 1 in planning_scales)
     if not args.quick:
         for scale in (int(x) for x in args.scales.split(",") if x != "1"):
-            rows += bench(scale, settings, None, workers)
+            rows += bench(scale, settings, None, workers, scale in planning_scales)
     seeds = [int(s) for s in (args.seeds or ("1,2" if args.quick else "1,2,3,4,5")).split(",")]
     hard = [contested(seed, stream, settings, args.limit, workers, args.plan_ahead)
             for seed in seeds for stream in (False, True)]

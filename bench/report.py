@@ -57,6 +57,10 @@ def summary(rows: list[dict]) -> list[str]:
         lines.append(f"{inst}: {vs}labbook/upper-bound {ours['placed'] / got['upper']['placed']:.4f}, "
                      f"labbook/fcfs {ours['placed'] / max(1, got['fcfs-greedy']['placed']):.4f}, "
                      f"labbook solve {ours['seconds']:.1f} s{split} vs fcfs {got['fcfs-greedy']['seconds']:.1f} s")
+        if planned := got.get("labbook-planned"):
+            lines.append(f"{inst}: planned/upper-bound {planned['placed'] / got['upper']['placed']:.4f}, "
+                         f"{planned['rounds']} solved rounds in {planned['seconds']:.1f} s, the longest "
+                         f"{planned['round_max_s']:.2f} s; the process's peak memory so far {planned['peak_mib']:.0f} MiB")
     return lines
 
 
