@@ -207,15 +207,14 @@ class RequestSide:
         """A lab's terms changed (not only its heartbeat): in every partition of this
         worker the plan of the methods it held or holds is re-solved in a round at once.
         Every partition, from the first copy of the change: the supply table is the
-        worker's, one for all its partitions, so the other copies find it changed already."""
+        worker's, one for all its partitions, so the other copies find it changed already
+        (and a partition's watch may not be built yet: its round finds what is queued)."""
         if supply_terms(before) == supply_terms(after):
             return
         methods = {*(before.terms if before else ()), *(after.terms if after else ())}
-        self.watched(partition)
-        for mine in self.watch.built:
-            if self.watch.queued[mine]:
-                self.changed.setdefault(mine, set()).update(methods)
-                self.waiting.add(mine)
+        for mine in range(PARTITIONS):  # close_windows sends only to this worker's own
+            self.changed.setdefault(mine, set()).update(methods)
+            self.waiting.add(mine)
 
     def forget(self, partitions: set[int]) -> None:
         """Partitions taken away: another worker may change their requests before they return."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import uuid
+from datetime import timedelta
 
 from aiokafka import TopicPartition
 
@@ -13,7 +14,8 @@ from schemas import events as ev
 from schemas.topics import LAB_STATE, MATCHING, RESERVATIONS
 from tests.support.brokers import end_offsets, until_committed
 
-from .support import add_lab, assert_timeline, method_code, offered, request, respond, scheduler, submit, wait_ready
+from .support import (add_lab, assert_timeline, capacity, method_code, now, offered, request, respond, scheduler, submit,
+                      wait_ready)
 
 
 async def test_expired_offer_excludes_the_lab(bus, tmp_path):
@@ -63,3 +65,34 @@ async def test_a_killed_workers_successor_resumes_from_the_tables(bus, tmp_path)
         await submit(bus, other)
         second = (await bus.wait(ev.OfferMade, request_id=other.request_id))[0]
         assert second.planned_start >= offer.planned_end
+
+
+async def test_a_killed_workers_successor_keeps_the_plan_and_makes_one_offer(bus, tmp_path):
+    """Killed (SIGKILL) with a request planned and not offered: the successor restores
+    it from the tables, revises the plan when the lab's supply changes, and offers once."""
+    app_id, method = f"test-scheduler-{uuid.uuid4().hex[:8]}", method_code()
+    lab, req = f"lab-{method.lower()}", request(method, deadline_days=60)
+    own = (RESERVATIONS, MATCHING, LAB_STATE)
+    async with scheduler(bus, tmp_path / "first", app_id=app_id, cleanup=False) as children:
+        child, log = children[0]
+        await wait_ready(bus, child, log)
+        before = await end_offsets(bus.bootstrap, *own)
+        await add_lab(bus, lab, method, from_days=20)
+        sent = await submit(bus, req)
+        await bus.wait(ev.RequestPlanned, request_id=req.request_id)
+        # The group has committed past the request and all the worker sent itself (as in
+        # test_own_workers.py): the successor reads none of it again.
+        past = {tp: end for tp, end in (await end_offsets(bus.bootstrap, *own)).items() if end > before[tp]}
+        past[TopicPartition(sent.topic, sent.partition)] = sent.offset + 1
+        await until_committed(bus.bootstrap, app_id, past, timeout=30)
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait(10)
+    async with scheduler(bus, tmp_path / "second", app_id=app_id) as children:
+        child, log = children[0]
+        await wait_ready(bus, child, log)
+        await bus.publish("labbook.capacity.v1", lab, capacity(lab, method))
+        offer, = await bus.wait(ev.OfferMade, request_id=req.request_id)
+        assert offer.planned_start < now() + timedelta(days=3)
+        statuses = await bus.wait_status(req.request_id, "OFFERED")
+        assert assert_timeline(statuses) == ["MATCHING", "OFFERED"]
+        assert len(bus.events(ev.OfferMade, request_id=req.request_id)) == 1

@@ -1,7 +1,8 @@
 """Planning ahead on the real broker (production settings: a round every 300 s, offers
 when due with the 48 h answer window and 12 h lead): a request whose slot is weeks
 away gets a provisional placement and no offer; when the lab's supply changes the plan
-is revised at once, and the offer goes out when it falls due."""
+is revised at once, and the offer goes out when it falls due. (A killed worker's
+successor with such a plan: test_own_workers.py, apart from this module's worker.)"""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,7 +11,7 @@ import pytest
 
 from schemas import events as ev
 
-from .support import add_lab, capacity, method_code, now, request, ready_worker, submit
+from .support import add_lab, capacity, method_code, now, ready_worker, request, submit
 
 pytestmark = pytest.mark.integration
 
