@@ -60,7 +60,8 @@ def summary(rows: list[dict]) -> list[str]:
         if planned := got.get("labbook-planned"):
             lines.append(f"{inst}: planned/upper-bound {planned['placed'] / got['upper']['placed']:.4f}, "
                          f"{planned['rounds']} solved rounds in {planned['seconds']:.1f} s, the longest "
-                         f"{planned['round_max_s']:.2f} s; the process's peak memory so far {planned['peak_mib']:.0f} MiB")
+                         f"{planned['round_max_s']:.2f} s; the process's peak memory so far "
+                         f"{planned['peak_mib']:.0f} MiB")
     return lines
 
 

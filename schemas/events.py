@@ -102,8 +102,8 @@ class OfferExpired(Event):
     lab_id: str
 
 
-# labbook.matching.v1, sent by a scheduler worker to one of its own partitions:
-# match the requests that arrived there since the last window together.
+# labbook.matching.v1, sent by a scheduler worker to one of its own partitions: a
+# planning round of the requests queued there (scheduler/planning.py).
 class MatchWindowClosed(Event):
     partition: int = Field(ge=0)
     # Methods whose supply changed since the last round: their plan is re-solved whole.

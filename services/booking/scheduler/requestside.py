@@ -187,7 +187,7 @@ class RequestSide:
 
     async def on_supply(self, e: ev.SupplyChanged, partition: int) -> None:
         ctx, lab = self.context(partition), self.supply.put(e)
-        self.replan(partition, ctx.labs.get(e.lab_id), lab)
+        self.replan(ctx.labs.get(e.lab_id), lab)
         if lab is not None:
             ctx.labs[e.lab_id] = lab
         else:
@@ -203,7 +203,7 @@ class RequestSide:
                 await self.sender.send(out, key)
                 self.keep(key, state)
 
-    def replan(self, partition: int, before: LabState | None, after: LabState | None) -> None:
+    def replan(self, before: LabState | None, after: LabState | None) -> None:
         """A lab's terms changed (not only its heartbeat): in every partition of this
         worker the plan of the methods it held or holds is re-solved in a round at once.
         Every partition, from the first copy of the change: the supply table is the

@@ -14,8 +14,22 @@ from schemas import events as ev
 from schemas.topics import LAB_STATE, MATCHING, RESERVATIONS
 from tests.support.brokers import end_offsets, until_committed
 
-from .support import (add_lab, assert_timeline, capacity, method_code, now, offered, request, respond, scheduler, submit,
-                      wait_ready)
+from .support import (add_lab, assert_timeline, capacity, method_code, now, offered, request, respond, scheduler,
+                      submit, wait_ready)
+
+OWN = (RESERVATIONS, MATCHING, LAB_STATE)  # the topics the scheduler sends itself
+
+
+async def kill_once_committed(bus, app_id: str, child, before: dict, sent) -> None:
+    """SIGKILL the worker once its group has committed past the request (`sent`) and
+    past all it sent itself since `before` (the lab, the grant, ...), on the partitions
+    that got any of it (a group commits only what it read): its successor reads none of
+    it again."""
+    past = {tp: end for tp, end in (await end_offsets(bus.bootstrap, *OWN)).items() if end > before[tp]}
+    past[TopicPartition(sent.topic, sent.partition)] = sent.offset + 1
+    await until_committed(bus.bootstrap, app_id, past, timeout=30)
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait(10)
 
 
 async def test_expired_offer_excludes_the_lab(bus, tmp_path):
@@ -36,22 +50,14 @@ async def test_a_killed_workers_successor_resumes_from_the_tables(bus, tmp_path)
     app_id = f"test-scheduler-{uuid.uuid4().hex[:8]}"
     method, lab = method_code(), f"lab-{uuid.uuid4().hex[:8]}"
     req = request(method)
-    own = (RESERVATIONS, MATCHING, LAB_STATE)
     async with scheduler(bus, tmp_path / "first", app_id=app_id, cleanup=False, offer_ttl_s=3600) as children:
         child, log = children[0]
         await wait_ready(bus, child, log)
-        before = await end_offsets(bus.bootstrap, *own)
+        before = await end_offsets(bus.bootstrap, *OWN)
         await add_lab(bus, lab, method)
         sent = await submit(bus, req)
         offer = (await bus.wait(ev.OfferMade, request_id=req.request_id))[0]
-        # The successor starts after these: the group has committed past the request and
-        # past all that the scheduler sent itself up to the offer (the lab, the grant, ...),
-        # on the partitions that got any of it (a group commits only what it read).
-        past = {tp: end for tp, end in (await end_offsets(bus.bootstrap, *own)).items() if end > before[tp]}
-        past[TopicPartition(sent.topic, sent.partition)] = sent.offset + 1
-        await until_committed(bus.bootstrap, app_id, past, timeout=30)
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait(10)
+        await kill_once_committed(bus, app_id, child, before, sent)
     # Offers at once (no planning ahead): the second request below, due days from now,
     # shows where the calendar puts it in its offer.
     async with scheduler(bus, tmp_path / "second", app_id=app_id, offer_ttl_s=3600, plan_ahead=False) as children:
@@ -72,21 +78,14 @@ async def test_a_killed_workers_successor_keeps_the_plan_and_makes_one_offer(bus
     it from the tables, revises the plan when the lab's supply changes, and offers once."""
     app_id, method = f"test-scheduler-{uuid.uuid4().hex[:8]}", method_code()
     lab, req = f"lab-{method.lower()}", request(method, deadline_days=60)
-    own = (RESERVATIONS, MATCHING, LAB_STATE)
     async with scheduler(bus, tmp_path / "first", app_id=app_id, cleanup=False) as children:
         child, log = children[0]
         await wait_ready(bus, child, log)
-        before = await end_offsets(bus.bootstrap, *own)
+        before = await end_offsets(bus.bootstrap, *OWN)
         await add_lab(bus, lab, method, from_days=20)
         sent = await submit(bus, req)
         await bus.wait(ev.RequestPlanned, request_id=req.request_id)
-        # The group has committed past the request and all the worker sent itself (as in
-        # test_own_workers.py): the successor reads none of it again.
-        past = {tp: end for tp, end in (await end_offsets(bus.bootstrap, *own)).items() if end > before[tp]}
-        past[TopicPartition(sent.topic, sent.partition)] = sent.offset + 1
-        await until_committed(bus.bootstrap, app_id, past, timeout=30)
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait(10)
+        await kill_once_committed(bus, app_id, child, before, sent)
     async with scheduler(bus, tmp_path / "second", app_id=app_id) as children:
         child, log = children[0]
         await wait_ready(bus, child, log)
