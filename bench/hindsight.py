@@ -14,6 +14,7 @@ bench/bound.py, whichever is lower).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,10 +47,16 @@ class Hindsight:
 
 
 def optimum(labs, demands: list[Demand], arrivals: list[datetime], settings, limit_s: float,
-            hint: list | None = None) -> Hindsight:
+            hint: list | None = None, more_hints: Sequence[list] = ()) -> Hindsight:
     """Per method, CP-SAT for at most `limit_s` seconds (one worker); `hint` (a plan, e.g.
-    labbook's) is where the search starts and the floor of what is found."""
-    labs, hint = index_labs(labs), hint or [None] * len(demands)
+    labbook's) is where the search starts and the floor of what is found; of `hint` and
+    `more_hints` (other real plans, e.g. labbook's planning ahead), each method starts
+    from whichever places most of it."""
+    labs = index_labs(labs)
+    # Only placements: an Unmatched in a hint is no plan (and counted as placed, it would
+    # inflate the optimum wherever the search falls back on its hint).
+    hints = [[a if isinstance(a, Assignment) else None for a in h] for h in (hint, *more_hints) if h is not None]
+    hints = hints or [[None] * len(demands)]
     origin = min(arrivals)
     by_method: dict[str, list[int]] = defaultdict(list)
     for i, d in enumerate(demands):
@@ -58,11 +65,11 @@ def optimum(labs, demands: list[Demand], arrivals: list[datetime], settings, lim
     for method, mine in sorted(by_method.items()):
         started = time.perf_counter()
         plan, bound, proven = _solve_method([demands[i] for i in mine], [arrivals[i] for i in mine],
-                                            [hint[i] for i in mine], labs, settings, origin, limit_s)
+                                            [[h[i] for i in mine] for h in hints], labs, settings, origin, limit_s)
         for i, a in zip(mine, plan):
             if a is not None:
                 out.results[i] = a
-        placed = sum(a is not None for a in plan)
+        placed = _placed(plan)
         flow, _ = upper_bound(labs, [demands[i] for i in mine], [arrivals[i] for i in mine], settings)
         best_bound = placed if proven else max(min(bound, flow), placed)
         proven = best_bound == placed  # CP-SAT proved it, or a bound meets what was found
@@ -71,10 +78,11 @@ def optimum(labs, demands: list[Demand], arrivals: list[datetime], settings, lim
     return out
 
 
-def _solve_method(demands, arrivals, hint, labs, settings, origin, limit_s) -> tuple[list, int, bool]:
+def _solve_method(demands, arrivals, hints, labs, settings, origin, limit_s) -> tuple[list, int, bool]:
     """(one Assignment or None per demand, upper bound, proven optimal): the scheduler's
-    own count model (services/booking/scheduler/mostplaced.py) on an empty calendar."""
-    hint = max(hint, _deadline_first(demands, arrivals, labs, settings), key=_placed)
+    own count model (services/booking/scheduler/mostplaced.py) on an empty calendar,
+    started from the best of `hints` and an earliest-deadline-first plan."""
+    hint = max([*hints, _deadline_first(demands, arrivals, labs, settings)], key=_placed)
     found = most_placed(demands, arrivals, labs, Calendar(), settings, origin, limit_s, deterministic=False,
                         hint=[(a.lab_id, a.start) if isinstance(a, Assignment) else None for a in hint])
     reporting = timedelta(days=settings.reporting_days)

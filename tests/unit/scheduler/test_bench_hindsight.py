@@ -66,5 +66,7 @@ def test_out_of_time_the_optimum_is_no_fewer_than_its_hint_and_says_it_is_not_pr
     best = optimum(labs, demands, arrivals, settings(), limit_s=0.01, hint=fcfs)
     assert not best.proven
     assert sum(isinstance(r, Assignment) for r in fcfs) <= best.placed <= best.bound
+    # Falling back on its hint, it counts the hint's placements, not its Unmatched too.
+    assert best.placed == sum(isinstance(r, Assignment) for r in best.results)
     for m in best.methods:
         assert m.placed <= m.bound and (m.placed == m.bound or not m.proven)
