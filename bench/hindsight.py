@@ -14,8 +14,8 @@ bench/bound.py, whichever is lower).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -47,16 +47,14 @@ class Hindsight:
 
 
 def optimum(labs, demands: list[Demand], arrivals: list[datetime], settings, limit_s: float,
-            hint: list | None = None, more_hints: Sequence[list] = ()) -> Hindsight:
-    """Per method, CP-SAT for at most `limit_s` seconds (one worker); `hint` (a plan, e.g.
-    labbook's) is where the search starts and the floor of what is found; of `hint` and
-    `more_hints` (other real plans, e.g. labbook's planning ahead), each method starts
-    from whichever places most of it."""
+            hints: Sequence[list] = ()) -> Hindsight:
+    """Per method, CP-SAT for at most `limit_s` seconds (one worker); each method starts
+    from whichever of `hints` (real plans, e.g. labbook's windows and its planning ahead)
+    places most of it, the floor of what is found."""
     labs = index_labs(labs)
     # Only placements: an Unmatched in a hint is no plan (and counted as placed, it would
     # inflate the optimum wherever the search falls back on its hint).
-    hints = [[a if isinstance(a, Assignment) else None for a in h] for h in (hint, *more_hints) if h is not None]
-    hints = hints or [[None] * len(demands)]
+    hints = [[a if isinstance(a, Assignment) else None for a in h] for h in hints]
     origin = min(arrivals)
     by_method: dict[str, list[int]] = defaultdict(list)
     for i, d in enumerate(demands):

@@ -1,7 +1,8 @@
 """Matching benchmark: labbook's matcher vs the hindsight optimum vs first-come-first-served.
 
 `python -m bench.matching --quick` (1x survey-shaped instance and the contested
-backlog and stream of seed 1, about 90 s on 2 cores), `python -m bench.matching` (also 10x and 100x, more seeds), or
+backlog and stream of seed 1, about 90 s on 2 cores), `python -m bench.matching`
+(also 10x and 100x, more seeds), or
 `python -m bench.matching --instance IN.json --out OUT.json` (format in bench/README.md).
 """
 from __future__ import annotations
@@ -64,7 +65,7 @@ def bench(scale: int, settings: SchedulerSettings, limit_s: float | None, worker
     rows.append(report.measure("fcfs-greedy", fcfs, demands, labs, t))
     if limit_s:
         progress(f"{tag}: hindsight optimum (CP-SAT per method, {limit_s:g} s each)")
-        best, t = timed(optimum, labs, demands, arrivals, settings, limit_s, ours)
+        best, t = timed(optimum, labs, demands, arrivals, settings, limit_s, [ours])
         proven = f"{sum(m.proven for m in best.methods)}/{len(best.methods)}"
         rows.append(report.measure("optimum-cpsat", best.results, demands, labs, t) | {"proven": proven})
     progress(f"{tag}: upper bound (max flow on a relaxation)")
@@ -93,7 +94,7 @@ def contested(seed: int, stream: bool, settings: SchedulerSettings, limit_s: flo
         row.update(planned=placed(planned.results), planned_s=planned_s, rounds=len(rounds),
                    round_s_max=max(rounds, default=0.0))
     progress(f"contested {kind} seed {seed}: hindsight optimum ({limit_s:g} s per method)")
-    best, optimum_s = timed(optimum, labs, demands, arrivals, settings, limit_s, ours, plans)
+    best, optimum_s = timed(optimum, labs, demands, arrivals, settings, limit_s, [ours, *plans])
     flow, _ = upper_bound(labs, demands, arrivals, settings)
     return {"seed": seed, "kind": kind, "requests": len(demands), "labbook": placed(ours), "fcfs": placed(fcfs),
             "earliest": placed(earliest), "optimum": best.placed, "proven": best.proven,

@@ -63,7 +63,7 @@ def test_no_request_is_planned_before_its_release():
 def test_out_of_time_the_optimum_is_no_fewer_than_its_hint_and_says_it_is_not_proven():
     _, labs, demands, arrivals = load(generate_contested(1, stream=True, shape=Contested(labs=3)))
     fcfs = run_fcfs(labs, demands, arrivals, settings())
-    best = optimum(labs, demands, arrivals, settings(), limit_s=0.01, hint=fcfs)
+    best = optimum(labs, demands, arrivals, settings(), limit_s=0.01, hints=[fcfs])
     assert not best.proven
     assert sum(isinstance(r, Assignment) for r in fcfs) <= best.placed <= best.bound
     # Falling back on its hint, it counts the hint's placements, not its Unmatched too.
