@@ -76,11 +76,16 @@ def add_hint(model, chosen: list[list], hint: list, origin: datetime) -> None:
                 model.add_hint(start, minutes(h[1], origin, up=True))
 
 
-def solver(limit_s: float, *, deterministic: bool, presolve: bool = True) -> cp_model.CpSolver:
-    """One worker; `deterministic` spends `limit_s` of CP-SAT's deterministic time (same
-    input, same plan; the wall limit is a backstop), else wall time."""
+def solver(limit_s: float, *, deterministic: bool, presolve: bool = True, fixed_search: bool = False,
+           workers: int = 1) -> cp_model.CpSolver:
+    """One worker (or `workers`: CP-SAT's portfolio, not deterministic); `deterministic`
+    spends `limit_s` of CP-SAT's deterministic time (same input, same plan; the wall
+    limit is a backstop), else wall time. `fixed_search`: CP-SAT's FIXED_SEARCH, the
+    search its portfolio runs as the "fixed" worker, instead of the default one."""
     s = cp_model.CpSolver()
-    s.parameters.num_workers = 1
+    s.parameters.num_workers = workers
+    if fixed_search:
+        s.parameters.search_branching = cp_model.FIXED_SEARCH
     if deterministic:
         s.parameters.max_deterministic_time = limit_s
         s.parameters.max_time_in_seconds = 4 * limit_s
