@@ -135,21 +135,54 @@ class Planned:
     round_seconds: list[float] = field(default_factory=list)  # wall time of each round that re-solved a method
 
 
-def run_planned(labs, demands, arrivals, settings, keep_previous: bool = True) -> Planned:
+def run_planned(labs, demands, arrivals, settings, keep_previous: bool = True, workers: int = 1) -> Planned:
     """As the scheduler plans ahead (services/booking/scheduler/planning.py), in
     simulated time: rounds every settings.plan_round_s from the first arrival, skipping
     those where nothing arrives and no offer falls due. A request is placed only once
     a round commits it (the calendar then holds it), and one no lab could take any more
     leaves the plan UNMATCHED (the round's `final`), as in the worker; the rounds run
     until every planned offer has gone out, so only requests waiting for room, unplaced,
-    are left at the end."""
-    labs, step = index_labs(_heartbeating(labs, arrivals[-1], settings)), timedelta(seconds=settings.plan_round_s)
+    are left at the end.
+
+    With `workers` > 1 the methods are shared out among that many forked processes, as
+    in run_labbook, each on the same round grid (a round plans each method on its own).
+    A process skips the rounds where none of its methods has work, so a request left
+    waiting may be given up a round later than in one process; `round_seconds` then
+    lists every process's rounds."""
+    labs = index_labs(_heartbeating(labs, arrivals[-1], settings))
+    if workers <= 1:
+        return _planned(labs, demands, arrivals, settings, keep_previous, arrivals[0])
+    global _SHARED  # as in run_labbook
+    _SHARED = (labs, demands, arrivals, settings, keep_previous)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_plan_share, _share_methods(demands, workers), chunksize=1)
+    finally:
+        _SHARED = ()
+    by_id = {row[0]: (_result(row), at) for part, _ in parts for row, at in part}
+    return Planned([by_id[d.request_id][0] for d in demands], [by_id[d.request_id][1] for d in demands],
+                   [s for _, seconds in parts for s in seconds])
+
+
+def _plan_share(methods: set[str]) -> tuple[list, list[float]]:
+    labs, demands, arrivals, settings, keep_previous = _SHARED
+    mine = [k for k, d in enumerate(demands) if d.method in methods]
+    if not mine:
+        return [], []
+    done = _planned(labs, [demands[k] for k in mine], [arrivals[k] for k in mine], settings, keep_previous,
+                    arrivals[0])
+    return [(_row(r), at) for r, at in zip(done.results, done.commit_at)], done.round_seconds
+
+
+def _planned(labs, demands, arrivals, settings, keep_previous: bool, first: datetime) -> Planned:
+    """run_planned in one process, its rounds on the grid from `first`."""
+    step = timedelta(seconds=settings.plan_round_s)
     calendar, plan, pending, committed, unmatched = Calendar(), {}, {}, {}, {}
     rounds, next_due, i = [], None, 0
     while i < len(demands) or next_due is not None:
         # The next round that has work: an arrival, or an offer due before the round after it.
         wake = min(([arrivals[i]] if i < len(demands) else []) + ([next_due - step] if next_due else []))
-        now = arrivals[0] + step * max(0, math.ceil((wake - arrivals[0]) / step))
+        now = first + step * max(0, math.ceil((wake - first) / step))
         while i < len(demands) and arrivals[i] <= now:
             pending[demands[i].request_id], i = demands[i], i + 1
         started = time.perf_counter()

@@ -46,11 +46,12 @@ def bench(scale: int, settings: SchedulerSettings, limit_s: float | None, worker
     _, labs, demands, arrivals = load(generate(scale))
     tag, rows = f"{scale}x ({len(demands)} req, {len(labs)} labs)", []
     if plan_ahead:
-        progress(f"{tag}: labbook planning ahead (rounds every {settings.plan_round_s:g} s)")
-        planned, t = timed(run_planned, labs, demands, arrivals, settings)
+        progress(f"{tag}: labbook planning ahead (rounds every {settings.plan_round_s:g} s, "
+                 f"{workers} process{'es' if workers > 1 else ''})")
+        planned, t = timed(run_planned, labs, demands, arrivals, settings, True, workers)
         rows.append(report.measure("labbook-planned", planned.results, demands, labs, t) | {
             "rounds": len(planned.round_seconds), "round_max_s": max(planned.round_seconds, default=0.0),
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+            "peak_mib": _peak_mib(), "workers": workers})
     progress(f"{tag}: labbook ({workers} process{'es' if workers > 1 else ''})")
     ours, t = timed(run_labbook, labs, demands, arrivals, settings, workers)
     rows.append(report.measure("labbook", ours, demands, labs, t) | {"workers": workers})
@@ -74,6 +75,11 @@ def bench(scale: int, settings: SchedulerSettings, limit_s: float | None, worker
     for row in rows:
         row["instance"] = tag
     return rows
+
+
+def _peak_mib() -> float:
+    """The largest resident size so far of this process or any child it has waited for."""
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 
 
 def contested(seed: int, stream: bool, settings: SchedulerSettings, limit_s: float, workers: int,

@@ -60,8 +60,8 @@ def summary(rows: list[dict]) -> list[str]:
         if planned := got.get("labbook-planned"):
             lines.append(f"{inst}: planned/upper-bound {planned['placed'] / got['upper']['placed']:.4f}, "
                          f"{planned['rounds']} solved rounds in {planned['seconds']:.1f} s, the longest "
-                         f"{planned['round_max_s']:.2f} s; the process's peak memory so far "
-                         f"{planned['peak_mib']:.0f} MiB")
+                         f"{planned['round_max_s']:.2f} s ({planned.get('workers', 1)} process(es)); "
+                         f"peak memory so far (the largest process) {planned['peak_mib']:.0f} MiB")
     return lines
 
 

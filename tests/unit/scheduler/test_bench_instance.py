@@ -3,6 +3,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.contenders import run_planned
 from bench.matching import generate, load, main, run_labbook
 from services.booking.scheduler.calendar import Window
 from services.booking.scheduler.matching import Assignment
@@ -28,6 +29,15 @@ def test_methods_shared_out_among_processes_get_what_one_process_gives():
     alone = run_labbook(labs, demands, arrivals, settings)
     assert run_labbook(labs, demands, arrivals, settings, workers=2) == alone
     assert sum(isinstance(r, Assignment) for r in alone) > 1000
+
+
+def test_planning_ahead_shared_out_among_processes_gives_what_one_process_gives():
+    """Each process plans its methods on the same round grid as one process would."""
+    _, labs, demands, arrivals = load(generate(1))
+    alone = run_planned(labs, demands, arrivals, SchedulerSettings())
+    shared = run_planned(labs, demands, arrivals, SchedulerSettings(), workers=2)
+    assert (shared.results, shared.commit_at) == (alone.results, alone.commit_at)
+    assert sum(isinstance(r, Assignment) for r in alone.results) > 1000
 
 
 def test_the_loader_keeps_every_window_of_a_method():
