@@ -88,7 +88,8 @@ def _solve_method(demands, arrivals, hints, labs, settings, origin, limit_s) -> 
     started from the best of `hints` and an earliest-deadline-first plan."""
     hint = max([*hints, _deadline_first(demands, arrivals, labs, settings)], key=_placed)
     found = most_placed(demands, arrivals, labs, Calendar(), settings, origin, limit_s, deterministic=False,
-                        workers=PORTFOLIO, hint=[(a.lab_id, a.start) if isinstance(a, Assignment) else None for a in hint])
+                        workers=PORTFOLIO,
+                        hint=[(a.lab_id, a.start) if isinstance(a, Assignment) else None for a in hint])
     reporting = timedelta(days=settings.reporting_days)
     plan = [None if p is None else p[0].assignment(d.request_id, p[1], reporting, 0.0)
             for d, p in zip(demands, found.plan)]

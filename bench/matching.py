@@ -140,12 +140,14 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scales", default="1,10,100", help="instance sizes for the full run")
     parser.add_argument("--plan-scales", default="1,10",
                         help="survey-shaped sizes also run planning ahead, with its rounds and peak memory "
-                        "(default: 1,10; the 1x takes 5-20 s, the 10x (full run only) about 4 minutes)")
+                        "(default: 1,10; the 1x takes 1-3 s, the 10x (full run only) about 3 minutes; "
+                        "methods shared out among --workers processes)")
     parser.add_argument("--seeds", help="contested instance seeds (default: 1 with --quick, else 1-5)")
     parser.add_argument("--limit", type=float, default=2.0, help="CP-SAT seconds per method for the optimum")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
-                        help="processes labbook's matcher shares methods out among (default: 2 if the "
-                        "machine has 2 cores); one-process timings are printed beside")
+                        help="processes labbook's matcher and its planning ahead share methods out among "
+                        "(default: 2 if the machine has 2 cores); the matcher's one-process timings are "
+                        "printed beside")
     parser.add_argument("--window", type=float, help="labbook's batching window in seconds "
                         "(default: the scheduler's, SCHEDULER_BATCH_WINDOW_S)")
     parser.add_argument("--plan-ahead", action=argparse.BooleanOptionalAction, default=True,

@@ -96,6 +96,16 @@ def screen(demand: Demand, labs: Iterable[LabState], now: datetime,
     return _filter(accredited, _static_stages(demand, now, settings))
 
 
+def screen_lab(demand: Demand, lab: LabState, now: datetime, settings: SchedulerSettings) -> Option | None:
+    """`screen` for one lab: its Option if it passes every calendar-free constraint, else
+    None (a plan's placement re-checked each round needs its own lab, not the method's
+    every lab: at 100x a quarter of a round went into screening the others)."""
+    if not lab.active or demand.method not in lab.terms:
+        return None
+    option = _option(demand, lab, now, settings)
+    return option if all(keep(option) for _, keep in _static_stages(demand, now, settings)) else None
+
+
 def earliest_start(option: Option, calendar: Calendar) -> datetime | None:
     return calendar.earliest_fit(option.lab.lab_id, option.method, option.release, option.terms.duration,
                                  option.windows())

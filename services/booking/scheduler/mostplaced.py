@@ -59,7 +59,7 @@ def most_placed(demands: list[Demand], arrivals: list[datetime], labs, calendar:
     One worker runs CP-SAT's fixed search: on the contested backlogs of bench/matching.py
     (seeds 1-5) it found and proved counts the default search stayed below for the whole
     budget (a method of seed 2: 146 proven in 0.4 s against 142 found in 20 s), and
-    planning ahead placed 1-3 more on four seeds of five, fewer on none (bench/README.md).
+    planning ahead placed 1-4 more on four seeds of five, fewer on none (bench/README.md).
     `workers` > 1 runs CP-SAT's whole portfolio instead (the benchmark's hindsight
     reference, which needs proofs more than determinism)."""
     model = Model()

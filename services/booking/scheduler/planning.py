@@ -32,8 +32,7 @@ from datetime import datetime, timedelta
 from .assignment import assign_batch, improve
 from .calendar import Calendar
 from .labindex import km_from
-from .matching import Assignment, Demand, LabState, Unmatched, index_labs, match_one
-from .mostplaced import options_for
+from .matching import Assignment, Demand, LabState, Unmatched, index_labs, match_one, screen_lab
 from .placing import Result, complete
 from .scoring import DAY, shipping_days
 from .settings import SchedulerSettings
@@ -89,9 +88,13 @@ def plan_round(pending: Iterable[Demand], previous: Mapping[str, Result], labs: 
 
 def _final(plan: dict[str, Result], demands: dict[str, Demand], labs, now: datetime,
            settings: SchedulerSettings) -> frozenset[str]:
-    free = Calendar()
     return frozenset(rid for rid, r in plan.items() if isinstance(r, Unmatched) and (
-        not settings.plan_ahead or isinstance(match_one(demands[rid], labs, free, now, settings), Unmatched)))
+        not settings.plan_ahead or _hopeless(demands[rid], labs, now, settings)))
+
+
+def _hopeless(demand: Demand, labs, now: datetime, settings: SchedulerSettings) -> bool:
+    """No lab could take the request even with its calendar free."""
+    return isinstance(match_one(demand, labs, Calendar(), now, settings), Unmatched)
 
 
 def _by_method(pending: Iterable[Demand]) -> dict[str, list[Demand]]:
@@ -128,7 +131,9 @@ def _still_fitting(demands: list[Demand], previous: Mapping[str, Result], labs, 
 def _fits(a: Assignment, demand: Demand, labs, calendar: Calendar, now: datetime,
           settings: SchedulerSettings) -> bool:
     """Whether the placement still holds from `now`, booking it on `calendar` if so."""
-    option = next((o for o in options_for(demand, labs, now, settings) if o.lab.lab_id == a.lab_id), None)
+    lab = labs.by_id.get(a.lab_id)
+    option = (None if lab is None or a.lab_id in demand.excluded | demand.declined
+              else screen_lab(demand, lab, now, settings))
     if option is None or a.start < option.release or a.end > option.latest_end:
         return False
     return calendar.reserve(a.lab_id, a.method, a.request_id, a.start, a.end, option.terms.windows)
@@ -143,11 +148,14 @@ def _replanned(demands: list[Demand], kept: dict[str, Result], labs, calendar: C
     floor = complete(demands, placed, labs, calendar, now, settings, repair=True)
     if floor is None:  # _still_fitting booked them all together, so this is a bug
         raise AssertionError("the kept placements do not fit the calendar together")
-    # Every request it leaves out was left out last round too: the newcomers all fit
-    # beside the previous plan, and one that fits nowhere cannot make room for the
-    # others (the previous round already tried them without it). No solve then.
+    # Every request it leaves out was left out last round too, or no lab could take it
+    # even free (no joint plan places it, and it holds no slot to give up): the others
+    # all fit beside the previous plan, and one that fits nowhere cannot make room for
+    # them (the previous round already tried them without it). No solve then. Without
+    # the second case every round with a hopeless newcomer (a method no lab holds, a
+    # deadline too near) re-solved its whole method: at 100x most of a round's time.
     if not supply_changed and all(isinstance(r, Assignment) or isinstance(kept.get(d.request_id), Unmatched)
-                                  for d, r in zip(demands, floor)):
+                                  or _hopeless(d, labs, now, settings) for d, r in zip(demands, floor)):
         return floor
     return improve(demands, labs, calendar, now, settings, floor, settings.plan_time_limit_s, rescore=supply_changed)
 

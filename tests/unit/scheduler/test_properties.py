@@ -8,7 +8,7 @@ from schemas.regions import REGIONS_BY_CODE, distance_km
 from services.booking.scheduler.assignment import assign_batch, assign_greedy
 from services.booking.scheduler.calendar import Calendar, Reservation, Window, Windows
 from services.booking.scheduler.matching import (Assignment, Demand, LabState, Terms, index_labs, match_exhaustive,
-                                                  match_one)
+                                                  match_one, screen, screen_lab)
 
 from .factories import NOW, settings
 
@@ -98,6 +98,18 @@ def test_match_one_never_breaks_a_hard_constraint_and_ignores_input_order(labs, 
     assert match_one(ds[0], shuffled, Calendar(), NOW, SETTINGS) == result
     if isinstance(result, Assignment):
         check_hard_constraints(ds[0], result, labs)
+
+
+@PROFILE
+@given(labs(n=st.integers(1, 6)), demands(n=st.just(1)), st.integers(-100, 2000))
+def test_one_labs_screen_is_that_lab_in_every_labs_screen(labs, ds, hours_on):
+    """screen_lab (a plan's placement re-checked on its own lab) keeps exactly the labs
+    screen keeps, with the same Option, at any moment."""
+    now = NOW + timedelta(hours=hours_on)
+    kept, _ = screen(ds[0], labs, now, SETTINGS)
+    by_lab = {o.lab.lab_id: o for o in kept}
+    assert {lab.lab_id: screen_lab(ds[0], lab, now, SETTINGS) for lab in labs} == {
+        lab.lab_id: by_lab.get(lab.lab_id) for lab in labs}
 
 
 @PROFILE
