@@ -32,7 +32,7 @@ from ortools.util.python.sorted_interval_list import Domain
 from .calendar import Calendar
 from .lanes import MINUTE, Model, add_hint, add_lanes, booked, stretches
 from .lanes import solver as lanes_solver
-from .matching import Demand, screen
+from .matching import Demand, screen, screen_lab
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,17 @@ def options_for(demand: Demand, labs, arrival: datetime, settings) -> list:
     """Every lab the matcher's calendar-free constraints let take the request, less those
     the supplier excluded or that declined."""
     options, _ = screen(demand, labs, arrival, settings)
-    return [o for o in options if o.lab.lab_id not in demand.excluded | demand.declined]
+    return [o for o in options if not _ruled_out(demand, o.lab.lab_id)]
+
+
+def option_on(demand: Demand, lab, arrival: datetime, settings):
+    """options_for for one lab: its Option, or None (a plan's placement re-checked on its
+    own lab, planning.py)."""
+    return None if _ruled_out(demand, lab.lab_id) else screen_lab(demand, lab, arrival, settings)
+
+
+def _ruled_out(demand: Demand, lab_id: str) -> bool:
+    return lab_id in demand.excluded or lab_id in demand.declined
 
 
 def most_placed(demands: list[Demand], arrivals: list[datetime], labs, calendar: Calendar, settings,

@@ -32,7 +32,8 @@ from datetime import datetime, timedelta
 from .assignment import assign_batch, improve
 from .calendar import Calendar
 from .labindex import km_from
-from .matching import Assignment, Demand, LabState, Unmatched, index_labs, match_one, screen_lab
+from .matching import Assignment, Demand, LabState, Unmatched, index_labs, match_one
+from .mostplaced import option_on
 from .placing import Result, complete
 from .scoring import DAY, shipping_days
 from .settings import SchedulerSettings
@@ -132,8 +133,7 @@ def _fits(a: Assignment, demand: Demand, labs, calendar: Calendar, now: datetime
           settings: SchedulerSettings) -> bool:
     """Whether the placement still holds from `now`, booking it on `calendar` if so."""
     lab = labs.by_id.get(a.lab_id)
-    option = (None if lab is None or a.lab_id in demand.excluded | demand.declined
-              else screen_lab(demand, lab, now, settings))
+    option = None if lab is None else option_on(demand, lab, now, settings)
     if option is None or a.start < option.release or a.end > option.latest_end:
         return False
     return calendar.reserve(a.lab_id, a.method, a.request_id, a.start, a.end, option.terms.windows)
